@@ -1,0 +1,70 @@
+# SPDX-License-Identifier: Apache-2.0
+# Helpers shared by every module: one static library per module, one test
+# binary per module, warnings on our own targets only, embedded data tables.
+
+function(mlcarbon_set_warnings target)
+  target_compile_options(${target} PRIVATE
+    -Wall -Wextra -Wpedantic -Wshadow -Wconversion -Wsign-conversion
+    -Wnon-virtual-dtor -Wold-style-cast)
+  if(MLCARBON_WERROR)
+    target_compile_options(${target} PRIVATE -Werror)
+  endif()
+  if(MLCARBON_SANITIZE)
+    target_compile_options(${target} PRIVATE
+      -fsanitize=address,undefined -fno-omit-frame-pointer)
+    target_link_options(${target} PRIVATE -fsanitize=address,undefined)
+  endif()
+  if(MLCARBON_TIDY_COMMAND)
+    set_target_properties(${target} PROPERTIES
+      CXX_CLANG_TIDY "${MLCARBON_TIDY_COMMAND}")
+  endif()
+endfunction()
+
+# mlcarbon_add_module(NAME SOURCES ... [DEPS ...] [PRIVATE_DEPS ...])
+# Creates mlcarbon_<NAME> (alias mlcarbon::<NAME>). DEPS must respect the
+# one-way dependency rule of ARCHITECTURE.md.
+function(mlcarbon_add_module name)
+  cmake_parse_arguments(M "" "" "SOURCES;DEPS;PRIVATE_DEPS" ${ARGN})
+  add_library(mlcarbon_${name} STATIC ${M_SOURCES})
+  add_library(mlcarbon::${name} ALIAS mlcarbon_${name})
+  target_include_directories(mlcarbon_${name} PUBLIC
+    $<BUILD_INTERFACE:${PROJECT_SOURCE_DIR}/include>
+    $<BUILD_INTERFACE:${PROJECT_BINARY_DIR}/include>)
+  target_link_libraries(mlcarbon_${name}
+    PUBLIC ${M_DEPS} PRIVATE ${M_PRIVATE_DEPS})
+  target_compile_features(mlcarbon_${name} PUBLIC cxx_std_20)
+  mlcarbon_set_warnings(mlcarbon_${name})
+endfunction()
+
+# mlcarbon_add_test(NAME SOURCES ... [DEPS ...] [LABELS ...])
+# Creates the GoogleTest binary NAME and registers each test with CTest.
+function(mlcarbon_add_test name)
+  cmake_parse_arguments(T "" "" "SOURCES;DEPS;LABELS" ${ARGN})
+  if(NOT T_LABELS)
+    set(T_LABELS unit)
+  endif()
+  add_executable(${name} ${T_SOURCES})
+  target_link_libraries(${name} PRIVATE ${T_DEPS} mlcarbon_test_support
+    GTest::gtest GTest::gmock GTest::gtest_main)
+  mlcarbon_set_warnings(${name})
+  gtest_discover_tests(${name}
+    WORKING_DIRECTORY ${PROJECT_SOURCE_DIR}
+    PROPERTIES LABELS "${T_LABELS}"
+               ENVIRONMENT "MLCARBON_SOURCE_DIR=${PROJECT_SOURCE_DIR}"
+    DISCOVERY_TIMEOUT 60)
+endfunction()
+
+# mlcarbon_embed_text(TARGET SYMBOL FILE)
+# Compiles FILE into TARGET as `std::string_view mlcarbon::embedded::SYMBOL()`
+# so data tables travel inside the binary and need no install path.
+function(mlcarbon_embed_text target symbol file)
+  get_filename_component(abs ${file} ABSOLUTE)
+  set(out ${CMAKE_CURRENT_BINARY_DIR}/embedded_${symbol}.cc)
+  add_custom_command(
+    OUTPUT ${out}
+    COMMAND ${CMAKE_COMMAND} -DIN=${abs} -DOUT=${out} -DSYMBOL=${symbol}
+            -P ${PROJECT_SOURCE_DIR}/cmake/EmbedText.cmake
+    DEPENDS ${abs} ${PROJECT_SOURCE_DIR}/cmake/EmbedText.cmake
+    COMMENT "Embedding ${file}")
+  target_sources(${target} PRIVATE ${out})
+endfunction()

@@ -1,0 +1,108 @@
+// SPDX-License-Identifier: Apache-2.0
+#pragma once
+
+#include <filesystem>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "mlcarbon/core/clock.h"
+#include "mlcarbon/core/error.h"
+#include "mlcarbon/core/units.h"
+
+namespace mlcarbon::sensors {
+
+/// What part of the machine a domain covers.
+enum class DomainKind {
+  kPackage,  // a CPU socket (RAPL package)
+  kCore,     // CPU cores of a socket (RAPL pp0), inside kPackage
+  kUncore,   // integrated GPU/uncore (RAPL pp1), inside kPackage
+  kDram,     // memory attached to a socket
+  kPsys,     // the whole platform (RAPL psys)
+  kGpu,      // one discrete GPU
+  kCpu,      // all CPUs, from a model
+  kMemory,   // all memory, from a model
+};
+
+std::string_view to_string(DomainKind kind);
+
+/// One energy domain of a sensor: "package-0", "dram-1", "gpu-0", "cpu".
+struct Domain {
+  std::string name;
+  DomainKind kind = DomainKind::kPackage;
+  /// Socket or device index; 0 for machine-wide model domains.
+  int index = 0;
+  /// True when this domain's energy is already counted in another domain
+  /// of the same sensor (core and uncore inside package; everything inside
+  /// psys), so the meter must not add it to the machine total.
+  bool nested = false;
+};
+
+/// Cumulative energy of every domain of one sensor, at one instant.
+struct EnergySample {
+  SteadyTime time;
+  /// energy[i] belongs to domains()[i]; monotonic since the sensor was
+  /// created (wrap-around already undone).
+  std::vector<Joules> energy;
+};
+
+/// A source of energy readings (zeus's monitor, benchmark's PerfCounters).
+/// Not thread-safe: one thread samples a given sensor.
+class EnergySensor {
+ public:
+  virtual ~EnergySensor() = default;
+  /// Short stable name: "rapl-powercap", "rapl-perf", "rapl-msr", "nvml",
+  /// "cpu-model", "memory-model".
+  [[nodiscard]] virtual std::string_view name() const = 0;
+  /// kMeasured for hardware counters, kEstimated for models.
+  [[nodiscard]] virtual Method method() const = 0;
+  /// One line on how the figure is obtained, for reports:
+  /// "powercap sysfs /sys/class/powercap", "TDP 65 W x utilisation curve".
+  [[nodiscard]] virtual std::string description() const = 0;
+  [[nodiscard]] virtual const std::vector<Domain>& domains() const = 0;
+  /// Reads every domain now. Wrap-around is handled by the sensor, so the
+  /// caller may sample at any interval shorter than the counter's range.
+  [[nodiscard]] virtual Result<EnergySample> sample() = 0;
+};
+
+/// A sensor that could not be used, why, and how to fix it.
+struct Unavailable {
+  std::string sensor;  // "rapl-powercap", "nvml", ...
+  Error reason;        // reason.remedy() says what to do
+};
+
+/// Where sensors look; every path is settable so tests run on fixtures.
+struct SensorOptions {
+  /// Overridden by MLCARBON_POWERCAP_ROOT.
+  std::filesystem::path powercap_root = "/sys/class/powercap";
+  /// perf_event PMU for RAPL.
+  std::filesystem::path perf_power_pmu = "/sys/bus/event_source/devices/power";
+  /// Overridden by MLCARBON_MSR_ROOT; holds <cpu>/msr files.
+  std::filesystem::path msr_root = "/dev/cpu";
+  /// Overridden by MLCARBON_NVML_LIBRARY.
+  std::string nvml_library = "libnvidia-ml.so.1";
+  /// /proc, for the CPU and memory models.
+  std::filesystem::path proc_root = "/proc";
+  /// /sys/devices/system/cpu, for the CPU topology.
+  std::filesystem::path cpu_sys_root = "/sys/devices/system/cpu";
+  /// Restrict to these sensor names; empty means all ("auto").
+  std::vector<std::string> only;
+  const Clock* clock = &SystemClock::instance();
+};
+
+/// Applies the MLCARBON_* environment overrides to `options`.
+[[nodiscard]] SensorOptions with_environment(SensorOptions options);
+
+/// The sensors in use and, for each one that is not, the reason.
+struct Detection {
+  std::vector<std::unique_ptr<EnergySensor>> sensors;
+  std::vector<Unavailable> unavailable;
+};
+
+/// Finds every usable sensor. Never fails: when no counter is usable the
+/// CPU and memory models are returned, and every skipped sensor is listed
+/// in `unavailable` with its reason and remedy.
+[[nodiscard]] Detection detect_sensors(const SensorOptions& options);
+
+}  // namespace mlcarbon::sensors

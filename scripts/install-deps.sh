@@ -1,0 +1,19 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
+# Installs every Debian 12 package mlcarbon needs to build, test and run.
+set -euo pipefail
+packages=(
+  build-essential cmake ninja-build pkg-config git
+  libfmt-dev libexpected-dev nlohmann-json3-dev libcli11-dev libyaml-cpp-dev
+  libsqlite3-dev libgtest-dev libgmock-dev libbenchmark-dev
+  clang-format tzdata python3 python3-pytest
+)
+missing=()
+for p in "${packages[@]}"; do
+  dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")
+done
+if ((${#missing[@]})); then
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends "${missing[@]}"
+fi

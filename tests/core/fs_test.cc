@@ -1,0 +1,47 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "mlcarbon/core/fs.h"
+
+#include <filesystem>
+
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <gtest/gtest.h>
+
+#include "support/test_support.h"
+
+namespace mlcarbon {
+namespace {
+
+TEST(FsTest, AtomicWriteThenRead) {
+  testing::TempDir dir;
+  const auto path = dir.path() / "out.json";
+
+  ASSERT_TRUE(write_file_atomic(path, "first").has_value());
+  ASSERT_TRUE(write_file_atomic(path, "second\n").has_value());
+
+  EXPECT_EQ(read_file(path).value(), "second\n");
+  EXPECT_EQ(read_small_file(path).value(), "second");
+  EXPECT_EQ(std::distance(std::filesystem::directory_iterator(dir.path()),
+                          std::filesystem::directory_iterator()),
+            1);
+}
+
+TEST(FsTest, MissingFileIsNotFound) {
+  const auto r = read_file("/nonexistent/mlcarbon");
+
+  ASSERT_FALSE(r.has_value());
+  EXPECT_EQ(r.error().code(), Errc::kNotFound);
+  EXPECT_NE(r.error().message().find("/nonexistent/mlcarbon"),
+            std::string::npos);
+}
+
+TEST(FsTest, WriteIntoMissingDirectoryFails) {
+  const auto r = write_file_atomic("/nonexistent/dir/x", "x");
+
+  ASSERT_FALSE(r.has_value());
+  EXPECT_EQ(r.error().code(), Errc::kNotFound);
+}
+
+}  // namespace
+}  // namespace mlcarbon
