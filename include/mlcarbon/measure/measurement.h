@@ -1,0 +1,98 @@
+// SPDX-License-Identifier: Apache-2.0
+#pragma once
+
+#include <cstddef>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "mlcarbon/core/clock.h"
+#include "mlcarbon/core/units.h"
+#include "mlcarbon/sensors/sensor.h"
+
+/// Plain records produced by the meter (measure::Monitor). They carry energy
+/// only; the CO2e conversion is the caller's (carbon module).
+namespace mlcarbon::measure {
+
+/// Energy of one sensor domain over one window.
+struct DomainEnergy {
+  /// "package-0", "dram-0", "gpu-0", "cpu", "memory".
+  std::string domain;
+  sensors::DomainKind kind = sensors::DomainKind::kPackage;
+  /// The sensor's name(): "rapl-powercap", "cpu-model", ...
+  std::string sensor;
+  /// kMeasured for a hardware counter, kEstimated for a model.
+  Method method = Method::kEstimated;
+  /// How the figure was obtained (the sensor's description()).
+  std::string description;
+  /// Already counted in another domain (core inside package): shown, but not
+  /// added to Measurement::total.
+  bool nested = false;
+  /// cumulative(end) - cumulative(begin).
+  Joules energy{0};
+  /// energy / duration; 0 for an empty window.
+  Watts average_power{0};
+  /// Idle power of the baseline x duration; 0 without a baseline.
+  Joules idle_energy{0};
+};
+
+/// What the meter measured over one named window (zeus's Measurement).
+struct Measurement {
+  /// Window name; "run" for a whole command.
+  std::string name;
+  /// Calendar times of the window edges, for reports only.
+  WallTime start{};
+  WallTime end{};
+  /// Monotonic length of the window.
+  Seconds duration{0};
+  std::vector<DomainEnergy> domains;
+  /// Sum of energy over the domains that are not nested: machine energy.
+  Joules total{0};
+  /// Sum over non-nested domains of max(0, energy - idle_energy); equals
+  /// total without an idle baseline.
+  Joules above_idle{0};
+  /// CPU-time share in [0, 1] of the tracked process tree in the machine's
+  /// busy CPU time; empty when no process is tracked or it could not be read.
+  std::optional<double> attributed_share;
+  /// Energy attributed to the tracked tree: share x (CPU and memory domains)
+  /// + GPU domains in full (docs/meter.md). Equals total when there is no
+  /// share.
+  Joules attributed{0};
+  /// Readings of all sensors in the window, both edges included.
+  std::size_t samples = 0;
+  /// Problems that make the figures less complete, e.g. a sensor that failed
+  /// mid-run. Each says what is missing.
+  std::vector<std::string> warnings;
+
+  /// kMeasured only if there is a counted (non-nested) domain and every
+  /// counted domain is measured.
+  [[nodiscard]] Method method() const {
+    bool any = false;
+    for (const DomainEnergy& d : domains) {
+      if (d.nested) {
+        continue;
+      }
+      any = true;
+      if (d.method != Method::kMeasured) {
+        return Method::kEstimated;
+      }
+    }
+    return any ? Method::kMeasured : Method::kEstimated;
+  }
+};
+
+/// Idle power of one domain, measured before a run.
+struct DomainPower {
+  std::string sensor;
+  std::string domain;
+  Watts power{0};
+};
+
+/// Per-domain idle power, from Monitor::measure_idle() or a saved run.
+struct IdleBaseline {
+  /// How long the baseline was sampled.
+  Seconds duration{0};
+  std::vector<DomainPower> domains;
+};
+
+}  // namespace mlcarbon::measure
