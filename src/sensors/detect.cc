@@ -1,0 +1,125 @@
+// SPDX-License-Identifier: Apache-2.0
+#include <algorithm>
+#include <cstdlib>
+
+#include "mlcarbon/sensors/models.h"
+#include "mlcarbon/sensors/nvml.h"
+#include "mlcarbon/sensors/rapl.h"
+#include "mlcarbon/sensors/sensor.h"
+
+namespace mlcarbon::sensors {
+namespace {
+
+bool wanted(const SensorOptions& options, std::string_view name) {
+  return options.only.empty() ||
+         std::find(options.only.begin(), options.only.end(), name) !=
+             options.only.end();
+}
+
+bool has_kind(const EnergySensor& s, DomainKind kind) {
+  return std::any_of(s.domains().begin(), s.domains().end(),
+                     [kind](const Domain& d) { return d.kind == kind; });
+}
+
+Error covered_by(std::string_view other) {
+  return Error(
+      Errc::kUnavailable,
+      fmt::format("not needed: {} reads the same RAPL counters", other));
+}
+
+}  // namespace
+
+std::string_view to_string(DomainKind kind) {
+  switch (kind) {
+    case DomainKind::kPackage:
+      return "package";
+    case DomainKind::kCore:
+      return "core";
+    case DomainKind::kUncore:
+      return "uncore";
+    case DomainKind::kDram:
+      return "dram";
+    case DomainKind::kPsys:
+      return "psys";
+    case DomainKind::kGpu:
+      return "gpu";
+    case DomainKind::kCpu:
+      return "cpu";
+    case DomainKind::kMemory:
+      return "memory";
+  }
+  return "unknown";
+}
+
+SensorOptions with_environment(SensorOptions options) {
+  if (const char* v = std::getenv("MLCARBON_POWERCAP_ROOT"); v && *v)
+    options.powercap_root = v;
+  if (const char* v = std::getenv("MLCARBON_MSR_ROOT"); v && *v)
+    options.msr_root = v;
+  if (const char* v = std::getenv("MLCARBON_NVML_LIBRARY"); v && *v)
+    options.nvml_library = v;
+  return options;
+}
+
+Detection detect_sensors(const SensorOptions& options) {
+  Detection out;
+  auto add = [&](std::string_view name, auto result) {
+    if (result) {
+      out.sensors.push_back(std::move(*result));
+      return true;
+    }
+    out.unavailable.push_back({std::string(name), std::move(result).error()});
+    return false;
+  };
+
+  // The three RAPL paths read the same counters: the first that works wins.
+  std::string rapl_in_use;
+  if (wanted(options, "rapl-powercap") &&
+      add("rapl-powercap", open_powercap_sensor(options)))
+    rapl_in_use = "rapl-powercap";
+  if (wanted(options, "rapl-perf")) {
+    if (!rapl_in_use.empty())
+      out.unavailable.push_back({"rapl-perf", covered_by(rapl_in_use)});
+    else if (add("rapl-perf", open_perf_sensor(options)))
+      rapl_in_use = "rapl-perf";
+  }
+  if (wanted(options, "rapl-msr")) {
+    if (!rapl_in_use.empty())
+      out.unavailable.push_back({"rapl-msr", covered_by(rapl_in_use)});
+    else if (add("rapl-msr", open_msr_sensor(options)))
+      rapl_in_use = "rapl-msr";
+  }
+  if (wanted(options, "nvml"))
+    add("nvml", open_nvml_sensor(options));
+
+  bool have_package = false;
+  bool have_dram = false;
+  for (const auto& s : out.sensors) {
+    have_package = have_package || has_kind(*s, DomainKind::kPackage);
+    have_dram = have_dram || has_kind(*s, DomainKind::kDram);
+  }
+  if (wanted(options, "cpu-model")) {
+    if (have_package) {
+      out.unavailable.push_back(
+          {"cpu-model",
+           Error(Errc::kUnavailable,
+                 fmt::format("not needed: {} measures the CPU packages",
+                             rapl_in_use))});
+    } else {
+      add("cpu-model", CpuModelSensor::create(options));
+    }
+  }
+  if (wanted(options, "memory-model")) {
+    if (have_dram) {
+      out.unavailable.push_back(
+          {"memory-model",
+           Error(Errc::kUnavailable,
+                 fmt::format("not needed: {} measures DRAM", rapl_in_use))});
+    } else {
+      add("memory-model", MemoryModelSensor::create(options));
+    }
+  }
+  return out;
+}
+
+}  // namespace mlcarbon::sensors

@@ -1,0 +1,232 @@
+// SPDX-License-Identifier: Apache-2.0
+#include <algorithm>
+#include <array>
+#include <charconv>
+#include <optional>
+
+#include <dirent.h>
+
+#include "mlcarbon/core/fs.h"
+#include "mlcarbon/core/text.h"
+#include "mlcarbon/sensors/rapl.h"
+
+#include "read_util.h"
+
+namespace mlcarbon::sensors {
+namespace {
+
+class RealSysfsReader final : public SysfsReader {
+ public:
+  Result<std::uint64_t> read_u64(
+      const std::filesystem::path& path) const override {
+    std::array<char, 64> buf{};
+    MLCARBON_ASSIGN_OR_RETURN(std::string_view text,
+                              detail::read_prefix(path, buf));
+    auto v = detail::parse_u64_trimmed(text);
+    if (!v)
+      return make_error(Errc::kParse, "{}: not an integer", path.string());
+    return v;
+  }
+};
+
+// A zone directory name: intel-rapl:N or intel-rapl:N:M (or amd-rapl:...).
+struct ZoneId {
+  int top = 0;
+  int sub = -1;  // -1 for a top-level zone
+};
+
+std::optional<ZoneId> parse_zone_dir(std::string_view name) {
+  std::string_view rest;
+  if (starts_with(name, "intel-rapl:"))
+    rest = name.substr(11);
+  else if (starts_with(name, "amd-rapl:"))
+    rest = name.substr(9);
+  else
+    return std::nullopt;  // "intel-rapl" itself, intel-rapl-mmio:*, ...
+  ZoneId id;
+  const auto parts = split(rest, ':');
+  if (parts.empty() || parts.size() > 2)
+    return std::nullopt;
+  auto parse = [](std::string_view s, int& out) {
+    const auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), out);
+    return ec == std::errc() && p == s.data() + s.size();
+  };
+  if (!parse(parts[0], id.top))
+    return std::nullopt;
+  if (parts.size() == 2 && !parse(parts[1], id.sub))
+    return std::nullopt;
+  return id;
+}
+
+struct Zone {
+  ZoneId id;
+  std::filesystem::path energy_path;
+  std::uint64_t max_range_uj = 0;
+  std::uint64_t last_uj = 0;
+  Joules total{0};
+};
+
+class PowercapSensor final : public EnergySensor {
+ public:
+  PowercapSensor(std::filesystem::path root, std::vector<Domain> domains,
+                 std::vector<Zone> zones, const SysfsReader& reader,
+                 const Clock& clock)
+      : root_(std::move(root)),
+        domains_(std::move(domains)),
+        zones_(std::move(zones)),
+        reader_(reader),
+        clock_(clock) {}
+
+  std::string_view name() const override { return "rapl-powercap"; }
+  Method method() const override { return Method::kMeasured; }
+  std::string description() const override {
+    return fmt::format("powercap sysfs {}", root_.string());
+  }
+  const std::vector<Domain>& domains() const override { return domains_; }
+
+  Result<EnergySample> sample() override {
+    EnergySample out;
+    out.energy.reserve(zones_.size());
+    for (Zone& z : zones_) {
+      MLCARBON_ASSIGN_OR_RETURN(const std::uint64_t now,
+                                reader_.read_u64(z.energy_path));
+      // The counter wraps at max_energy_range_uj; assume at most one wrap
+      // between samples (about 60 s at full load on a big server).
+      const std::uint64_t delta =
+          now >= z.last_uj ? now - z.last_uj : z.max_range_uj - z.last_uj + now;
+      z.total += Joules(static_cast<double>(delta) * 1e-6);
+      z.last_uj = now;
+      out.energy.push_back(z.total);
+    }
+    out.time = clock_.now();
+    return out;
+  }
+
+ private:
+  std::filesystem::path root_;
+  std::vector<Domain> domains_;
+  std::vector<Zone> zones_;
+  const SysfsReader& reader_;
+  const Clock& clock_;
+};
+
+std::string permission_remedy(const std::filesystem::path& root) {
+  return fmt::format(
+      "energy_uj is readable by root only: run as root, or `sudo chmod a+r "
+      "{}/intel-rapl:*/energy_uj` (see docs/sensors.md)",
+      root.string());
+}
+
+}  // namespace
+
+const SysfsReader& real_sysfs_reader() {
+  static const RealSysfsReader kReader;
+  return kReader;
+}
+
+Result<std::unique_ptr<EnergySensor>> open_powercap_sensor(
+    const SensorOptions& options, const SysfsReader& reader) {
+  const std::filesystem::path& root = options.powercap_root;
+  std::vector<std::pair<ZoneId, std::string>> found;
+  if (DIR* d = ::opendir(root.c_str())) {
+    while (const dirent* e = ::readdir(d)) {
+      if (auto id = parse_zone_dir(e->d_name))
+        found.emplace_back(*id, e->d_name);
+    }
+    ::closedir(d);
+  }
+  if (found.empty()) {
+    return tl::unexpected(
+        Error(Errc::kUnavailable,
+              fmt::format("no RAPL zones under {} (not an Intel/AMD CPU, "
+                          "intel_rapl not loaded, or a VM)",
+                          root.string()))
+            .with_remedy("on bare metal: `sudo modprobe intel_rapl_common` "
+                         "(or intel_rapl / amd_energy on older kernels)"));
+  }
+  std::sort(found.begin(), found.end(), [](const auto& a, const auto& b) {
+    return std::pair(a.first.top, a.first.sub) <
+           std::pair(b.first.top, b.first.sub);
+  });
+
+  // The socket of a top-level package zone comes from its name
+  // ("package-1"), since psys can take a zone number before the packages.
+  std::vector<std::pair<int, int>> socket_of_top;  // top id -> socket
+  std::vector<Domain> domains;
+  std::vector<Zone> zones;
+  for (const auto& [id, dir_name] : found) {
+    const auto dir = root / dir_name;
+    auto name = read_small_file(dir / "name");
+    if (!name)
+      continue;  // not a zone (control files); skip quietly
+    int socket = 0;
+    const std::string zone_name = to_lower(*name);
+    if (id.sub < 0 && starts_with(zone_name, "package-")) {
+      int parsed = 0;
+      const std::string_view digits = std::string_view(zone_name).substr(8);
+      std::from_chars(digits.data(), digits.data() + digits.size(), parsed);
+      socket = parsed;
+      socket_of_top.emplace_back(id.top, socket);
+    } else {
+      for (const auto& [top, s] : socket_of_top) {
+        if (top == id.top)
+          socket = s;
+      }
+    }
+    Domain domain;
+    domain.index = socket;
+    if (starts_with(zone_name, "package")) {
+      domain.kind = DomainKind::kPackage;
+      domain.name = fmt::format("package-{}", socket);
+    } else if (zone_name == "core") {
+      domain.kind = DomainKind::kCore;
+      domain.name = fmt::format("core-{}", socket);
+      domain.nested = true;
+    } else if (zone_name == "uncore") {
+      domain.kind = DomainKind::kUncore;
+      domain.name = fmt::format("uncore-{}", socket);
+      domain.nested = true;
+    } else if (zone_name == "dram") {
+      domain.kind = DomainKind::kDram;
+      domain.name = fmt::format("dram-{}", socket);
+    } else if (zone_name == "psys") {
+      // psys covers the whole platform: report it, but keep it out of the
+      // total, which is built from package + dram.
+      domain.kind = DomainKind::kPsys;
+      domain.name = "psys";
+      domain.index = 0;
+      domain.nested = true;
+    } else {
+      continue;  // unknown zone type
+    }
+    Zone zone;
+    zone.id = id;
+    zone.energy_path = dir / "energy_uj";
+    auto first = reader.read_u64(zone.energy_path);
+    if (!first) {
+      Error error = std::move(first).error();
+      if (error.code() == Errc::kPermissionDenied) {
+        return tl::unexpected(Error(Errc::kPermissionDenied,
+                                    fmt::format("{}: permission denied",
+                                                zone.energy_path.string()))
+                                  .with_remedy(permission_remedy(root)));
+      }
+      return tl::unexpected(std::move(error));
+    }
+    zone.last_uj = *first;
+    auto range = reader.read_u64(dir / "max_energy_range_uj");
+    // Without a range a wrap cannot be undone; 2^32 uJ is the hardware's
+    // smallest counter, so it is the safe guess.
+    zone.max_range_uj = range ? *range : (std::uint64_t{1} << 32);
+    domains.push_back(std::move(domain));
+    zones.push_back(std::move(zone));
+  }
+  if (zones.empty()) {
+    return make_error(Errc::kUnavailable, "no readable RAPL zones under {}",
+                      root.string());
+  }
+  return std::make_unique<PowercapSensor>(
+      root, std::move(domains), std::move(zones), reader, *options.clock);
+}
+
+}  // namespace mlcarbon::sensors
