@@ -37,6 +37,7 @@ struct Region {
   std::string source;  ///< short citation with licence
   IntensityScope scope = IntensityScope::kLifecycle;
   std::optional<double> pue;  ///< the provider's PUE, cloud regions only
+  std::string pue_source;     ///< where `pue` comes from
   std::string provider;       ///< "gcp", "aws", "azure"; empty otherwise
 };
 

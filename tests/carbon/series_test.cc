@@ -1,0 +1,126 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "mlcarbon/carbon/series.h"
+
+#include <string>
+#include <vector>
+
+#include <gtest/gtest.h>
+
+#include "mlcarbon/core/fs.h"
+
+#include "support/test_support.h"
+
+namespace mlcarbon::carbon {
+namespace {
+
+using std::chrono::hours;
+using std::chrono::minutes;
+
+WallTime t0() {
+  return *parse_timestamp("2026-01-01T00:00:00Z");
+}
+
+IntensitySeries doubling() {
+  auto text = read_file(testing::fixture("carbon/doubling.csv"));
+  EXPECT_TRUE(text.has_value());
+  auto series = parse_series(*text, "doubling.csv");
+  EXPECT_TRUE(series.has_value()) << series.error().to_string();
+  return *series;
+}
+
+TEST(SeriesTest, ParsesTimestampsWithOffsets) {
+  auto utc = parse_timestamp("2026-01-01T00:00:00Z");
+  auto plus = parse_timestamp("2026-01-01T01:00:00+01:00");
+  auto frac = parse_timestamp("2026-01-01 00:00:00.5+0000");
+
+  ASSERT_TRUE(utc.has_value());
+  ASSERT_TRUE(plus.has_value());
+  ASSERT_TRUE(frac.has_value());
+  EXPECT_EQ(*utc, *plus);
+  EXPECT_NEAR(Seconds(*frac - *utc).count(), 0.5, 1e-6);
+  EXPECT_FALSE(parse_timestamp("2026-02-30T00:00:00Z").has_value());
+  EXPECT_FALSE(parse_timestamp("2026-01-01T00:00:00").has_value());
+}
+
+TEST(SeriesTest, AtIsStepFunctionAndClamps) {
+  IntensitySeries series = doubling();
+
+  EXPECT_NEAR(series.at(t0() + minutes(59)).value(), 100.0, 1e-12);
+  EXPECT_NEAR(series.at(t0() + hours(1)).value(), 200.0, 1e-12);
+  auto before = series.lookup(t0() - hours(1));
+  auto inside = series.lookup(t0() + minutes(90));
+  auto after = series.lookup(t0() + hours(5));
+  EXPECT_NEAR(before.intensity.value(), 100.0, 1e-12);
+  EXPECT_TRUE(before.clamped);
+  EXPECT_FALSE(inside.clamped);
+  EXPECT_NEAR(after.intensity.value(), 200.0, 1e-12);
+  EXPECT_TRUE(after.clamped);
+}
+
+TEST(SeriesTest, ConstantPowerAcrossDoublingGivesOneAndAHalfTimes) {
+  IntensitySeries series = doubling();
+  // 1 kW for two hours, read every 40 minutes so one slice straddles 01:00.
+  std::vector<EnergyPoint> energy;
+  for (int i = 0; i <= 3; ++i) {
+    energy.push_back(
+        {t0() + minutes(40 * i), Joules(1000.0 * 40.0 * 60.0 * i)});
+  }
+  std::vector<EnergyPoint> first_half = {energy.front(),
+                                         {t0() + hours(1), Joules(3.6e6)}};
+
+  GramsCo2e whole = emissions(series, energy);
+  GramsCo2e first = emissions(series, first_half);
+
+  // 2 kWh at an average 150 g/kWh = 300 g; the first hour 1 kWh * 100 g.
+  EXPECT_NEAR(first.value(), 100.0, 1e-9);
+  EXPECT_NEAR(whole.value(), 300.0, 1e-9);
+  EXPECT_NEAR(whole.value() / 2.0, 1.5 * first.value(), 1e-9);
+}
+
+TEST(SeriesTest, AcceptsOtherHeadersAndOffsets) {
+  auto text = read_file(testing::fixture("carbon/offsets.csv"));
+  ASSERT_TRUE(text.has_value());
+
+  auto series = parse_series(*text, "offsets.csv");
+
+  ASSERT_TRUE(series.has_value()) << series.error().to_string();
+  ASSERT_EQ(series->points().size(), 2u);
+  EXPECT_NEAR(series->at(t0() + minutes(30)).value(), 300.0, 1e-12);
+  EXPECT_NEAR(series->at(t0() + hours(1)).value(), 250.5, 1e-12);
+}
+
+struct BadSeries {
+  std::string body;
+  std::string expected;
+};
+
+TEST(SeriesTest, MalformedLinesNameOriginAndLine) {
+  const std::string header = "timestamp,g_per_kwh\n";
+  const std::string good = "2026-01-01T00:00:00Z,100\n";
+  const std::vector<BadSeries> cases = {
+      {good + "2026-13-01T01:00:00Z,5\n",
+       "hourly.csv:3: bad timestamp '2026-13-01T01:00:00Z'"},
+      {good + "2026-01-01T01:00:00Z,nan\n",
+       "hourly.csv:3: intensity 'nan' is not a finite number"},
+      {good + "2026-01-01T01:00:00Z,-5\n",
+       "hourly.csv:3: intensity -5 is negative"},
+      {good + "2025-12-31T23:00:00Z,90\n",
+       "hourly.csv:3: timestamp '2025-12-31T23:00:00Z' is not after the "
+       "previous one"},
+      {"2026-01-01,1\n", "hourly.csv:1: header needs"},
+  };
+  for (const BadSeries& c : cases) {
+    std::string csv =
+        c.body.starts_with("2026-01-01,") ? c.body : header + c.body;
+
+    auto result = parse_series(csv, "hourly.csv");
+
+    ASSERT_FALSE(result.has_value()) << csv;
+    EXPECT_EQ(result.error().code(), Errc::kParse);
+    EXPECT_TRUE(result.error().message().starts_with(c.expected))
+        << result.error().message();
+  }
+}
+
+}  // namespace
+}  // namespace mlcarbon::carbon
