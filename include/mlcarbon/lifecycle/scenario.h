@@ -1,0 +1,129 @@
+// SPDX-License-Identifier: Apache-2.0
+#pragma once
+
+#include <functional>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "mlcarbon/core/error.h"
+#include "mlcarbon/lifecycle/range.h"
+
+namespace mlcarbon::carbon {
+class RegionTable;
+}
+
+namespace mlcarbon::lifecycle {
+
+/// How a phase's energy was obtained (ARCHITECTURE.md section 1).
+enum class EnergyMethod { kMeasured, kResourceTime, kModelBased };
+
+/// "measured", "resource-time" or "model-based".
+[[nodiscard]] std::string_view to_string(EnergyMethod method);
+
+/// A place in the scenario file, 1-based; 0 when unknown (a --what-if).
+struct SourcePos {
+  int line = 0;
+  int column = 0;
+};
+
+/// A `measured_run:` reference to a run file of `mlcarbon measure --json`.
+struct MeasuredRun {
+  std::string path;  ///< as written in the scenario
+  SourcePos pos;     ///< of the path, for errors about the file
+  /// The run's energy.total_j (device energy, before PUE) once
+  /// resolve_measured_runs() has read the file.
+  std::optional<double> energy_j;
+};
+
+/// One training run, T. Exactly one of its three ways is used.
+struct TrainingSpec {
+  EnergyMethod method = EnergyMethod::kModelBased;
+  // model-based, the paper's T = E · D · I · θ (device energy)
+  Range samples;                 ///< D
+  Range epochs;                  ///< E
+  Range energy_per_inference_j;  ///< I before PUE, joules
+  Range overhead;                ///< θ
+  // measured: energy_kwh, or a run file
+  Range energy_kwh;  ///< device energy before PUE
+  std::optional<MeasuredRun> measured_run;
+  // resource-time: devices · power_w · hours
+  Range hours;
+  Range devices;
+  Range power_w;  ///< average draw per device, watts
+};
+
+/// Architecture search / tuning, CT = Σ_h T_h.
+struct SearchSpec {
+  Range trials;                    ///< H, with per_trial
+  TrainingSpec per_trial;          ///< used when runs is empty
+  std::vector<TrainingSpec> runs;  ///< trials that differ
+};
+
+/// Inference in the field, I · e.
+struct InferenceSpec {
+  EnergyMethod method = EnergyMethod::kModelBased;
+  Range energy_per_call_j;  ///< I before PUE, joules
+  std::optional<MeasuredRun> measured_run;
+  Range calls_in_run;  ///< calls the measured run served
+  bool calls_from_rate = false;
+  Range calls;  ///< e
+  Range rate_per_s;
+  Range lifetime_days;
+};
+
+/// Processor type, for the hardware rules of thumb.
+enum class Hardware { kUnknown, kCpu, kGpu, kTpu };
+
+[[nodiscard]] std::string_view to_string(Hardware hardware);
+
+/// A life-cycle scenario: where it runs and what each phase costs. Phases
+/// left out count zero.
+struct Scenario {
+  std::string name;
+  std::string origin;            ///< file name used in errors
+  std::string region_code;       ///< "DE"; empty when the intensity is given
+  std::string region_name;       ///< "Germany"
+  Range intensity_g_per_kwh;     ///< EF
+  std::string intensity_source;  ///< where EF came from, for reports
+  std::optional<Range> pue;      ///< given in the scenario
+  double region_pue = 1.0;       ///< the region's default PUE
+  Hardware hardware = Hardware::kUnknown;
+  std::optional<SearchSpec> search;
+  std::optional<TrainingSpec> training;
+  std::optional<InferenceSpec> inference;
+
+  /// The PUE applied to every phase: `pue` or the region's default.
+  [[nodiscard]] Range effective_pue() const {
+    return pue.value_or(Range::exact(region_pue));
+  }
+};
+
+/// Parses a scenario file (docs/scenario.md). Errors are Errc::kParse for
+/// malformed YAML and Errc::kInvalidArgument for schema errors, and read
+/// "origin:line:col: what" (1-based). `regions` (builtin when null) resolves
+/// `region:`. measured_run files are not read: see resolve_measured_runs().
+/// Never throws.
+///
+/// Example:
+///   MLCARBON_ASSIGN_OR_RETURN(Scenario s, parse_scenario(text, "s.yaml"));
+[[nodiscard]] Result<Scenario> parse_scenario(
+    std::string_view yaml_text, std::string_view origin,
+    const carbon::RegionTable* regions = nullptr);
+
+/// Reads a file named in a scenario (relative paths are the loader's
+/// business: the CLI resolves them against the scenario's folder).
+using FileLoader = std::function<Result<std::string>(std::string_view path)>;
+
+/// Reads every measured_run with `loader` and stores its energy.total_j.
+/// A file that is missing, not JSON, or not an mlcarbon run file
+/// ("tool": "mlcarbon", "kind": "run") is an error at the path's position.
+[[nodiscard]] Status resolve_measured_runs(Scenario& scenario,
+                                           const FileLoader& loader);
+
+/// Parses a number as a scenario accepts it: "12.5", "[10, 20]",
+/// "0.002 ± 20%" (also "+-" and "+/-"). Rejects NaN and infinities.
+[[nodiscard]] Result<Range> parse_range(std::string_view text);
+
+}  // namespace mlcarbon::lifecycle

@@ -1,0 +1,17 @@
+// SPDX-License-Identifier: Apache-2.0
+// Shared by the parser and the overrides, so a --what-if is checked like a
+// scenario file.
+#pragma once
+
+#include "mlcarbon/core/error.h"
+#include "mlcarbon/lifecycle/range.h"
+
+namespace mlcarbon::lifecycle::detail {
+
+/// What a number may be; checked on the low end of a range.
+enum class Bound { kNonNegative, kPositive, kPue };
+
+/// "must not be negative, got -1" and the like; low <= high too.
+[[nodiscard]] Status check_bound(Range r, Bound bound);
+
+}  // namespace mlcarbon::lifecycle::detail
