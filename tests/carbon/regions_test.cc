@@ -37,12 +37,15 @@ TEST(RegionTableTest, FindsNamesWithoutAccentsOrPunctuation) {
   auto a = table().find("Cote d'Ivoire");
   auto b = table().find("CIV");
   auto usa = table().find("USA");
+  auto reunion = table().find("RÉUNION");
 
   ASSERT_TRUE(a.has_value()) << a.error().to_string();
   ASSERT_TRUE(b.has_value());
   EXPECT_EQ(*a, *b);
   ASSERT_TRUE(usa.has_value());
   EXPECT_EQ((*usa)->code, "US");
+  ASSERT_TRUE(reunion.has_value()) << reunion.error().to_string();
+  EXPECT_EQ((*reunion)->code, "RE");  // accent folded, not lowered
 }
 
 TEST(RegionTableTest, SubdivisionsExist) {
