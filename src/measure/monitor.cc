@@ -1,0 +1,423 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "mlcarbon/measure/monitor.h"
+
+#include <algorithm>
+#include <utility>
+
+#include <fmt/format.h>
+
+namespace mlcarbon::measure {
+namespace {
+
+using std::chrono::steady_clock;
+
+steady_clock::duration to_wait(Seconds s) {
+  // A zero or negative interval would spin the thread.
+  const Seconds floor_s = std::max(s, Seconds(1e-3));
+  return std::chrono::duration_cast<steady_clock::duration>(floor_s);
+}
+
+bool is_gpu(sensors::DomainKind kind) {
+  return kind == sensors::DomainKind::kGpu;
+}
+
+}  // namespace
+
+Monitor::Monitor(std::vector<std::unique_ptr<sensors::EnergySensor>> sensors,
+                 MonitorOptions options)
+    : sensors_(std::move(sensors)), options_(std::move(options)) {
+  MLCARBON_CHECK(options_.clock != nullptr, "MonitorOptions::clock is null");
+  states_.resize(sensors_.size());
+  for (std::size_t s = 0; s < sensors_.size(); ++s) {
+    MLCARBON_CHECK(sensors_[s] != nullptr, "sensor {} is null", s);
+    states_[s].first_domain = current_.size();
+    states_[s].domain_count = sensors_[s]->domains().size();
+    for (std::size_t d = 0; d < states_[s].domain_count; ++d) {
+      current_.emplace_back(0);
+      owner_.push_back(s);
+    }
+  }
+  idle_power_.assign(current_.size(), Watts(0));
+  if (options_.cpu_reader != nullptr) {
+    reader_ = options_.cpu_reader;
+  } else {
+    own_reader_ = make_proc_cpu_reader(options_.proc_root);
+    reader_ = own_reader_.get();
+  }
+  tracked_pid_ = options_.tracked_pid;
+  // Seed the counters so that a sensor's first reading is not taken as the
+  // energy since boot by a window begun before any tick.
+  std::lock_guard lock(mutex_);
+  read_all_locked();
+}
+
+Monitor::~Monitor() {
+  stop();
+}
+
+Status Monitor::start() {
+  {
+    std::lock_guard lock(mutex_);
+    if (thread_.joinable()) {
+      return make_error(Errc::kInvalidArgument, "the monitor is running");
+    }
+    stop_requested_ = false;
+  }
+  if (options_.idle_baseline > Seconds(0)) {
+    MLCARBON_RETURN_IF_ERROR(measure_idle(options_.idle_baseline));
+  }
+  std::lock_guard lock(mutex_);
+  if (stop_requested_) {
+    return make_error(Errc::kCancelled, "stopped while measuring idle power");
+  }
+  read_all_locked();
+  thread_ = std::thread(&Monitor::run_thread, this);
+  return {};
+}
+
+void Monitor::stop() {
+  std::thread thread;
+  {
+    std::lock_guard lock(mutex_);
+    stop_requested_ = true;
+    ++stop_generation_;
+    thread = std::move(thread_);
+  }
+  wake_.notify_all();
+  if (thread.joinable()) {
+    thread.join();
+  }
+}
+
+bool Monitor::running() const {
+  std::lock_guard lock(mutex_);
+  return thread_.joinable();
+}
+
+void Monitor::set_interval(Seconds interval) {
+  {
+    std::lock_guard lock(mutex_);
+    options_.interval = interval;
+    ++interval_generation_;
+  }
+  wake_.notify_all();
+}
+
+void Monitor::set_sync(std::function<void()> sync) {
+  std::lock_guard lock(mutex_);
+  options_.sync = std::move(sync);
+}
+
+void Monitor::track_process(int pid) {
+  std::lock_guard lock(mutex_);
+  tracked_pid_ = pid;
+  ++tracking_epoch_;
+  tree_last_.reset();
+  busy_last_.reset();
+  read_tree_locked();
+}
+
+void Monitor::run_thread() {
+  std::unique_lock lock(mutex_);
+  while (!stop_requested_) {
+    const std::uint64_t generation = interval_generation_;
+    const bool woken = wake_.wait_for(lock, to_wait(options_.interval), [&] {
+      return stop_requested_ || interval_generation_ != generation;
+    });
+    if (stop_requested_) {
+      break;
+    }
+    if (!woken) {
+      read_all_locked();
+    }
+  }
+}
+
+void Monitor::tick() {
+  std::lock_guard lock(mutex_);
+  read_all_locked();
+}
+
+std::uint64_t Monitor::readings() const {
+  std::lock_guard lock(mutex_);
+  return readings_;
+}
+
+void Monitor::read_all_locked() {
+  for (std::size_t s = 0; s < sensors_.size(); ++s) {
+    SensorState& state = states_[s];
+    Result<sensors::EnergySample> sample = sensors_[s]->sample();
+    if (!sample) {
+      // Keep the last good reading: the counters are cumulative, so a later
+      // good reading recovers the energy in between.
+      ++state.failures;
+      state.last_error = sample.error().to_string();
+      continue;
+    }
+    if (sample->energy.size() != state.domain_count) {
+      ++state.failures;
+      state.last_error = fmt::format("returned {} readings for {} domains",
+                                     sample->energy.size(), state.domain_count);
+      continue;
+    }
+    std::copy(
+        sample->energy.begin(), sample->energy.end(),
+        current_.begin() + static_cast<std::ptrdiff_t>(state.first_domain));
+  }
+  read_tree_locked();
+  ++readings_;
+}
+
+void Monitor::read_tree_locked() {
+  if (!tracked_pid_ || reader_ == nullptr) {
+    return;
+  }
+  // Accumulate positive steps only: a descendant that leaves the tree
+  // (orphaned, reparented to init) lowers the sum without giving back the
+  // time it used while it was ours.
+  Result<Seconds> busy = reader_->machine_busy_time();
+  Result<Seconds> tree = reader_->tree_cpu_time(*tracked_pid_);
+  if (!busy || !tree) {
+    ++tree_failures_;
+    tree_error_ = (!busy ? busy.error() : tree.error()).to_string();
+    return;
+  }
+  if (busy_last_ && tree_last_) {
+    busy_accumulated_ += std::max(*busy - *busy_last_, Seconds(0));
+    tree_accumulated_ += std::max(*tree - *tree_last_, Seconds(0));
+  }
+  busy_last_ = *busy;
+  tree_last_ = *tree;
+}
+
+Status Monitor::begin_window(std::string_view name) {
+  std::function<void()> sync;
+  {
+    std::lock_guard lock(mutex_);
+    if (windows_.find(name) != windows_.end()) {
+      return make_error(Errc::kInvalidArgument, "window '{}' is already open",
+                        name);
+    }
+    sync = options_.sync;
+  }
+  if (sync) {
+    sync();
+  }
+  std::lock_guard lock(mutex_);
+  if (windows_.find(name) != windows_.end()) {
+    return make_error(Errc::kInvalidArgument, "window '{}' is already open",
+                      name);
+  }
+  read_all_locked();
+  Window window;
+  window.start = options_.clock->now();
+  window.wall_start = options_.clock->wall_now();
+  window.energy = current_;
+  window.failures.reserve(states_.size());
+  for (const SensorState& state : states_) {
+    window.failures.push_back(state.failures);
+  }
+  window.readings = readings_;
+  window.epoch = tracking_epoch_;
+  window.tree_ok = tracked_pid_.has_value() && tree_last_.has_value();
+  window.tree = tree_accumulated_;
+  window.busy = busy_accumulated_;
+  window.tree_failures = tree_failures_;
+  windows_.emplace(std::string(name), std::move(window));
+  return {};
+}
+
+Result<Measurement> Monitor::end_window(std::string_view name) {
+  std::function<void()> sync;
+  {
+    std::lock_guard lock(mutex_);
+    if (windows_.find(name) == windows_.end()) {
+      return make_error(Errc::kNotFound, "window '{}' is not open", name);
+    }
+    sync = options_.sync;
+  }
+  if (sync) {
+    sync();
+  }
+  std::lock_guard lock(mutex_);
+  auto it = windows_.find(name);
+  if (it == windows_.end()) {
+    return make_error(Errc::kNotFound, "window '{}' is not open", name);
+  }
+  read_all_locked();
+  Measurement measurement = make_measurement_locked(it->first, it->second);
+  windows_.erase(it);
+  return measurement;
+}
+
+Status Monitor::cancel_window(std::string_view name) {
+  std::lock_guard lock(mutex_);
+  auto it = windows_.find(name);
+  if (it == windows_.end()) {
+    return make_error(Errc::kNotFound, "window '{}' is not open", name);
+  }
+  windows_.erase(it);
+  return {};
+}
+
+std::vector<std::string> Monitor::open_windows() const {
+  std::lock_guard lock(mutex_);
+  std::vector<std::string> names;
+  names.reserve(windows_.size());
+  for (const auto& entry : windows_) {
+    names.push_back(entry.first);
+  }
+  return names;
+}
+
+Watts Monitor::idle_power_locked(std::size_t domain) const {
+  return idle_power_[domain];
+}
+
+Measurement Monitor::make_measurement_locked(const std::string& name,
+                                             const Window& window) const {
+  Measurement m;
+  m.name = name;
+  m.start = window.wall_start;
+  m.end = options_.clock->wall_now();
+  m.duration =
+      std::max(Seconds(options_.clock->now() - window.start), Seconds(0));
+  m.samples = static_cast<std::size_t>(readings_ - window.readings) + 1;
+  Joules cpu_and_memory{0};
+  Joules gpu{0};
+  m.domains.reserve(current_.size());
+  for (std::size_t i = 0; i < current_.size(); ++i) {
+    const std::size_t s = owner_[i];
+    const sensors::EnergySensor& sensor = *sensors_[s];
+    const sensors::Domain& domain =
+        sensor.domains()[i - states_[s].first_domain];
+    DomainEnergy d;
+    d.domain = domain.name;
+    d.kind = domain.kind;
+    d.sensor = std::string(sensor.name());
+    d.method = sensor.method();
+    d.description = sensor.description();
+    d.nested = domain.nested;
+    d.energy = current_[i] - window.energy[i];
+    if (d.energy < Joules(0)) {
+      m.warnings.push_back(
+          fmt::format("{} {} went backwards by {:.3f}; counted as 0", d.sensor,
+                      d.domain, -d.energy));
+      d.energy = Joules(0);
+    }
+    if (m.duration > Seconds(0)) {
+      d.average_power = d.energy / m.duration;
+    }
+    d.idle_energy = idle_power_locked(i) * m.duration;
+    if (!d.nested) {
+      m.total += d.energy;
+      m.above_idle += std::max(d.energy - d.idle_energy, Joules(0));
+      (is_gpu(d.kind) ? gpu : cpu_and_memory) += d.energy;
+    }
+    m.domains.push_back(std::move(d));
+  }
+  for (std::size_t s = 0; s < states_.size(); ++s) {
+    const std::uint64_t failed = states_[s].failures - window.failures[s];
+    if (failed > 0) {
+      m.warnings.push_back(fmt::format(
+          "sensor '{}' failed {} of {} readings in this window (last error: "
+          "{}); its energy stops at its last good reading",
+          sensors_[s]->name(), failed, m.samples, states_[s].last_error));
+    }
+  }
+  if (tracked_pid_ && window.tree_ok && window.epoch == tracking_epoch_) {
+    const Seconds busy = busy_accumulated_ - window.busy;
+    const Seconds tree = tree_accumulated_ - window.tree;
+    const double share =
+        busy > Seconds(0) ? std::clamp(tree / busy, 0.0, 1.0) : 0.0;
+    m.attributed_share = share;
+    m.attributed = cpu_and_memory * share + gpu;
+    if (tree_failures_ > window.tree_failures) {
+      m.warnings.push_back(fmt::format(
+          "process {} could not be read {} times (last error: {}); CPU time "
+          "after its last good reading is not attributed",
+          *tracked_pid_, tree_failures_ - window.tree_failures, tree_error_));
+    }
+  } else {
+    if (tracked_pid_) {
+      m.warnings.push_back(fmt::format(
+          "process {} could not be read when the window began ({}); the "
+          "whole machine's energy is attributed",
+          *tracked_pid_, tree_error_));
+    }
+    m.attributed = m.total;
+  }
+  return m;
+}
+
+Result<IdleBaseline> Monitor::measure_idle(Seconds duration) {
+  if (duration <= Seconds(0)) {
+    return make_error(Errc::kInvalidArgument,
+                      "the idle baseline needs a positive duration");
+  }
+  std::vector<Joules> begin;
+  SteadyTime t0;
+  std::uint64_t generation = 0;
+  std::function<void(Seconds)> sleep;
+  {
+    std::lock_guard lock(mutex_);
+    read_all_locked();
+    begin = current_;
+    t0 = options_.clock->now();
+    generation = stop_generation_;
+    sleep = options_.sleep;
+  }
+  if (sleep) {
+    sleep(duration);
+  } else {
+    std::unique_lock lock(mutex_);
+    wake_.wait_for(lock, to_wait(duration),
+                   [&] { return stop_generation_ != generation; });
+  }
+  std::lock_guard lock(mutex_);
+  if (stop_generation_ != generation) {
+    return make_error(Errc::kCancelled, "stopped while measuring idle power");
+  }
+  read_all_locked();
+  const Seconds elapsed = options_.clock->now() - t0;
+  if (elapsed <= Seconds(0)) {
+    return make_error(Errc::kInvalidArgument,
+                      "no time passed while measuring idle power");
+  }
+  IdleBaseline baseline;
+  baseline.duration = elapsed;
+  for (std::size_t i = 0; i < current_.size(); ++i) {
+    idle_power_[i] = std::max((current_[i] - begin[i]) / elapsed, Watts(0));
+    const std::size_t s = owner_[i];
+    baseline.domains.push_back(DomainPower{
+        .sensor = std::string(sensors_[s]->name()),
+        .domain = sensors_[s]->domains()[i - states_[s].first_domain].name,
+        .power = idle_power_[i]});
+  }
+  baseline_ = baseline;
+  return baseline;
+}
+
+void Monitor::set_idle_baseline(IdleBaseline baseline) {
+  std::lock_guard lock(mutex_);
+  for (std::size_t i = 0; i < current_.size(); ++i) {
+    const std::size_t s = owner_[i];
+    const std::string_view sensor = sensors_[s]->name();
+    const std::string& domain =
+        sensors_[s]->domains()[i - states_[s].first_domain].name;
+    idle_power_[i] = Watts(0);
+    for (const DomainPower& p : baseline.domains) {
+      if (p.sensor == sensor && p.domain == domain) {
+        idle_power_[i] = p.power;
+      }
+    }
+  }
+  baseline_ = std::move(baseline);
+}
+
+std::optional<IdleBaseline> Monitor::idle_baseline() const {
+  std::lock_guard lock(mutex_);
+  return baseline_;
+}
+
+}  // namespace mlcarbon::measure

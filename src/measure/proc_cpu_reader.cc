@@ -1,0 +1,291 @@
+// SPDX-License-Identifier: Apache-2.0
+#include <array>
+#include <cerrno>
+#include <charconv>
+#include <cstdint>
+#include <filesystem>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <system_error>
+#include <utility>
+#include <vector>
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include "mlcarbon/measure/process_cpu.h"
+
+namespace mlcarbon::measure {
+namespace {
+
+namespace fs = std::filesystem;
+
+// /proc/stat's first line and a <pid>/stat line fit in one page.
+using Buffer = std::array<char, 4096>;
+
+// Reads the start of a file with one read() into `buffer`; no allocation.
+Result<std::string_view> read_small(const char* path, Buffer& buffer) {
+  const int fd = ::open(path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0) {
+    const int err = errno;
+    return make_error(
+        err == ENOENT || err == ESRCH ? Errc::kNotFound : Errc::kIo, "{}: {}",
+        path, std::generic_category().message(err));
+  }
+  const ssize_t n = ::read(fd, buffer.data(), buffer.size());
+  const int err = errno;
+  ::close(fd);
+  if (n < 0) {
+    return make_error(err == ESRCH ? Errc::kNotFound : Errc::kIo, "{}: {}",
+                      path, std::generic_category().message(err));
+  }
+  return std::string_view(buffer.data(), static_cast<std::size_t>(n));
+}
+
+// Splits off the next space-separated number; false at the end or on text.
+template <typename T>
+bool next_number(std::string_view& text, T& value) {
+  std::size_t i = 0;
+  while (i < text.size() && (text[i] == ' ' || text[i] == '\t')) {
+    ++i;
+  }
+  const char* first = text.data() + i;
+  const char* last = text.data() + text.size();
+  const auto [end, ec] = std::from_chars(first, last, value);
+  if (ec != std::errc()) {
+    return false;
+  }
+  text.remove_prefix(static_cast<std::size_t>(end - text.data()));
+  return true;
+}
+
+bool skip_token(std::string_view& text) {
+  std::size_t i = 0;
+  while (i < text.size() && text[i] == ' ') {
+    ++i;
+  }
+  while (i < text.size() && text[i] != ' ') {
+    ++i;
+  }
+  text.remove_prefix(i);
+  return !text.empty();
+}
+
+double ticks_per_second() {
+  static const double kTicks = [] {
+    const long t = ::sysconf(_SC_CLK_TCK);
+    return t > 0 ? static_cast<double>(t) : 100.0;
+  }();
+  return kTicks;
+}
+
+struct PidStat {
+  int ppid = 0;
+  // utime + stime + cutime + cstime, in clock ticks.
+  std::uint64_t ticks = 0;
+};
+
+// Parses <pid>/stat; the command name may hold spaces and ')'.
+Result<PidStat> parse_pid_stat(std::string_view text, const char* path) {
+  const std::size_t paren = text.rfind(')');
+  if (paren == std::string_view::npos) {
+    return make_error(Errc::kParse, "{}: no ')' after the command", path);
+  }
+  text.remove_prefix(paren + 1);
+  // Fields after the command: state(3) ppid(4) ... utime(14) stime(15)
+  // cutime(16) cstime(17). cutime/cstime are signed in the kernel but never
+  // negative in practice.
+  PidStat stat;
+  // Some fields before the times are signed (tty_nr is -1 without a tty).
+  std::int64_t value = 0;
+  if (!skip_token(text) || !next_number(text, value)) {
+    return make_error(Errc::kParse, "{}: no ppid", path);
+  }
+  stat.ppid = static_cast<int>(value);
+  for (int field = 5; field <= 17; ++field) {
+    if (!next_number(text, value)) {
+      return make_error(Errc::kParse, "{}: field {} is missing", path, field);
+    }
+    if (field >= 14 && value > 0) {
+      stat.ticks += static_cast<std::uint64_t>(value);
+    }
+  }
+  return stat;
+}
+
+class ProcCpuReader final : public ProcessCpuReader {
+ public:
+  explicit ProcCpuReader(fs::path root)
+      : root_(std::move(root)), stat_path_((root_ / "stat").string()) {}
+
+  Result<Seconds> machine_busy_time() override {
+    Buffer buffer;
+    MLCARBON_ASSIGN_OR_RETURN(std::string_view text,
+                              read_small(stat_path_.c_str(), buffer));
+    if (text.substr(0, 4) != "cpu ") {
+      return make_error(Errc::kParse, "{}: no 'cpu' line first", stat_path_);
+    }
+    text.remove_prefix(4);
+    // user nice system idle iowait irq softirq steal [guest guest_nice]:
+    // guest time is already inside user and nice.
+    std::uint64_t busy = 0;
+    std::uint64_t value = 0;
+    for (int column = 0; column < 8 && next_number(text, value); ++column) {
+      if (column != 3 && column != 4) {
+        busy += value;
+      }
+    }
+    return Seconds(static_cast<double>(busy) / ticks_per_second());
+  }
+
+  Result<Seconds> tree_cpu_time(int pid) override {
+    // A descendant that vanished mid-read was probably reaped just then: its
+    // parent may not yet show it in cutime. Read again once (docs/meter.md).
+    Result<Seconds> first = read_tree(pid);
+    if (first || first.error().code() != Errc::kUnavailable) {
+      return first;
+    }
+    Result<Seconds> second = read_tree(pid);
+    if (second || second.error().code() != Errc::kUnavailable) {
+      return second;
+    }
+    return make_error(Errc::kIo, "the tree of process {} kept changing", pid);
+  }
+
+ private:
+  // kUnavailable means "a descendant vanished, retry".
+  Result<Seconds> read_tree(int pid) {
+    if (!children_files_known_) {
+      children_files_ = fs::exists(root_ / std::to_string(pid) / "task" /
+                                   std::to_string(pid) / "children");
+      children_files_known_ = true;
+    }
+    std::uint64_t ticks = 0;
+    if (children_files_) {
+      MLCARBON_RETURN_IF_ERROR(sum_by_children_files(pid, true, ticks));
+    } else {
+      MLCARBON_RETURN_IF_ERROR(sum_by_scan(pid, ticks));
+    }
+    return Seconds(static_cast<double>(ticks) / ticks_per_second());
+  }
+
+  Result<PidStat> read_pid(int pid) {
+    const std::string path = fmt::format("{}/{}/stat", root_.string(), pid);
+    Buffer buffer;
+    MLCARBON_ASSIGN_OR_RETURN(std::string_view text,
+                              read_small(path.c_str(), buffer));
+    return parse_pid_stat(text, path.c_str());
+  }
+
+  // Lists a process's children before reading its own stat: a child reaped
+  // in between is then in the parent's cutime and fails its own read, which
+  // triggers the retry instead of silently going missing.
+  Status sum_by_children_files(int pid, bool is_root, std::uint64_t& ticks) {
+    std::vector<int> children;
+    std::error_code ec;
+    const fs::path task = root_ / std::to_string(pid) / "task";
+    for (const auto& entry : fs::directory_iterator(task, ec)) {
+      std::string text;
+      if (Status read = read_children(entry.path() / "children", text); !read) {
+        continue;
+      }
+      std::string_view rest = text;
+      std::uint64_t child = 0;
+      while (next_number(rest, child)) {
+        children.push_back(static_cast<int>(child));
+      }
+    }
+    Result<PidStat> stat = read_pid(pid);
+    if (!stat) {
+      if (is_root) {
+        return tl::unexpected(std::move(stat).error());
+      }
+      return make_error(Errc::kUnavailable, "process {} vanished", pid);
+    }
+    ticks += stat->ticks;
+    for (int child : children) {
+      MLCARBON_RETURN_IF_ERROR(sum_by_children_files(child, false, ticks));
+    }
+    return {};
+  }
+
+  static Status read_children(const fs::path& path, std::string& out) {
+    Buffer buffer;
+    MLCARBON_ASSIGN_OR_RETURN(std::string_view text,
+                              read_small(path.c_str(), buffer));
+    out.assign(text);
+    return {};
+  }
+
+  // Without children files: one pass over every <proc>/<pid>/stat for its
+  // ppid and times, then a walk down from `pid`.
+  Status sum_by_scan(int pid, std::uint64_t& ticks) {
+    entries_.clear();
+    bool vanished = false;
+    std::error_code ec;
+    for (const auto& entry : fs::directory_iterator(root_, ec)) {
+      const std::string name = entry.path().filename().string();
+      int id = 0;
+      const auto [end, parse_ec] =
+          std::from_chars(name.data(), name.data() + name.size(), id);
+      if (parse_ec != std::errc() || end != name.data() + name.size()) {
+        continue;
+      }
+      Result<PidStat> stat = read_pid(id);
+      if (!stat) {
+        vanished = vanished || stat.error().code() == Errc::kNotFound;
+        continue;
+      }
+      entries_.push_back({id, *stat});
+    }
+    if (ec) {
+      return make_error(Errc::kIo, "listing {}: {}", root_.string(),
+                        ec.message());
+    }
+    bool found = false;
+    for (const Entry& e : entries_) {
+      found = found || e.pid == pid;
+    }
+    if (!found) {
+      return make_error(Errc::kNotFound, "process {} is not in {}", pid,
+                        root_.string());
+    }
+    // Walk down by ppid; trees are small, so the quadratic scan is cheap.
+    tree_.assign(1, pid);
+    for (std::size_t i = 0; i < tree_.size(); ++i) {
+      for (const Entry& e : entries_) {
+        if (e.pid == tree_[i]) {
+          ticks += e.stat.ticks;
+        } else if (e.stat.ppid == tree_[i]) {
+          tree_.push_back(e.pid);
+        }
+      }
+    }
+    if (vanished) {
+      return make_error(Errc::kUnavailable, "a process vanished mid-scan");
+    }
+    return {};
+  }
+
+  struct Entry {
+    int pid;
+    PidStat stat;
+  };
+
+  fs::path root_;
+  std::string stat_path_;
+  bool children_files_known_ = false;
+  bool children_files_ = false;
+  // Reused between calls so a tick allocates little.
+  std::vector<Entry> entries_;
+  std::vector<int> tree_;
+};
+
+}  // namespace
+
+std::unique_ptr<ProcessCpuReader> make_proc_cpu_reader(fs::path proc_root) {
+  return std::make_unique<ProcCpuReader>(std::move(proc_root));
+}
+
+}  // namespace mlcarbon::measure

@@ -1,0 +1,230 @@
+// SPDX-License-Identifier: Apache-2.0
+#include <chrono>
+#include <ctime>
+#include <deque>
+#include <memory>
+#include <utility>
+#include <vector>
+
+#include <sys/types.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <gtest/gtest.h>
+
+#include "mlcarbon/measure/monitor.h"
+
+#include "fake_sensor.h"
+
+namespace mlcarbon::measure {
+namespace {
+
+using mlcarbon::testing::FakeSensor;
+using sensors::DomainKind;
+
+constexpr double kTol = 1e-9;  // exact arithmetic on small doubles
+
+// Scripted CPU-time counters: each call takes the next value, then repeats.
+class FakeCpuReader final : public ProcessCpuReader {
+ public:
+  std::deque<double> busy;
+  std::deque<double> tree;  // a negative value scripts a read failure
+
+  Result<Seconds> machine_busy_time() override { return next(busy); }
+  Result<Seconds> tree_cpu_time(int /*pid*/) override { return next(tree); }
+
+ private:
+  static Result<Seconds> next(std::deque<double>& values) {
+    double v = values.front();
+    if (values.size() > 1) {
+      values.pop_front();
+    }
+    if (v < 0) {
+      return make_error(Errc::kNotFound, "scripted: no such process");
+    }
+    return Seconds(v);
+  }
+};
+
+class AttributionTest : public ::testing::Test {
+ protected:
+  // package-0 (CPU), dram-0 (memory), gpu-0 (GPU) on one fake sensor.
+  std::unique_ptr<Monitor> make(FakeCpuReader* reader,
+                                std::optional<int> pid = 42) {
+    auto fake = std::make_unique<FakeSensor>(std::vector<sensors::Domain>{
+        {.name = "package-0", .kind = DomainKind::kPackage},
+        {.name = "dram-0", .kind = DomainKind::kDram},
+        {.name = "gpu-0", .kind = DomainKind::kGpu}});
+    sensor_ = fake.get();
+    std::vector<std::unique_ptr<sensors::EnergySensor>> owned;
+    owned.push_back(std::move(fake));
+    return std::make_unique<Monitor>(
+        std::move(owned),
+        MonitorOptions{
+            .clock = &clock_, .tracked_pid = pid, .cpu_reader = reader});
+  }
+
+  ManualClock clock_;
+  FakeSensor* sensor_ = nullptr;
+};
+
+TEST_F(AttributionTest, ShareOfBusyTimeScalesCpuAndMemoryGpuInFull) {
+  FakeCpuReader reader;
+  // Readings: constructor, begin, end.
+  reader.busy = {100.0, 100.0, 108.0};
+  reader.tree = {10.0, 10.0, 16.0};
+  auto monitor = make(&reader);
+
+  ASSERT_TRUE(monitor->begin_window("w"));
+  sensor_->set_energy({80.0, 20.0, 50.0});
+  Result<Measurement> m = monitor->end_window("w");
+
+  ASSERT_TRUE(m);
+  ASSERT_TRUE(m->attributed_share.has_value());
+  EXPECT_NEAR(*m->attributed_share, 0.75, kTol);
+  EXPECT_NEAR(m->attributed.value(), 0.75 * 100.0 + 50.0, kTol);
+  EXPECT_NEAR(m->total.value(), 150.0, kTol);
+}
+
+TEST_F(AttributionTest, ShareIsClampedToOne) {
+  FakeCpuReader reader;
+  reader.busy = {0.0, 0.0, 1.0};
+  reader.tree = {0.0, 0.0, 3.0};  // tick rounding can overshoot
+  auto monitor = make(&reader);
+
+  ASSERT_TRUE(monitor->begin_window("w"));
+  sensor_->set_energy({10.0, 0.0, 0.0});
+  Result<Measurement> m = monitor->end_window("w");
+
+  ASSERT_TRUE(m);
+  EXPECT_NEAR(*m->attributed_share, 1.0, kTol);
+  EXPECT_NEAR(m->attributed.value(), 10.0, kTol);
+}
+
+TEST_F(AttributionTest, DescendantLeavingTheTreeKeepsTheTimeItUsed) {
+  FakeCpuReader reader;
+  // A descendant with 3 s is orphaned between ticks: the sum drops.
+  reader.busy = {0.0, 0.0, 4.0, 6.0, 10.0};
+  reader.tree = {0.0, 0.0, 4.0, 1.0, 3.0};
+  auto monitor = make(&reader);
+
+  ASSERT_TRUE(monitor->begin_window("w"));
+  monitor->tick();
+  monitor->tick();
+  Result<Measurement> m = monitor->end_window("w");
+
+  ASSERT_TRUE(m);
+  // 4 s before the drop + 2 s after, of 10 s busy.
+  EXPECT_NEAR(*m->attributed_share, 0.6, kTol);
+}
+
+TEST_F(AttributionTest, TrackedProcessGoneAtTheEndKeepsTimeUpToLastReading) {
+  FakeCpuReader reader;
+  reader.busy = {0.0, 0.0, 2.0, 4.0};
+  reader.tree = {0.0, 0.0, 1.0, -1.0};
+  auto monitor = make(&reader);
+
+  ASSERT_TRUE(monitor->begin_window("w"));
+  monitor->tick();
+  Result<Measurement> m = monitor->end_window("w");
+
+  ASSERT_TRUE(m);
+  EXPECT_NEAR(*m->attributed_share, 0.5, kTol);
+  ASSERT_EQ(m->warnings.size(), 1U);
+  EXPECT_NE(m->warnings[0].find("process 42 could not be read"),
+            std::string::npos);
+}
+
+TEST_F(AttributionTest, WithoutATrackedProcessTheWholeMachineIsAttributed) {
+  FakeCpuReader reader;
+  reader.busy = {0.0};
+  reader.tree = {0.0};
+  auto monitor = make(&reader, std::nullopt);
+
+  ASSERT_TRUE(monitor->begin_window("w"));
+  sensor_->set_energy({1.0, 2.0, 3.0});
+  Result<Measurement> m = monitor->end_window("w");
+
+  ASSERT_TRUE(m);
+  EXPECT_FALSE(m->attributed_share.has_value());
+  EXPECT_NEAR(m->attributed.value(), 6.0, kTol);
+}
+
+TEST_F(AttributionTest, TrackingStartedMidWindowGivesNoShareToThatWindow) {
+  FakeCpuReader reader;
+  reader.busy = {0.0, 1.0, 2.0, 3.0};
+  reader.tree = {0.0, 1.0, 2.0, 3.0};
+  auto monitor = make(&reader, std::nullopt);
+
+  ASSERT_TRUE(monitor->begin_window("before"));
+  monitor->track_process(7);
+  ASSERT_TRUE(monitor->begin_window("after"));
+  Result<Measurement> before = monitor->end_window("before");
+  Result<Measurement> after = monitor->end_window("after");
+
+  ASSERT_TRUE(before && after);
+  EXPECT_FALSE(before->attributed_share.has_value());
+  EXPECT_TRUE(after->attributed_share.has_value());
+}
+
+double process_cpu_seconds() {
+  timespec ts{};
+  ::clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+  return static_cast<double>(ts.tv_sec) +
+         static_cast<double>(ts.tv_nsec) * 1e-9;
+}
+
+[[noreturn]] void spin_and_exit(double cpu_seconds) {
+  volatile double x = 0;
+  while (process_cpu_seconds() < cpu_seconds) {
+    for (int i = 0; i < 10000; ++i) {
+      x = x + 1.0;
+    }
+  }
+  ::_exit(0);
+}
+
+// Real /proc: a child and a grandchild spin on both cores; the grandchild is
+// reaped by the child before the window ends, so its time must come from the
+// child's cutime. Robust on a shared 2-core machine: share > 0.3, not exact.
+TEST(AttributionRealTest, BusyProcessTreeGetsMostOfTheBusyTime) {
+  // Arrange: a monitor with no sensors, tracking the child.
+  const pid_t child = ::fork();
+  ASSERT_GE(child, 0);
+  if (child == 0) {
+    const pid_t grandchild = ::fork();
+    if (grandchild == 0) {
+      spin_and_exit(0.3);
+    }
+    volatile double x = 0;
+    while (process_cpu_seconds() < 0.3) {
+      x = x + 1.0;
+    }
+    int status = 0;
+    ::waitpid(grandchild, &status, 0);
+    ::_exit(0);
+  }
+  Monitor monitor(
+      {}, {.interval = std::chrono::milliseconds(50), .tracked_pid = child});
+  ASSERT_TRUE(monitor.begin_window("run"));
+  ASSERT_TRUE(monitor.start());
+
+  // Act: wait for the exit without reaping, so /proc/<child> stays readable.
+  siginfo_t info{};
+  ASSERT_EQ(::waitid(P_PID, static_cast<id_t>(child), &info, WEXITED | WNOWAIT),
+            0);
+  Result<Measurement> m = monitor.end_window("run");
+  monitor.stop();
+  int status = 0;
+  ::waitpid(child, &status, 0);
+
+  // Assert
+  ASSERT_TRUE(m) << m.error().to_string();
+  ASSERT_TRUE(m->attributed_share.has_value());
+  EXPECT_GT(*m->attributed_share, 0.3)
+      << "warnings: " << (m->warnings.empty() ? "" : m->warnings[0]);
+  EXPECT_LE(*m->attributed_share, 1.0);
+}
+
+}  // namespace
+}  // namespace mlcarbon::measure
