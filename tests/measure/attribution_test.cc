@@ -2,6 +2,7 @@
 #include <chrono>
 #include <ctime>
 #include <deque>
+#include <iostream>
 #include <memory>
 #include <utility>
 #include <vector>
@@ -184,46 +185,74 @@ double process_cpu_seconds() {
   ::_exit(0);
 }
 
-// Real /proc: a child and a grandchild spin on both cores; the grandchild is
-// reaped by the child before the window ends, so its time must come from the
-// child's cutime. Robust on a shared 2-core machine: share > 0.3, not exact.
+// Real /proc: a child and five grandchildren spin 0.1 s of CPU each; the
+// grandchildren are reaped by the child before the window ends, so their time
+// must come from the child's cutime. Six spinners keep the share high even
+// The share must match one computed directly from /proc over the same
+// window; "share > 0.3" is asserted only when the rest of the machine was
+// idle-ish, because on a shared CI machine other jobs (in other scheduler
+// groups) can take most of the CPU whatever we spawn.
 TEST(AttributionRealTest, BusyProcessTreeGetsMostOfTheBusyTime) {
-  // Arrange: a monitor with no sensors, tracking the child.
+  constexpr int kGrandchildren = 5;
+  constexpr double kSpinSeconds = 0.1;
   const pid_t child = ::fork();
   ASSERT_GE(child, 0);
   if (child == 0) {
-    const pid_t grandchild = ::fork();
-    if (grandchild == 0) {
-      spin_and_exit(0.3);
+    pid_t kids[kGrandchildren] = {};
+    for (pid_t& kid : kids) {
+      kid = ::fork();
+      if (kid == 0) {
+        spin_and_exit(kSpinSeconds);
+      }
     }
     volatile double x = 0;
-    while (process_cpu_seconds() < 0.3) {
+    while (process_cpu_seconds() < kSpinSeconds) {
       x = x + 1.0;
     }
-    int status = 0;
-    ::waitpid(grandchild, &status, 0);
+    for (pid_t kid : kids) {
+      int status = 0;
+      ::waitpid(kid, &status, 0);
+    }
     ::_exit(0);
   }
+  auto reader = make_proc_cpu_reader("/proc");
   Monitor monitor(
       {}, {.interval = std::chrono::milliseconds(50), .tracked_pid = child});
+  Result<Seconds> busy0 = reader->machine_busy_time();
+  Result<Seconds> tree0 = reader->tree_cpu_time(child);
   ASSERT_TRUE(monitor.begin_window("run"));
   ASSERT_TRUE(monitor.start());
 
-  // Act: wait for the exit without reaping, so /proc/<child> stays readable.
+  // Wait for the exit without reaping, so /proc/<child> stays readable.
   siginfo_t info{};
   ASSERT_EQ(::waitid(P_PID, static_cast<id_t>(child), &info, WEXITED | WNOWAIT),
             0);
   Result<Measurement> m = monitor.end_window("run");
+  Result<Seconds> tree = reader->tree_cpu_time(child);
+  Result<Seconds> busy1 = reader->machine_busy_time();
   monitor.stop();
   int status = 0;
   ::waitpid(child, &status, 0);
 
-  // Assert
+  ASSERT_TRUE(busy0 && tree0 && tree && busy1);
+  // 0.6 s spun; clock-tick rounding and accounting lag stay well under 0.1 s.
+  EXPECT_NEAR(tree->count(), (kGrandchildren + 1) * kSpinSeconds, 0.1);
   ASSERT_TRUE(m) << m.error().to_string();
   ASSERT_TRUE(m->attributed_share.has_value());
-  EXPECT_GT(*m->attributed_share, 0.3)
+  const Seconds tree_time = *tree - *tree0;
+  const Seconds busy_time = *busy1 - *busy0;
+  const double direct_share = tree_time / busy_time;
+  // The direct reads bracket the monitor's by a few ms of CPU time.
+  EXPECT_NEAR(*m->attributed_share, direct_share, 0.05)
       << "warnings: " << (m->warnings.empty() ? "" : m->warnings[0]);
   EXPECT_LE(*m->attributed_share, 1.0);
+  if (busy_time - tree_time < tree_time) {
+    EXPECT_GT(*m->attributed_share, 0.3);
+  } else {
+    std::cout << "machine busy with other work (" << busy_time.count()
+              << " s busy, " << tree_time.count()
+              << " s ours): share > 0.3 not checked\n";
+  }
 }
 
 }  // namespace
