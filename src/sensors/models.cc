@@ -144,8 +144,9 @@ CpuModelSensor::CpuModelSensor(const SensorOptions& options,
       last_time_(clock_.now()) {}
 
 std::string CpuModelSensor::description() const {
-  return fmt::format("TDP {:.1f} W x utilisation curve ({})",
-                     model_.tdp_used.value(), model_.how);
+  return fmt::format(
+      "TDP {:.1f} W x utilisation curve ({})", model_.tdp_used.value(),
+      model_.row ? "table row " + model_.row->model : "default per-CPU TDP");
 }
 
 Result<EnergySample> CpuModelSensor::sample() {

@@ -1,6 +1,7 @@
 # SPDX-License-Identifier: Apache-2.0
 # Runs `mlcarbon sensors --json` with fixture roots and compares its stdout
 # with the golden file. Set UPDATE=1 to rewrite the golden file.
+cmake_minimum_required(VERSION 3.21)
 set(ENV{MLCARBON_POWERCAP_ROOT} ${POWERCAP})
 set(ENV{MLCARBON_NVML_LIBRARY} ${FAKE_NVML})
 set(ENV{MLCARBON_MSR_ROOT} /nonexistent/msr)
@@ -12,8 +13,8 @@ if(NOT rc EQUAL 0)
   message(FATAL_ERROR "mlcarbon sensors --json exited with ${rc}")
 endif()
 # Paths differ between checkouts: mask them.
-string(REPLACE "${POWERCAP}" "@POWERCAP@" got "${got}")
-string(REPLACE "${FAKE_NVML}" "@FAKE_NVML@" got "${got}")
+string(REPLACE "${POWERCAP}" "<POWERCAP>" got "${got}")
+string(REPLACE "${FAKE_NVML}" "<FAKE_NVML>" got "${got}")
 file(WRITE ${OUT} "${got}")
 if(UPDATE)
   file(COPY_FILE ${OUT} ${GOLDEN})
