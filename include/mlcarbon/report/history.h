@@ -1,0 +1,91 @@
+// SPDX-License-Identifier: Apache-2.0
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "mlcarbon/core/clock.h"
+#include "mlcarbon/core/error.h"
+
+namespace mlcarbon::report {
+
+/// One recorded run as the history stores it: the fields it filters and
+/// sums on, plus the whole run document (JSON) so nothing is lost.
+struct HistoryEntry {
+  std::string run_id;
+  WallTime start;
+  double duration_s = 0.0;
+  std::string project;
+  std::string command;  // the command line, shell-quoted
+  std::vector<std::string> tags;
+  std::optional<int> exit_status;
+  double energy_j = 0.0;             // machine energy at the wall, PUE excluded
+  double attributed_energy_j = 0.0;  // the command's process tree
+  double co2e_g = 0.0;               // machine energy x PUE x intensity
+  double attributed_co2e_g = 0.0;
+  std::string method;  // "measured" or "estimated"
+  std::string region;  // region code used for the intensity
+  std::string document;  // the run as JSON (report/run_json.h)
+};
+
+/// What `mlcarbon history` selects: every field is optional and they AND.
+struct HistoryFilter {
+  std::optional<std::string> tag;
+  /// Substring of the command line.
+  std::optional<std::string> command;
+  std::optional<std::string> project;
+  std::optional<WallTime> since;
+  std::optional<WallTime> until;
+  /// Most recent first; 0 means no limit.
+  std::size_t limit = 0;
+};
+
+struct HistoryTotals {
+  std::size_t runs = 0;
+  double duration_s = 0.0;
+  double energy_j = 0.0;
+  double attributed_energy_j = 0.0;
+  double co2e_g = 0.0;
+  double attributed_co2e_g = 0.0;
+};
+
+/// The run history: an SQLite database in WAL mode with a busy timeout, so
+/// that several processes may record at once; each run is one transaction.
+/// Not thread-safe: use one History per thread.
+class History {
+ public:
+  /// Opens (creating if needed, with its folder) the database at `path`.
+  [[nodiscard]] static Result<History> open(const std::filesystem::path& path);
+
+  History(History&&) noexcept;
+  History& operator=(History&&) noexcept;
+  History(const History&) = delete;
+  History& operator=(const History&) = delete;
+  ~History();
+
+  /// Records one run atomically (the run and its tags, or nothing).
+  [[nodiscard]] Status record(const HistoryEntry& entry);
+  /// Runs matching `filter`, most recent first.
+  [[nodiscard]] Result<std::vector<HistoryEntry>> query(
+      const HistoryFilter& filter) const;
+  /// Sums over the runs matching `filter` (its limit is ignored).
+  [[nodiscard]] Result<HistoryTotals> totals(const HistoryFilter& filter) const;
+
+  [[nodiscard]] const std::filesystem::path& path() const { return path_; }
+
+ private:
+  struct Db;
+  History(std::filesystem::path path, std::unique_ptr<Db> db);
+
+  std::filesystem::path path_;
+  std::unique_ptr<Db> db_;
+};
+
+/// $XDG_DATA_HOME/mlcarbon/history.db, else ~/.local/share/mlcarbon/...
+[[nodiscard]] std::filesystem::path default_history_path();
+
+}  // namespace mlcarbon::report

@@ -1,0 +1,42 @@
+// SPDX-License-Identifier: Apache-2.0
+#pragma once
+
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include "mlcarbon/core/error.h"
+#include "mlcarbon/measure/run.h"
+#include "mlcarbon/report/history.h"
+
+namespace mlcarbon::report {
+
+inline constexpr int kRunSchemaVersion = 1;
+
+/// The run as a JSON document (schema in docs/measure.md): schema_version,
+/// a context block, every energy figure with its method.
+[[nodiscard]] std::string run_to_json(const measure::Run& run);
+
+/// The CSV header: CodeCarbon's emissions.csv columns, in CodeCarbon's
+/// order, then mlcarbon's own (docs/csv.md).
+[[nodiscard]] const std::vector<std::string>& run_csv_columns();
+/// The header line, without newline.
+[[nodiscard]] std::string run_csv_header();
+/// One CSV row for the run, without newline.
+[[nodiscard]] std::string run_csv_row(const measure::Run& run);
+
+/// Appends the run's row to the CSV file at `path` (writing the header
+/// first when the file is new or empty). The file is rewritten through a
+/// temporary file and a rename while holding an flock, so that concurrent
+/// writers lose no row and a reader never sees half a file. A file whose
+/// header is not ours is an error, not overwritten.
+[[nodiscard]] Status append_run_csv(const std::filesystem::path& path,
+                                    const measure::Run& run);
+
+/// The history's view of a run.
+[[nodiscard]] HistoryEntry to_history_entry(const measure::Run& run);
+
+/// "2026-11-28T10:15:02.123Z"
+[[nodiscard]] std::string iso8601(WallTime t);
+
+}  // namespace mlcarbon::report

@@ -1,0 +1,342 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "mlcarbon/report/history.h"
+
+#include <chrono>
+#include <cstdlib>
+#include <system_error>
+#include <thread>
+#include <utility>
+
+#include <sqlite3.h>
+
+#include "mlcarbon/core/text.h"
+
+namespace mlcarbon::report {
+namespace {
+
+constexpr int kBusyTimeoutMs = 60'000;
+constexpr char kTagSeparator = '\x1f';
+
+constexpr const char* kSchema = R"sql(
+CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);
+INSERT OR IGNORE INTO meta(key, value) VALUES('schema_version', '1');
+CREATE TABLE IF NOT EXISTS runs(
+  run_id TEXT PRIMARY KEY,
+  start_unix_ns INTEGER NOT NULL,
+  duration_s REAL NOT NULL,
+  project TEXT NOT NULL,
+  command TEXT NOT NULL,
+  exit_status INTEGER,
+  energy_j REAL NOT NULL,
+  attributed_energy_j REAL NOT NULL,
+  co2e_g REAL NOT NULL,
+  attributed_co2e_g REAL NOT NULL,
+  method TEXT NOT NULL,
+  region TEXT NOT NULL,
+  document TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS runs_by_start ON runs(start_unix_ns);
+CREATE TABLE IF NOT EXISTS run_tags(
+  run_id TEXT NOT NULL REFERENCES runs(run_id) ON DELETE CASCADE,
+  tag TEXT NOT NULL,
+  PRIMARY KEY(run_id, tag));
+CREATE INDEX IF NOT EXISTS run_tags_by_tag ON run_tags(tag);
+)sql";
+
+std::int64_t to_unix_ns(WallTime t) {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(
+             t.time_since_epoch())
+      .count();
+}
+WallTime from_unix_ns(std::int64_t ns) {
+  return WallTime(std::chrono::duration_cast<WallTime::duration>(
+      std::chrono::nanoseconds(ns)));
+}
+
+// Finalizes a prepared statement on scope exit.
+class Statement {
+ public:
+  Statement(sqlite3* db, const std::string& sql) {
+    rc_ = sqlite3_prepare_v2(db, sql.c_str(), -1, &stmt_, nullptr);
+  }
+  Statement(const Statement&) = delete;
+  Statement& operator=(const Statement&) = delete;
+  ~Statement() { sqlite3_finalize(stmt_); }
+  [[nodiscard]] bool ok() const { return rc_ == SQLITE_OK; }
+  [[nodiscard]] sqlite3_stmt* get() const { return stmt_; }
+
+ private:
+  sqlite3_stmt* stmt_ = nullptr;
+  int rc_ = SQLITE_OK;
+};
+
+}  // namespace
+
+struct History::Db {
+  sqlite3* handle = nullptr;
+  Db() = default;
+  Db(const Db&) = delete;
+  Db& operator=(const Db&) = delete;
+  ~Db() { sqlite3_close_v2(handle); }
+
+  [[nodiscard]] Error error(std::string_view what) const {
+    return Error(Errc::kBackend,
+                 fmt::format("{}: {}", what, sqlite3_errmsg(handle)));
+  }
+
+  // sqlite3_exec, retried while another process holds a lock the busy
+  // handler cannot wait out (a journal-mode change, say).
+  [[nodiscard]] Status exec(const char* sql, std::string_view what) const {
+    for (int attempt = 0;; ++attempt) {
+      const int rc = sqlite3_exec(handle, sql, nullptr, nullptr, nullptr);
+      if (rc == SQLITE_OK) return {};
+      if ((rc != SQLITE_BUSY && rc != SQLITE_LOCKED) || attempt > 200) {
+        return tl::unexpected(error(what));
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(10 + attempt));
+    }
+  }
+};
+
+History::History(std::filesystem::path path, std::unique_ptr<Db> db)
+    : path_(std::move(path)), db_(std::move(db)) {}
+History::History(History&&) noexcept = default;
+History& History::operator=(History&&) noexcept = default;
+History::~History() = default;
+
+Result<History> History::open(const std::filesystem::path& path) {
+  std::error_code ec;
+  if (path.has_parent_path()) {
+    std::filesystem::create_directories(path.parent_path(), ec);
+    if (ec) {
+      return make_error(Errc::kIo, "cannot create {}: {}",
+                        path.parent_path().string(), ec.message());
+    }
+  }
+  auto db = std::make_unique<Db>();
+  if (sqlite3_open_v2(path.c_str(), &db->handle,
+                      SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE |
+                          SQLITE_OPEN_FULLMUTEX,
+                      nullptr) != SQLITE_OK) {
+    return tl::unexpected(
+        db->error("cannot open history").with_context(path.string()));
+  }
+  sqlite3_busy_timeout(db->handle, kBusyTimeoutMs);
+  auto context = [&](Error e) { return std::move(e).with_context(path.string()); };
+  if (auto s = db->exec("PRAGMA journal_mode=WAL;", "cannot enable WAL"); !s) {
+    return tl::unexpected(context(s.error()));
+  }
+  if (auto s = db->exec("PRAGMA foreign_keys=ON; PRAGMA synchronous=NORMAL;",
+                        "cannot set pragmas");
+      !s) {
+    return tl::unexpected(context(s.error()));
+  }
+  const std::string schema =
+      std::string("BEGIN IMMEDIATE;") + kSchema + "COMMIT;";
+  if (auto s = db->exec(schema.c_str(), "cannot create the history schema");
+      !s) {
+    (void)db->exec("ROLLBACK;", "rollback");
+    return tl::unexpected(context(s.error()));
+  }
+  return History(path, std::move(db));
+}
+
+Status History::record(const HistoryEntry& e) {
+  MLCARBON_RETURN_IF_ERROR(db_->exec("BEGIN IMMEDIATE;", "cannot begin"));
+  auto fail = [&](std::string_view what) -> Status {
+    auto err = db_->error(what);
+    (void)db_->exec("ROLLBACK;", "rollback");
+    return tl::unexpected(std::move(err).with_context(
+        fmt::format("recording run {} in {}", e.run_id, path_.string())));
+  };
+  {
+    Statement insert(db_->handle,
+                     "INSERT INTO runs(run_id, start_unix_ns, duration_s, "
+                     "project, command, exit_status, energy_j, "
+                     "attributed_energy_j, co2e_g, attributed_co2e_g, method, "
+                     "region, document) VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?)");
+    if (!insert.ok()) return fail("cannot prepare insert");
+    sqlite3_stmt* s = insert.get();
+    sqlite3_bind_text(s, 1, e.run_id.c_str(), -1, SQLITE_TRANSIENT);
+    sqlite3_bind_int64(s, 2, to_unix_ns(e.start));
+    sqlite3_bind_double(s, 3, e.duration_s);
+    sqlite3_bind_text(s, 4, e.project.c_str(), -1, SQLITE_TRANSIENT);
+    sqlite3_bind_text(s, 5, e.command.c_str(), -1, SQLITE_TRANSIENT);
+    if (e.exit_status) {
+      sqlite3_bind_int(s, 6, *e.exit_status);
+    } else {
+      sqlite3_bind_null(s, 6);
+    }
+    sqlite3_bind_double(s, 7, e.energy_j);
+    sqlite3_bind_double(s, 8, e.attributed_energy_j);
+    sqlite3_bind_double(s, 9, e.co2e_g);
+    sqlite3_bind_double(s, 10, e.attributed_co2e_g);
+    sqlite3_bind_text(s, 11, e.method.c_str(), -1, SQLITE_TRANSIENT);
+    sqlite3_bind_text(s, 12, e.region.c_str(), -1, SQLITE_TRANSIENT);
+    sqlite3_bind_text(s, 13, e.document.c_str(), -1, SQLITE_TRANSIENT);
+    if (sqlite3_step(s) != SQLITE_DONE) return fail("cannot insert run");
+  }
+  for (const auto& tag : e.tags) {
+    Statement insert(db_->handle,
+                     "INSERT OR IGNORE INTO run_tags(run_id, tag) VALUES(?,?)");
+    if (!insert.ok()) return fail("cannot prepare tag insert");
+    sqlite3_bind_text(insert.get(), 1, e.run_id.c_str(), -1,
+                      SQLITE_TRANSIENT);
+    sqlite3_bind_text(insert.get(), 2, tag.c_str(), -1, SQLITE_TRANSIENT);
+    if (sqlite3_step(insert.get()) != SQLITE_DONE) {
+      return fail("cannot insert tag");
+    }
+  }
+  if (auto s = db_->exec("COMMIT;", "cannot commit"); !s) {
+    (void)db_->exec("ROLLBACK;", "rollback");
+    return s;
+  }
+  return {};
+}
+
+namespace {
+
+// WHERE clause and its bound values for a filter.
+struct Where {
+  std::string sql;
+  std::vector<std::string> text;
+  std::vector<std::int64_t> times;
+  std::vector<char> order;  // 't' text or 'i' integer, in bind order
+};
+
+Where where_for(const HistoryFilter& f) {
+  Where w;
+  std::vector<std::string> terms;
+  if (f.tag) {
+    terms.emplace_back(
+        "run_id IN (SELECT run_id FROM run_tags WHERE tag = ?)");
+    w.text.push_back(*f.tag);
+    w.order.push_back('t');
+  }
+  if (f.command) {
+    terms.emplace_back("instr(command, ?) > 0");
+    w.text.push_back(*f.command);
+    w.order.push_back('t');
+  }
+  if (f.project) {
+    terms.emplace_back("project = ?");
+    w.text.push_back(*f.project);
+    w.order.push_back('t');
+  }
+  if (f.since) {
+    terms.emplace_back("start_unix_ns >= ?");
+    w.times.push_back(to_unix_ns(*f.since));
+    w.order.push_back('i');
+  }
+  if (f.until) {
+    terms.emplace_back("start_unix_ns < ?");
+    w.times.push_back(to_unix_ns(*f.until));
+    w.order.push_back('i');
+  }
+  for (std::size_t i = 0; i < terms.size(); ++i) {
+    w.sql += (i == 0 ? " WHERE " : " AND ") + terms[i];
+  }
+  return w;
+}
+
+void bind_where(sqlite3_stmt* s, const Where& w) {
+  std::size_t t = 0;
+  std::size_t n = 0;
+  int index = 1;
+  for (const char kind : w.order) {
+    if (kind == 't') {
+      sqlite3_bind_text(s, index++, w.text[t++].c_str(), -1, SQLITE_TRANSIENT);
+    } else {
+      sqlite3_bind_int64(s, index++, w.times[n++]);
+    }
+  }
+}
+
+std::string column_text(sqlite3_stmt* s, int i) {
+  const unsigned char* p = sqlite3_column_text(s, i);
+  return p == nullptr ? std::string() : reinterpret_cast<const char*>(p);
+}
+
+}  // namespace
+
+Result<std::vector<HistoryEntry>> History::query(
+    const HistoryFilter& filter) const {
+  const Where w = where_for(filter);
+  std::string sql =
+      "SELECT run_id, start_unix_ns, duration_s, project, command, "
+      "exit_status, energy_j, attributed_energy_j, co2e_g, attributed_co2e_g, "
+      "method, region, document, (SELECT group_concat(tag, char(31)) FROM "
+      "run_tags t WHERE t.run_id = runs.run_id) FROM runs" +
+      w.sql + " ORDER BY start_unix_ns DESC, run_id";
+  if (filter.limit > 0) sql += fmt::format(" LIMIT {}", filter.limit);
+  Statement q(db_->handle, sql);
+  if (!q.ok()) return tl::unexpected(db_->error("cannot query history"));
+  bind_where(q.get(), w);
+  std::vector<HistoryEntry> out;
+  int rc = 0;
+  while ((rc = sqlite3_step(q.get())) == SQLITE_ROW) {
+    sqlite3_stmt* s = q.get();
+    HistoryEntry e;
+    e.run_id = column_text(s, 0);
+    e.start = from_unix_ns(sqlite3_column_int64(s, 1));
+    e.duration_s = sqlite3_column_double(s, 2);
+    e.project = column_text(s, 3);
+    e.command = column_text(s, 4);
+    if (sqlite3_column_type(s, 5) != SQLITE_NULL) {
+      e.exit_status = sqlite3_column_int(s, 5);
+    }
+    e.energy_j = sqlite3_column_double(s, 6);
+    e.attributed_energy_j = sqlite3_column_double(s, 7);
+    e.co2e_g = sqlite3_column_double(s, 8);
+    e.attributed_co2e_g = sqlite3_column_double(s, 9);
+    e.method = column_text(s, 10);
+    e.region = column_text(s, 11);
+    e.document = column_text(s, 12);
+    const std::string tags = column_text(s, 13);
+    if (!tags.empty()) {
+      for (const auto tag : split(tags, kTagSeparator)) {
+        e.tags.emplace_back(tag);
+      }
+    }
+    out.push_back(std::move(e));
+  }
+  if (rc != SQLITE_DONE) return tl::unexpected(db_->error("cannot read history"));
+  return out;
+}
+
+Result<HistoryTotals> History::totals(const HistoryFilter& filter) const {
+  const Where w = where_for(filter);
+  Statement q(db_->handle,
+              "SELECT count(*), total(duration_s), total(energy_j), "
+              "total(attributed_energy_j), total(co2e_g), "
+              "total(attributed_co2e_g) FROM runs" +
+                  w.sql);
+  if (!q.ok()) return tl::unexpected(db_->error("cannot sum history"));
+  bind_where(q.get(), w);
+  if (sqlite3_step(q.get()) != SQLITE_ROW) {
+    return tl::unexpected(db_->error("cannot sum history"));
+  }
+  sqlite3_stmt* s = q.get();
+  HistoryTotals t;
+  t.runs = static_cast<std::size_t>(sqlite3_column_int64(s, 0));
+  t.duration_s = sqlite3_column_double(s, 1);
+  t.energy_j = sqlite3_column_double(s, 2);
+  t.attributed_energy_j = sqlite3_column_double(s, 3);
+  t.co2e_g = sqlite3_column_double(s, 4);
+  t.attributed_co2e_g = sqlite3_column_double(s, 5);
+  return t;
+}
+
+std::filesystem::path default_history_path() {
+  const char* xdg = std::getenv("XDG_DATA_HOME");
+  std::filesystem::path base;
+  if (xdg != nullptr && *xdg == '/') {
+    base = xdg;
+  } else {
+    const char* home = std::getenv("HOME");
+    base = std::filesystem::path(home != nullptr ? home : "/tmp") / ".local" /
+           "share";
+  }
+  return base / "mlcarbon" / "history.db";
+}
+
+}  // namespace mlcarbon::report

@@ -1,0 +1,334 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "mlcarbon/report/run_export.h"
+
+#include <cerrno>
+#include <chrono>
+#include <cstring>
+#include <ctime>
+
+#include <fcntl.h>
+#include <sys/file.h>
+#include <unistd.h>
+
+#include <nlohmann/json.hpp>
+
+#include "mlcarbon/carbon/equivalents.h"
+#include "mlcarbon/core/fs.h"
+#include "mlcarbon/core/text.h"
+
+namespace mlcarbon::report {
+namespace {
+
+using nlohmann::ordered_json;
+
+double kg(GramsCo2e g) { return g.value() / 1000.0; }
+
+// Energy of the counted (non-nested) domains of one kind family.
+Joules energy_of(const measure::Measurement& m,
+                 std::initializer_list<sensors::DomainKind> kinds) {
+  Joules sum;
+  for (const auto& d : m.domains) {
+    if (d.nested) continue;
+    for (const auto k : kinds) {
+      if (d.kind == k) sum += d.energy;
+    }
+  }
+  return sum;
+}
+
+Watts power_of(const measure::Measurement& m,
+               std::initializer_list<sensors::DomainKind> kinds) {
+  if (m.duration.count() <= 0.0) return Watts(0.0);
+  return energy_of(m, kinds) / m.duration;
+}
+
+constexpr auto kCpuKinds = {sensors::DomainKind::kPackage,
+                            sensors::DomainKind::kCpu,
+                            sensors::DomainKind::kPsys};
+constexpr auto kGpuKinds = {sensors::DomainKind::kGpu};
+constexpr auto kRamKinds = {sensors::DomainKind::kDram,
+                            sensors::DomainKind::kMemory};
+
+std::string fmt_double(double v) { return fmt::format("{}", v); }
+
+}  // namespace
+
+std::string iso8601(WallTime t) {
+  const auto secs = std::chrono::time_point_cast<std::chrono::seconds>(t);
+  const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                      t - secs)
+                      .count();
+  const std::time_t tt = std::chrono::system_clock::to_time_t(secs);
+  std::tm tm{};
+  gmtime_r(&tt, &tm);
+  return fmt::format("{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:03}Z",
+                     tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
+                     tm.tm_min, tm.tm_sec, ms);
+}
+
+std::string run_to_json(const measure::Run& run) {
+  const measure::Measurement& m = run.measurement;
+  ordered_json doc;
+  doc["schema_version"] = kRunSchemaVersion;
+  doc["tool"] = "mlcarbon";
+  doc["kind"] = "run";
+  doc["run_id"] = run.run_id;
+  doc["project_name"] = run.project;
+  doc["tags"] = run.tags;
+  doc["command"] = run.command;
+  doc["exit_status"] = run.exit_status ? ordered_json(*run.exit_status)
+                                       : ordered_json(nullptr);
+  doc["signal"] =
+      run.signal ? ordered_json(*run.signal) : ordered_json(nullptr);
+  doc["interrupted"] = run.interrupted;
+  doc["start"] = iso8601(m.start);
+  doc["end"] = iso8601(m.end);
+  doc["duration_s"] = m.duration.count();
+
+  ordered_json ctx;
+  ctx["host"] = run.context.host;
+  ctx["os"] = run.context.os;
+  ctx["cpu_model"] = run.context.cpu_model;
+  ctx["cpu_count"] = run.context.cpu_count;
+  ctx["ram_total_gb"] = run.context.ram_total_gb;
+  ctx["gpus"] = run.context.gpus;
+  ordered_json sensors = ordered_json::array();
+  for (const auto& s : run.context.sensors) {
+    sensors.push_back({{"name", s.name},
+                       {"method", to_string(s.method)},
+                       {"description", s.description}});
+  }
+  ctx["sensors"] = std::move(sensors);
+  ctx["unavailable"] = run.context.unavailable;
+  ctx["mlcarbon_version"] = run.context.mlcarbon_version;
+  doc["context"] = std::move(ctx);
+
+  ordered_json energy;
+  energy["total_j"] = m.total.value();
+  energy["total_kwh"] = to_kwh(m.total).value();
+  energy["method"] = to_string(m.method());
+  energy["attributed_j"] = m.attributed.value();
+  energy["attributed_share"] = m.attributed_share
+                                   ? ordered_json(*m.attributed_share)
+                                   : ordered_json(nullptr);
+  energy["attribution_method"] = "estimated";
+  energy["above_idle_j"] = m.above_idle.value();
+  ordered_json domains = ordered_json::array();
+  for (const auto& d : m.domains) {
+    domains.push_back({{"domain", d.domain},
+                       {"kind", sensors::to_string(d.kind)},
+                       {"sensor", d.sensor},
+                       {"method", to_string(d.method)},
+                       {"description", d.description},
+                       {"nested", d.nested},
+                       {"energy_j", d.energy.value()},
+                       {"average_power_w", d.average_power.value()},
+                       {"idle_energy_j", d.idle_energy.value()}});
+  }
+  energy["domains"] = std::move(domains);
+  doc["energy"] = std::move(energy);
+
+  const measure::CarbonInfo& c = run.carbon;
+  ordered_json carbon;
+  carbon["region"] = c.region;
+  carbon["region_name"] = c.region_name;
+  carbon["region_reason"] = c.region_reason;
+  carbon["intensity_g_per_kwh"] = c.intensity.value();
+  carbon["intensity_source"] = c.intensity_source;
+  carbon["time_varying"] = c.time_varying;
+  carbon["pue"] = c.pue;
+  carbon["pue_reason"] = c.pue_reason;
+  carbon["co2e_kg"] = kg(run.co2e);
+  carbon["attributed_co2e_kg"] = kg(run.attributed_co2e);
+  carbon["method"] = to_string(m.method());
+  doc["carbon"] = std::move(carbon);
+  doc["equivalents"] = {{"car_km", carbon::car_km(run.co2e)}};
+  doc["samples"] = m.samples;
+  doc["warnings"] = m.warnings;
+  return doc.dump(2) + "\n";
+}
+
+const std::vector<std::string>& run_csv_columns() {
+  // CodeCarbon's emissions.csv columns first (same names, same meaning and
+  // units), then ours; docs/csv.md defines each.
+  static const std::vector<std::string> kColumns = {
+      "timestamp", "project_name", "run_id", "duration", "emissions",
+      "emissions_rate", "cpu_power", "gpu_power", "ram_power", "cpu_energy",
+      "gpu_energy", "ram_energy", "energy_consumed", "country_name",
+      "country_iso_code", "region", "cloud_provider", "cloud_region", "os",
+      "python_version", "codecarbon_version", "cpu_count", "cpu_model",
+      "gpu_count", "gpu_model", "longitude", "latitude", "ram_total_size",
+      "tracking_mode", "on_cloud", "pue",
+      // mlcarbon's own columns.
+      "mlcarbon_version", "energy_method", "cpu_energy_method",
+      "gpu_energy_method", "ram_energy_method", "attributed_energy",
+      "attributed_share", "attributed_emissions", "idle_energy",
+      "carbon_intensity", "carbon_intensity_source", "command", "exit_status",
+      "tags"};
+  return kColumns;
+}
+
+std::string run_csv_header() {
+  std::string out;
+  for (const auto& c : run_csv_columns()) {
+    if (!out.empty()) out += ',';
+    out += c;
+  }
+  return out;
+}
+
+namespace {
+
+std::string method_of(const measure::Measurement& m,
+                      std::initializer_list<sensors::DomainKind> kinds) {
+  bool any = false;
+  bool all_measured = true;
+  for (const auto& d : m.domains) {
+    if (d.nested) continue;
+    for (const auto k : kinds) {
+      if (d.kind == k) {
+        any = true;
+        all_measured = all_measured && d.method == Method::kMeasured;
+      }
+    }
+  }
+  if (!any) return "";
+  return std::string(
+      to_string(all_measured ? Method::kMeasured : Method::kEstimated));
+}
+
+}  // namespace
+
+std::string run_csv_row(const measure::Run& run) {
+  const measure::Measurement& m = run.measurement;
+  const double duration = m.duration.count();
+  Joules idle;
+  for (const auto& d : m.domains) {
+    if (!d.nested) idle += d.idle_energy;
+  }
+  std::string tags;
+  for (const auto& t : run.tags) {
+    if (!tags.empty()) tags += ';';
+    tags += t;
+  }
+  const std::vector<std::string> fields = {
+      iso8601(m.start).substr(0, 19),
+      run.project,
+      run.run_id,
+      fmt_double(duration),
+      fmt_double(kg(run.co2e)),
+      fmt_double(duration > 0 ? kg(run.co2e) / duration : 0.0),
+      fmt_double(power_of(m, kCpuKinds).value()),
+      fmt_double(power_of(m, kGpuKinds).value()),
+      fmt_double(power_of(m, kRamKinds).value()),
+      fmt_double(to_kwh(energy_of(m, kCpuKinds)).value()),
+      fmt_double(to_kwh(energy_of(m, kGpuKinds)).value()),
+      fmt_double(to_kwh(energy_of(m, kRamKinds)).value()),
+      fmt_double(to_kwh(m.total).value()),
+      run.carbon.country_name,
+      run.carbon.country_iso_code,
+      run.carbon.cloud_provider.empty() ? run.carbon.region : "",
+      run.carbon.cloud_provider,
+      run.carbon.cloud_region,
+      run.context.os,
+      "",  // python_version: not a Python tool
+      "",  // codecarbon_version: see mlcarbon_version
+      fmt::format("{}", run.context.cpu_count),
+      run.context.cpu_model,
+      fmt::format("{}", run.context.gpus.size()),
+      run.context.gpus.empty()
+          ? ""
+          : fmt::format("{} x {}", run.context.gpus.size(),
+                        run.context.gpus.front()),
+      "",  // longitude: mlcarbon never geolocates
+      "",  // latitude
+      fmt_double(run.context.ram_total_gb),
+      run.command.empty() ? "process" : "machine",
+      run.carbon.cloud_provider.empty() ? "N" : "Y",
+      fmt_double(run.carbon.pue),
+      run.context.mlcarbon_version,
+      std::string(to_string(m.method())),
+      method_of(m, kCpuKinds),
+      method_of(m, kGpuKinds),
+      method_of(m, kRamKinds),
+      fmt_double(to_kwh(m.attributed).value()),
+      m.attributed_share ? fmt_double(*m.attributed_share) : "",
+      fmt_double(kg(run.attributed_co2e)),
+      fmt_double(to_kwh(idle).value()),
+      fmt_double(run.carbon.intensity.value()),
+      run.carbon.intensity_source,
+      measure::quote_command(run.command),
+      run.exit_status ? fmt::format("{}", *run.exit_status) : "",
+      tags,
+  };
+  std::string out;
+  for (std::size_t i = 0; i < fields.size(); ++i) {
+    if (i > 0) out += ',';
+    out += csv_escape(fields[i]);
+  }
+  return out;
+}
+
+Status append_run_csv(const std::filesystem::path& path,
+                      const measure::Run& run) {
+  // The lock file serialises writers; the data file itself is replaced by
+  // rename, so it cannot be the lock.
+  std::filesystem::path lock_path = path;
+  lock_path += ".lock";
+  const int lock = ::open(lock_path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+  if (lock < 0) {
+    return make_error(errc_from_errno(errno), "cannot open {}: {}",
+                      lock_path.string(), std::strerror(errno));
+  }
+  while (::flock(lock, LOCK_EX) != 0 && errno == EINTR) {
+  }
+  std::string content;
+  auto existing = read_file(path);
+  if (existing) {
+    content = std::move(*existing);
+  } else if (existing.error().code() != Errc::kNotFound) {
+    ::close(lock);
+    return tl::unexpected(existing.error());
+  }
+  const std::string header = run_csv_header();
+  if (trim(content).empty()) {
+    content = header + "\n";
+  } else {
+    const std::string_view first =
+        std::string_view(content).substr(0, content.find('\n'));
+    if (trim(first) != header) {
+      ::close(lock);
+      return make_error(Errc::kInvalidArgument,
+                        "{} exists but its header is not mlcarbon's run CSV "
+                        "header; choose another file",
+                        path.string());
+    }
+    if (content.back() != '\n') content += '\n';
+  }
+  content += run_csv_row(run);
+  content += '\n';
+  auto written = write_file_atomic(path, content);
+  ::close(lock);
+  return written;
+}
+
+HistoryEntry to_history_entry(const measure::Run& run) {
+  HistoryEntry e;
+  e.run_id = run.run_id;
+  e.start = run.measurement.start;
+  e.duration_s = run.measurement.duration.count();
+  e.project = run.project;
+  e.command = measure::quote_command(run.command);
+  e.tags = run.tags;
+  e.exit_status = run.exit_status;
+  e.energy_j = run.measurement.total.value();
+  e.attributed_energy_j = run.measurement.attributed.value();
+  e.co2e_g = run.co2e.value();
+  e.attributed_co2e_g = run.attributed_co2e.value();
+  e.method = std::string(to_string(run.measurement.method()));
+  e.region = run.carbon.region;
+  e.document = run_to_json(run);
+  return e;
+}
+
+}  // namespace mlcarbon::report

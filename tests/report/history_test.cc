@@ -1,0 +1,162 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "mlcarbon/report/history.h"
+
+#include <chrono>
+#include <string>
+#include <vector>
+
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <gtest/gtest.h>
+
+#include "support/test_support.h"
+
+namespace mlcarbon::report {
+namespace {
+
+using std::chrono::hours;
+
+HistoryEntry entry(std::string id, WallTime start, std::vector<std::string> tags,
+                   std::string command = "python train.py") {
+  HistoryEntry e;
+  e.run_id = std::move(id);
+  e.start = start;
+  e.duration_s = 10.0;
+  e.project = "demo";
+  e.command = std::move(command);
+  e.tags = std::move(tags);
+  e.exit_status = 0;
+  e.energy_j = 100.0;
+  e.attributed_energy_j = 80.0;
+  e.co2e_g = 0.01;
+  e.attributed_co2e_g = 0.008;
+  e.method = "estimated";
+  e.region = "DE";
+  e.document = R"({"tool":"mlcarbon"})";
+  return e;
+}
+
+const WallTime kT0 = WallTime(std::chrono::seconds(1'800'000'000));
+
+TEST(HistoryTest, RecordsAndReadsBackAllFields) {
+  testing::TempDir dir;
+  auto history = History::open(dir.path() / "sub" / "h.db");
+  ASSERT_TRUE(history.has_value()) << history.error().to_string();
+
+  ASSERT_TRUE(history->record(entry("a", kT0, {"x", "y"})).has_value());
+  const auto runs = history->query({});
+
+  ASSERT_TRUE(runs.has_value());
+  ASSERT_EQ(runs->size(), 1U);
+  const HistoryEntry& r = runs->front();
+  EXPECT_EQ(r.run_id, "a");
+  EXPECT_EQ(r.start, kT0);
+  EXPECT_EQ(r.tags, (std::vector<std::string>{"x", "y"}));
+  EXPECT_EQ(r.exit_status, 0);
+  EXPECT_DOUBLE_EQ(r.energy_j, 100.0);
+  EXPECT_EQ(r.document, R"({"tool":"mlcarbon"})");
+}
+
+TEST(HistoryTest, FiltersByTagCommandAndTime) {
+  testing::TempDir dir;
+  auto history = History::open(dir.path() / "h.db").value();
+  ASSERT_TRUE(history.record(entry("a", kT0, {"train"})).has_value());
+  ASSERT_TRUE(history.record(entry("b", kT0 + hours(1), {"eval"}, "python eval.py"))
+                  .has_value());
+  ASSERT_TRUE(history.record(entry("c", kT0 + hours(2), {"train", "big"}))
+                  .has_value());
+
+  const auto train = history.query({.tag = "train"}).value();
+  const auto eval = history.query({.command = "eval.py"}).value();
+  const auto late = history.query({.since = kT0 + hours(1)}).value();
+  const auto window =
+      history.query({.since = kT0, .until = kT0 + hours(2)}).value();
+  const auto newest = history.query({.limit = 1}).value();
+
+  ASSERT_EQ(train.size(), 2U);
+  EXPECT_EQ(train[0].run_id, "c");  // most recent first
+  ASSERT_EQ(eval.size(), 1U);
+  EXPECT_EQ(eval[0].run_id, "b");
+  EXPECT_EQ(late.size(), 2U);
+  EXPECT_EQ(window.size(), 2U);
+  ASSERT_EQ(newest.size(), 1U);
+  EXPECT_EQ(newest[0].run_id, "c");
+}
+
+TEST(HistoryTest, SumsMatchingRuns) {
+  testing::TempDir dir;
+  auto history = History::open(dir.path() / "h.db").value();
+  ASSERT_TRUE(history.record(entry("a", kT0, {"train"})).has_value());
+  ASSERT_TRUE(history.record(entry("b", kT0, {"eval"})).has_value());
+
+  const auto all = history.totals({}).value();
+  const auto train = history.totals({.tag = "train"}).value();
+
+  EXPECT_EQ(all.runs, 2U);
+  EXPECT_DOUBLE_EQ(all.energy_j, 200.0);
+  EXPECT_DOUBLE_EQ(all.co2e_g, 0.02);
+  EXPECT_EQ(train.runs, 1U);
+}
+
+TEST(HistoryTest, DuplicateRunIsRejectedAndLeavesNothingHalfWritten) {
+  testing::TempDir dir;
+  auto history = History::open(dir.path() / "h.db").value();
+  ASSERT_TRUE(history.record(entry("a", kT0, {"one"})).has_value());
+
+  const auto again = history.record(entry("a", kT0, {"two"}));
+
+  ASSERT_FALSE(again.has_value());
+  EXPECT_NE(again.error().to_string().find("recording run a"),
+            std::string::npos);
+  const auto runs = history.query({}).value();
+  ASSERT_EQ(runs.size(), 1U);
+  EXPECT_EQ(runs[0].tags, std::vector<std::string>{"one"});
+  EXPECT_TRUE(history.record(entry("b", kT0, {})).has_value());
+}
+
+TEST(HistoryTest, ConcurrentProcessesLoseNoRun) {
+  testing::TempDir dir;
+  const auto path = dir.path() / "h.db";
+  constexpr int kProcesses = 8;
+  constexpr int kRuns = 25;
+
+  std::vector<pid_t> children;
+  for (int p = 0; p < kProcesses; ++p) {
+    const pid_t pid = ::fork();
+    ASSERT_GE(pid, 0);
+    if (pid == 0) {
+      auto history = History::open(path);
+      if (!history) ::_exit(10);
+      for (int r = 0; r < kRuns; ++r) {
+        if (!history->record(entry(fmt::format("p{}-r{}", p, r), kT0, {"c"}))) {
+          ::_exit(11);
+        }
+      }
+      ::_exit(0);
+    }
+    children.push_back(pid);
+  }
+  for (const pid_t pid : children) {
+    int status = 0;
+    ASSERT_EQ(::waitpid(pid, &status, 0), pid);
+    EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << status;
+  }
+
+  auto history = History::open(path).value();
+  EXPECT_EQ(history.totals({}).value().runs,
+            static_cast<std::size_t>(kProcesses * kRuns));
+  EXPECT_EQ(history.query({.tag = "c"}).value().size(),
+            static_cast<std::size_t>(kProcesses * kRuns));
+}
+
+TEST(HistoryTest, UnwritableLocationIsAClearError) {
+  const auto history = History::open("/proc/mlcarbon/h.db");
+
+  ASSERT_FALSE(history.has_value());
+  EXPECT_NE(history.error().to_string().find("/proc/mlcarbon"),
+            std::string::npos);
+}
+
+}  // namespace
+}  // namespace mlcarbon::report

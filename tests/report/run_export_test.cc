@@ -1,0 +1,156 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "mlcarbon/report/run_export.h"
+
+#include <chrono>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+#include "mlcarbon/core/fs.h"
+#include "mlcarbon/core/text.h"
+#include "support/test_support.h"
+
+namespace mlcarbon::report {
+namespace {
+
+measure::Run sample_run() {
+  measure::Run run;
+  run.run_id = "00000000-0000-4000-8000-000000000000";
+  run.project = "demo";
+  run.tags = {"a", "b"};
+  run.command = {"python", "train.py", "--lr", "0.1 x"};
+  run.exit_status = 0;
+  measure::Measurement& m = run.measurement;
+  m.start = WallTime(std::chrono::seconds(1'800'000'000));
+  m.end = m.start + std::chrono::seconds(10);
+  m.duration = Seconds(10.0);
+  m.domains = {
+      {.domain = "cpu",
+       .kind = sensors::DomainKind::kCpu,
+       .sensor = "cpu-model",
+       .method = Method::kEstimated,
+       .description = "TDP model",
+       .energy = Joules(360.0),
+       .average_power = Watts(36.0)},
+      {.domain = "memory",
+       .kind = sensors::DomainKind::kMemory,
+       .sensor = "memory-model",
+       .method = Method::kEstimated,
+       .description = "0.3725 W/GB",
+       .energy = Joules(36.0),
+       .average_power = Watts(3.6)},
+  };
+  m.total = Joules(396.0);
+  m.above_idle = m.total;
+  m.attributed_share = 0.5;
+  m.attributed = Joules(198.0);
+  run.carbon.region = "DE";
+  run.carbon.country_name = "Germany";
+  run.carbon.country_iso_code = "DEU";
+  run.carbon.intensity = GramsCo2ePerKwh(400.0);
+  run.carbon.pue = 1.5;
+  // 396 J x 1.5 = 594 J = 1.65e-4 kWh; x 400 g/kWh = 0.066 g.
+  run.co2e = GramsCo2e(0.066);
+  run.attributed_co2e = GramsCo2e(0.033);
+  return run;
+}
+
+TEST(RunExportTest, JsonCarriesSchemaContextAndMethods) {
+  const auto doc = nlohmann::json::parse(run_to_json(sample_run()));
+
+  EXPECT_EQ(doc["schema_version"], kRunSchemaVersion);
+  EXPECT_EQ(doc["tool"], "mlcarbon");
+  EXPECT_EQ(doc["kind"], "run");
+  EXPECT_TRUE(doc.contains("context"));
+  EXPECT_EQ(doc["energy"]["method"], "estimated");
+  EXPECT_DOUBLE_EQ(doc["energy"]["total_j"].get<double>(), 396.0);
+  for (const auto& d : doc["energy"]["domains"]) {
+    EXPECT_TRUE(d.contains("method")) << d;
+  }
+  EXPECT_DOUBLE_EQ(doc["carbon"]["co2e_kg"].get<double>(), 0.066 / 1000.0);
+  EXPECT_EQ(doc["start"], "2027-01-15T08:00:00.000Z");
+}
+
+TEST(RunExportTest, CsvRowMatchesHeaderAndCodeCarbonUnits) {
+  const measure::Run run = sample_run();
+  const auto header = parse_csv_line(run_csv_header());
+  const auto row = parse_csv_line(run_csv_row(run));
+
+  ASSERT_EQ(header.size(), row.size());
+  auto field = [&](std::string_view name) {
+    for (std::size_t i = 0; i < header.size(); ++i) {
+      if (header[i] == name) return row[i];
+    }
+    ADD_FAILURE() << "no column " << name;
+    return std::string();
+  };
+  // CodeCarbon: emissions in kg, energies in kWh, powers in W.
+  EXPECT_DOUBLE_EQ(parse_double(field("emissions")).value(), 0.066e-3);
+  EXPECT_DOUBLE_EQ(parse_double(field("cpu_energy")).value(), 1e-4);
+  EXPECT_DOUBLE_EQ(parse_double(field("ram_energy")).value(), 1e-5);
+  EXPECT_DOUBLE_EQ(parse_double(field("energy_consumed")).value(), 1.1e-4);
+  EXPECT_DOUBLE_EQ(parse_double(field("cpu_power")).value(), 36.0);
+  EXPECT_EQ(field("country_iso_code"), "DEU");
+  EXPECT_EQ(field("pue"), "1.5");
+  EXPECT_EQ(field("energy_method"), "estimated");
+  EXPECT_EQ(field("command"), "python train.py --lr '0.1 x'");
+  EXPECT_EQ(field("tags"), "a;b");
+}
+
+TEST(RunExportTest, AppendWritesHeaderOnceAndKeepsRows) {
+  testing::TempDir dir;
+  const auto path = dir.path() / "emissions.csv";
+
+  ASSERT_TRUE(append_run_csv(path, sample_run()).has_value());
+  ASSERT_TRUE(append_run_csv(path, sample_run()).has_value());
+
+  const auto lines = split(trim(read_file(path).value()), '\n');
+  ASSERT_EQ(lines.size(), 3U);
+  EXPECT_EQ(lines[0], run_csv_header());
+}
+
+TEST(RunExportTest, ConcurrentAppendsLoseNoRow) {
+  testing::TempDir dir;
+  const auto path = dir.path() / "emissions.csv";
+  std::vector<std::thread> threads;
+
+  for (int t = 0; t < 4; ++t) {
+    threads.emplace_back([&] {
+      for (int i = 0; i < 10; ++i) {
+        EXPECT_TRUE(append_run_csv(path, sample_run()).has_value());
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
+
+  EXPECT_EQ(split(trim(read_file(path).value()), '\n').size(), 41U);
+}
+
+TEST(RunExportTest, ForeignCsvIsNotOverwritten) {
+  testing::TempDir dir;
+  const auto path = dir.path() / "other.csv";
+  ASSERT_TRUE(write_file_atomic(path, "a,b\n1,2\n").has_value());
+
+  const auto result = append_run_csv(path, sample_run());
+
+  ASSERT_FALSE(result.has_value());
+  EXPECT_NE(result.error().message().find("header"), std::string::npos);
+  EXPECT_EQ(read_file(path).value(), "a,b\n1,2\n");
+}
+
+TEST(RunExportTest, HistoryEntryKeepsTheWholeDocument) {
+  const measure::Run run = sample_run();
+
+  const HistoryEntry e = to_history_entry(run);
+
+  EXPECT_EQ(e.run_id, run.run_id);
+  EXPECT_EQ(e.command, "python train.py --lr '0.1 x'");
+  EXPECT_DOUBLE_EQ(e.energy_j, 396.0);
+  EXPECT_EQ(e.document, run_to_json(run));
+}
+
+}  // namespace
+}  // namespace mlcarbon::report
