@@ -107,7 +107,8 @@ TEST(RunExportTest, AppendWritesHeaderOnceAndKeepsRows) {
   ASSERT_TRUE(append_run_csv(path, sample_run()).has_value());
   ASSERT_TRUE(append_run_csv(path, sample_run()).has_value());
 
-  const auto lines = split(trim(read_file(path).value()), '\n');
+  const std::string content = read_file(path).value();
+  const auto lines = split(trim(content), '\n');
   ASSERT_EQ(lines.size(), 3U);
   EXPECT_EQ(lines[0], run_csv_header());
 }
@@ -126,7 +127,8 @@ TEST(RunExportTest, ConcurrentAppendsLoseNoRow) {
   }
   for (auto& t : threads) t.join();
 
-  EXPECT_EQ(split(trim(read_file(path).value()), '\n').size(), 41U);
+  const std::string content = read_file(path).value();
+  EXPECT_EQ(split(trim(content), '\n').size(), 41U);
 }
 
 TEST(RunExportTest, ForeignCsvIsNotOverwritten) {
