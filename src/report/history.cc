@@ -88,7 +88,8 @@ struct History::Db {
   [[nodiscard]] Status exec(const char* sql, std::string_view what) const {
     for (int attempt = 0;; ++attempt) {
       const int rc = sqlite3_exec(handle, sql, nullptr, nullptr, nullptr);
-      if (rc == SQLITE_OK) return {};
+      if (rc == SQLITE_OK)
+        return {};
       if ((rc != SQLITE_BUSY && rc != SQLITE_LOCKED) || attempt > 200) {
         return tl::unexpected(error(what));
       }
@@ -113,15 +114,17 @@ Result<History> History::open(const std::filesystem::path& path) {
     }
   }
   auto db = std::make_unique<Db>();
-  if (sqlite3_open_v2(path.c_str(), &db->handle,
-                      SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE |
-                          SQLITE_OPEN_FULLMUTEX,
-                      nullptr) != SQLITE_OK) {
+  if (sqlite3_open_v2(
+          path.c_str(), &db->handle,
+          SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX,
+          nullptr) != SQLITE_OK) {
     return tl::unexpected(
         db->error("cannot open history").with_context(path.string()));
   }
   sqlite3_busy_timeout(db->handle, kBusyTimeoutMs);
-  auto context = [&](Error e) { return std::move(e).with_context(path.string()); };
+  auto context = [&](Error e) {
+    return std::move(e).with_context(path.string());
+  };
   if (auto s = db->exec("PRAGMA journal_mode=WAL;", "cannot enable WAL"); !s) {
     return tl::unexpected(context(s.error()));
   }
@@ -154,7 +157,8 @@ Status History::record(const HistoryEntry& e) {
                      "project, command, exit_status, energy_j, "
                      "attributed_energy_j, co2e_g, attributed_co2e_g, method, "
                      "region, document) VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?)");
-    if (!insert.ok()) return fail("cannot prepare insert");
+    if (!insert.ok())
+      return fail("cannot prepare insert");
     sqlite3_stmt* s = insert.get();
     sqlite3_bind_text(s, 1, e.run_id.c_str(), -1, SQLITE_TRANSIENT);
     sqlite3_bind_int64(s, 2, to_unix_ns(e.start));
@@ -173,14 +177,15 @@ Status History::record(const HistoryEntry& e) {
     sqlite3_bind_text(s, 11, e.method.c_str(), -1, SQLITE_TRANSIENT);
     sqlite3_bind_text(s, 12, e.region.c_str(), -1, SQLITE_TRANSIENT);
     sqlite3_bind_text(s, 13, e.document.c_str(), -1, SQLITE_TRANSIENT);
-    if (sqlite3_step(s) != SQLITE_DONE) return fail("cannot insert run");
+    if (sqlite3_step(s) != SQLITE_DONE)
+      return fail("cannot insert run");
   }
   for (const auto& tag : e.tags) {
     Statement insert(db_->handle,
                      "INSERT OR IGNORE INTO run_tags(run_id, tag) VALUES(?,?)");
-    if (!insert.ok()) return fail("cannot prepare tag insert");
-    sqlite3_bind_text(insert.get(), 1, e.run_id.c_str(), -1,
-                      SQLITE_TRANSIENT);
+    if (!insert.ok())
+      return fail("cannot prepare tag insert");
+    sqlite3_bind_text(insert.get(), 1, e.run_id.c_str(), -1, SQLITE_TRANSIENT);
     sqlite3_bind_text(insert.get(), 2, tag.c_str(), -1, SQLITE_TRANSIENT);
     if (sqlite3_step(insert.get()) != SQLITE_DONE) {
       return fail("cannot insert tag");
@@ -207,8 +212,7 @@ Where where_for(const HistoryFilter& f) {
   Where w;
   std::vector<std::string> terms;
   if (f.tag) {
-    terms.emplace_back(
-        "run_id IN (SELECT run_id FROM run_tags WHERE tag = ?)");
+    terms.emplace_back("run_id IN (SELECT run_id FROM run_tags WHERE tag = ?)");
     w.text.push_back(*f.tag);
     w.order.push_back('t');
   }
@@ -267,9 +271,11 @@ Result<std::vector<HistoryEntry>> History::query(
       "method, region, document, (SELECT group_concat(tag, char(31)) FROM "
       "run_tags t WHERE t.run_id = runs.run_id) FROM runs" +
       w.sql + " ORDER BY start_unix_ns DESC, run_id";
-  if (filter.limit > 0) sql += fmt::format(" LIMIT {}", filter.limit);
+  if (filter.limit > 0)
+    sql += fmt::format(" LIMIT {}", filter.limit);
   Statement q(db_->handle, sql);
-  if (!q.ok()) return tl::unexpected(db_->error("cannot query history"));
+  if (!q.ok())
+    return tl::unexpected(db_->error("cannot query history"));
   bind_where(q.get(), w);
   std::vector<HistoryEntry> out;
   int rc = 0;
@@ -299,7 +305,8 @@ Result<std::vector<HistoryEntry>> History::query(
     }
     out.push_back(std::move(e));
   }
-  if (rc != SQLITE_DONE) return tl::unexpected(db_->error("cannot read history"));
+  if (rc != SQLITE_DONE)
+    return tl::unexpected(db_->error("cannot read history"));
   return out;
 }
 
@@ -310,7 +317,8 @@ Result<HistoryTotals> History::totals(const HistoryFilter& filter) const {
               "total(attributed_energy_j), total(co2e_g), "
               "total(attributed_co2e_g) FROM runs" +
                   w.sql);
-  if (!q.ok()) return tl::unexpected(db_->error("cannot sum history"));
+  if (!q.ok())
+    return tl::unexpected(db_->error("cannot sum history"));
   bind_where(q.get(), w);
   if (sqlite3_step(q.get()) != SQLITE_ROW) {
     return tl::unexpected(db_->error("cannot sum history"));

@@ -21,16 +21,20 @@ namespace {
 
 using nlohmann::ordered_json;
 
-double kg(GramsCo2e g) { return g.value() / 1000.0; }
+double kg(GramsCo2e g) {
+  return g.value() / 1000.0;
+}
 
 // Energy of the counted (non-nested) domains of one kind family.
 Joules energy_of(const measure::Measurement& m,
                  std::initializer_list<sensors::DomainKind> kinds) {
   Joules sum;
   for (const auto& d : m.domains) {
-    if (d.nested) continue;
+    if (d.nested)
+      continue;
     for (const auto k : kinds) {
-      if (d.kind == k) sum += d.energy;
+      if (d.kind == k)
+        sum += d.energy;
     }
   }
   return sum;
@@ -38,7 +42,8 @@ Joules energy_of(const measure::Measurement& m,
 
 Watts power_of(const measure::Measurement& m,
                std::initializer_list<sensors::DomainKind> kinds) {
-  if (m.duration.count() <= 0.0) return Watts(0.0);
+  if (m.duration.count() <= 0.0)
+    return Watts(0.0);
   return energy_of(m, kinds) / m.duration;
 }
 
@@ -49,15 +54,16 @@ constexpr auto kGpuKinds = {sensors::DomainKind::kGpu};
 constexpr auto kRamKinds = {sensors::DomainKind::kDram,
                             sensors::DomainKind::kMemory};
 
-std::string fmt_double(double v) { return fmt::format("{}", v); }
+std::string fmt_double(double v) {
+  return fmt::format("{}", v);
+}
 
 }  // namespace
 
 std::string iso8601(WallTime t) {
   const auto secs = std::chrono::time_point_cast<std::chrono::seconds>(t);
-  const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(
-                      t - secs)
-                      .count();
+  const auto ms =
+      std::chrono::duration_cast<std::chrono::milliseconds>(t - secs).count();
   const std::time_t tt = std::chrono::system_clock::to_time_t(secs);
   std::tm tm{};
   gmtime_r(&tt, &tm);
@@ -76,8 +82,8 @@ std::string run_to_json(const measure::Run& run) {
   doc["project_name"] = run.project;
   doc["tags"] = run.tags;
   doc["command"] = run.command;
-  doc["exit_status"] = run.exit_status ? ordered_json(*run.exit_status)
-                                       : ordered_json(nullptr);
+  doc["exit_status"] =
+      run.exit_status ? ordered_json(*run.exit_status) : ordered_json(nullptr);
   doc["signal"] =
       run.signal ? ordered_json(*run.signal) : ordered_json(nullptr);
   doc["interrupted"] = run.interrupted;
@@ -171,7 +177,8 @@ const std::vector<std::string>& run_csv_columns() {
 std::string run_csv_header() {
   std::string out;
   for (const auto& c : run_csv_columns()) {
-    if (!out.empty()) out += ',';
+    if (!out.empty())
+      out += ',';
     out += c;
   }
   return out;
@@ -184,7 +191,8 @@ std::string method_of(const measure::Measurement& m,
   bool any = false;
   bool all_measured = true;
   for (const auto& d : m.domains) {
-    if (d.nested) continue;
+    if (d.nested)
+      continue;
     for (const auto k : kinds) {
       if (d.kind == k) {
         any = true;
@@ -192,7 +200,8 @@ std::string method_of(const measure::Measurement& m,
       }
     }
   }
-  if (!any) return "";
+  if (!any)
+    return "";
   return std::string(
       to_string(all_measured ? Method::kMeasured : Method::kEstimated));
 }
@@ -204,11 +213,13 @@ std::string run_csv_row(const measure::Run& run) {
   const double duration = m.duration.count();
   Joules idle;
   for (const auto& d : m.domains) {
-    if (!d.nested) idle += d.idle_energy;
+    if (!d.nested)
+      idle += d.idle_energy;
   }
   std::string tags;
   for (const auto& t : run.tags) {
-    if (!tags.empty()) tags += ';';
+    if (!tags.empty())
+      tags += ';';
     tags += t;
   }
   const std::vector<std::string> fields = {
@@ -236,10 +247,9 @@ std::string run_csv_row(const measure::Run& run) {
       fmt::format("{}", run.context.cpu_count),
       run.context.cpu_model,
       fmt::format("{}", run.context.gpus.size()),
-      run.context.gpus.empty()
-          ? ""
-          : fmt::format("{} x {}", run.context.gpus.size(),
-                        run.context.gpus.front()),
+      run.context.gpus.empty() ? ""
+                               : fmt::format("{} x {}", run.context.gpus.size(),
+                                             run.context.gpus.front()),
       "",  // longitude: mlcarbon never geolocates
       "",  // latitude
       fmt_double(run.context.ram_total_gb),
@@ -263,7 +273,8 @@ std::string run_csv_row(const measure::Run& run) {
   };
   std::string out;
   for (std::size_t i = 0; i < fields.size(); ++i) {
-    if (i > 0) out += ',';
+    if (i > 0)
+      out += ',';
     out += csv_escape(fields[i]);
   }
   return out;
@@ -275,7 +286,8 @@ Status append_run_csv(const std::filesystem::path& path,
   // rename, so it cannot be the lock.
   std::filesystem::path lock_path = path;
   lock_path += ".lock";
-  const int lock = ::open(lock_path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+  const int lock =
+      ::open(lock_path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
   if (lock < 0) {
     return make_error(errc_from_errno(errno), "cannot open {}: {}",
                       lock_path.string(), std::strerror(errno));
@@ -303,7 +315,8 @@ Status append_run_csv(const std::filesystem::path& path,
                         "header; choose another file",
                         path.string());
     }
-    if (content.back() != '\n') content += '\n';
+    if (content.back() != '\n')
+      content += '\n';
   }
   content += run_csv_row(run);
   content += '\n';

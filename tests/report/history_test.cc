@@ -17,7 +17,8 @@ namespace {
 
 using std::chrono::hours;
 
-HistoryEntry entry(std::string id, WallTime start, std::vector<std::string> tags,
+HistoryEntry entry(std::string id, WallTime start,
+                   std::vector<std::string> tags,
                    std::string command = "python train.py") {
   HistoryEntry e;
   e.run_id = std::move(id);
@@ -62,10 +63,11 @@ TEST(HistoryTest, FiltersByTagCommandAndTime) {
   testing::TempDir dir;
   auto history = History::open(dir.path() / "h.db").value();
   ASSERT_TRUE(history.record(entry("a", kT0, {"train"})).has_value());
-  ASSERT_TRUE(history.record(entry("b", kT0 + hours(1), {"eval"}, "python eval.py"))
-                  .has_value());
-  ASSERT_TRUE(history.record(entry("c", kT0 + hours(2), {"train", "big"}))
-                  .has_value());
+  ASSERT_TRUE(
+      history.record(entry("b", kT0 + hours(1), {"eval"}, "python eval.py"))
+          .has_value());
+  ASSERT_TRUE(
+      history.record(entry("c", kT0 + hours(2), {"train", "big"})).has_value());
 
   const auto train = history.query({.tag = "train"}).value();
   const auto eval = history.query({.command = "eval.py"}).value();
@@ -127,7 +129,8 @@ TEST(HistoryTest, ConcurrentProcessesLoseNoRun) {
     ASSERT_GE(pid, 0);
     if (pid == 0) {
       auto history = History::open(path);
-      if (!history) ::_exit(10);
+      if (!history)
+        ::_exit(10);
       for (int r = 0; r < kRuns; ++r) {
         if (!history->record(entry(fmt::format("p{}-r{}", p, r), kT0, {"c"}))) {
           ::_exit(11);

@@ -11,6 +11,7 @@
 
 #include "mlcarbon/core/fs.h"
 #include "mlcarbon/core/text.h"
+
 #include "support/test_support.h"
 
 namespace mlcarbon::report {
@@ -82,7 +83,8 @@ TEST(RunExportTest, CsvRowMatchesHeaderAndCodeCarbonUnits) {
   ASSERT_EQ(header.size(), row.size());
   auto field = [&](std::string_view name) {
     for (std::size_t i = 0; i < header.size(); ++i) {
-      if (header[i] == name) return row[i];
+      if (header[i] == name)
+        return row[i];
     }
     ADD_FAILURE() << "no column " << name;
     return std::string();
@@ -125,7 +127,8 @@ TEST(RunExportTest, ConcurrentAppendsLoseNoRow) {
       }
     });
   }
-  for (auto& t : threads) t.join();
+  for (auto& t : threads)
+    t.join();
 
   const std::string content = read_file(path).value();
   EXPECT_EQ(split(trim(content), '\n').size(), 41U);

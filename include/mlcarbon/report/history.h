@@ -27,8 +27,8 @@ struct HistoryEntry {
   double attributed_energy_j = 0.0;  // the command's process tree
   double co2e_g = 0.0;               // machine energy x PUE x intensity
   double attributed_co2e_g = 0.0;
-  std::string method;  // "measured" or "estimated"
-  std::string region;  // region code used for the intensity
+  std::string method;    // "measured" or "estimated"
+  std::string region;    // region code used for the intensity
   std::string document;  // the run as JSON (report/run_json.h)
 };
 
