@@ -15,7 +15,7 @@
 
 #include "mlcarbon/measure/monitor.h"
 
-#include "fake_sensor.h"
+#include "support/fake_sensor.h"
 
 namespace mlcarbon::measure {
 namespace {

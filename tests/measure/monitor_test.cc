@@ -11,7 +11,7 @@
 
 #include "mlcarbon/core/clock.h"
 
-#include "fake_sensor.h"
+#include "support/fake_sensor.h"
 
 namespace mlcarbon::measure {
 namespace {

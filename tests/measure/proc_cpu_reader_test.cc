@@ -9,7 +9,7 @@
 
 #include "mlcarbon/measure/process_cpu.h"
 
-#include "test_support.h"
+#include "support/test_support.h"
 
 namespace mlcarbon::measure {
 namespace {
