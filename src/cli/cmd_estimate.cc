@@ -1,14 +1,173 @@
 // SPDX-License-Identifier: Apache-2.0
+// `mlcarbon estimate FILE`: the life-cycle footprint of a scenario file,
+// with what-ifs, a sweep and exports (docs/estimate.md).
+#include <cstdio>
+#include <filesystem>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <fmt/format.h>
+
+#include "mlcarbon/core/fs.h"
+#include "mlcarbon/core/text.h"
+#include "mlcarbon/lifecycle/estimate.h"
+#include "mlcarbon/lifecycle/scenario.h"
+#include "mlcarbon/report/footprint.h"
+
 #include "command.h"
 
 namespace mlcarbon::cli {
+namespace {
 
-// Placeholder until the estimate subcommand lands; it fails loudly.
-Action setup_estimate(CLI::App& sub) {
-  (void)sub;
-  return []() -> Result<int> {
-    return make_error(Errc::kUnavailable, "'estimate' is not implemented yet");
+struct EstimateOptions {
+  std::string file;
+  std::vector<std::string> what_ifs;
+  std::string sweep;
+  std::string json;
+  std::string markdown;
+  std::string csv;
+};
+
+// "key=value" at its first '='.
+Result<std::pair<std::string, std::string>> split_assignment(
+    std::string_view flag, std::string_view text) {
+  const auto eq = text.find('=');
+  if (eq == std::string_view::npos || eq == 0) {
+    return make_error(Errc::kInvalidArgument,
+                      "{} '{}': expected KEY=VALUE, e.g. region=FR", flag,
+                      text);
+  }
+  return std::make_pair(std::string(trim(text.substr(0, eq))),
+                        std::string(trim(text.substr(eq + 1))));
+}
+
+struct SweepSpec {
+  std::string key;
+  double start = 0.0;
+  double stop = 0.0;
+  std::size_t count = 0;
+};
+
+// The most points a sweep may ask for: 10^7 footprints are about 2 GB.
+constexpr std::uint64_t kMaxSweepPoints = 1'000'000;
+
+Result<SweepSpec> parse_sweep(std::string_view text) {
+  MLCARBON_ASSIGN_OR_RETURN(auto kv, split_assignment("--sweep", text));
+  const auto parts = split(kv.second, ':');
+  auto bad = [&]() {
+    return make_error(Errc::kInvalidArgument,
+                      "--sweep '{}': expected KEY=START:STOP:COUNT, e.g. "
+                      "training.epochs=1:20:20",
+                      text);
   };
+  if (parts.size() != 3)
+    return bad();
+  auto start = parse_double(trim(parts[0]));
+  auto stop = parse_double(trim(parts[1]));
+  auto count = parse_u64(trim(parts[2]));
+  if (!start || !stop || !count || *count == 0 || *count > kMaxSweepPoints)
+    return bad();
+  return SweepSpec{kv.first, *start, *stop, static_cast<std::size_t>(*count)};
+}
+
+Status emit(const std::string& path, const std::string& content) {
+  if (path == "-") {
+    std::fwrite(content.data(), 1, content.size(), stdout);
+    return {};
+  }
+  auto written = write_file_atomic(path, content);
+  if (!written)
+    return tl::unexpected(std::move(written).error().with_context(
+        fmt::format("writing {}", path)));
+  return {};
+}
+
+Result<int> run_estimate(const EstimateOptions& o) {
+  const std::filesystem::path file(o.file);
+  MLCARBON_ASSIGN_OR_RETURN(std::string text, read_file(file));
+  MLCARBON_ASSIGN_OR_RETURN(lifecycle::Scenario scenario,
+                            lifecycle::parse_scenario(text, o.file));
+  // measured_run paths are relative to the scenario's folder.
+  const std::filesystem::path folder = file.parent_path();
+  MLCARBON_RETURN_IF_ERROR(lifecycle::resolve_measured_runs(
+      scenario, [&](std::string_view path) -> Result<std::string> {
+        const std::filesystem::path p(path);
+        return read_file(p.is_absolute() ? p : folder / p);
+      }));
+
+  report::FootprintReport r;
+  MLCARBON_ASSIGN_OR_RETURN(r.base, lifecycle::estimate(scenario));
+  r.region_code = scenario.region_code;
+  r.intensity_source = scenario.intensity_source;
+  r.recommendations = lifecycle::recommend(scenario, r.base);
+  for (const auto& w : o.what_ifs) {
+    MLCARBON_ASSIGN_OR_RETURN(auto kv, split_assignment("--what-if", w));
+    lifecycle::Scenario changed = scenario;
+    auto applied = lifecycle::apply_override(changed, kv.first, kv.second);
+    if (!applied) {
+      return tl::unexpected(std::move(applied).error().with_context(
+          fmt::format("--what-if {}", w)));
+    }
+    MLCARBON_ASSIGN_OR_RETURN(auto f, lifecycle::estimate(changed));
+    r.what_ifs.push_back({fmt::format("{}={}", kv.first, kv.second), f});
+  }
+  if (!o.sweep.empty()) {
+    MLCARBON_ASSIGN_OR_RETURN(SweepSpec spec, parse_sweep(o.sweep));
+    auto points =
+        lifecycle::sweep(scenario, spec.key, spec.start, spec.stop, spec.count);
+    if (!points) {
+      return tl::unexpected(std::move(points).error().with_context(
+          fmt::format("--sweep {}", o.sweep)));
+    }
+    r.sweep_key = spec.key;
+    r.sweep = std::move(*points);
+  }
+
+  bool stdout_taken = false;
+  if (!o.json.empty()) {
+    MLCARBON_ASSIGN_OR_RETURN(std::string json, report::footprint_json(r));
+    MLCARBON_RETURN_IF_ERROR(emit(o.json, json));
+    stdout_taken = stdout_taken || o.json == "-";
+  }
+  if (!o.markdown.empty()) {
+    MLCARBON_RETURN_IF_ERROR(emit(o.markdown, report::footprint_markdown(r)));
+    stdout_taken = stdout_taken || o.markdown == "-";
+  }
+  if (!o.csv.empty()) {
+    MLCARBON_RETURN_IF_ERROR(emit(o.csv, report::footprint_csv(r)));
+    stdout_taken = stdout_taken || o.csv == "-";
+  }
+  if (!stdout_taken) {
+    const std::string console = report::footprint_text(r);
+    std::fwrite(console.data(), 1, console.size(), stdout);
+  }
+  return static_cast<int>(ExitCode::kSuccess);
+}
+
+}  // namespace
+
+Action setup_estimate(CLI::App& sub) {
+  auto o = std::make_shared<EstimateOptions>();
+  sub.add_option("FILE", o->file, "Scenario file (YAML; see docs/scenario.md)")
+      ->required();
+  sub.add_option("--what-if", o->what_ifs,
+                 "Compare with KEY=VALUE changed, e.g. region=FR or "
+                 "training.epochs=5 (repeatable; each alone)")
+      ->type_name("KEY=VALUE");
+  sub.add_option("--sweep", o->sweep,
+                 "Footprints for KEY from START to STOP in COUNT even steps")
+      ->type_name("KEY=START:STOP:COUNT");
+  sub.add_option("--json", o->json,
+                 "Write the report as JSON to FILE (- = stdout)")
+      ->type_name("FILE");
+  sub.add_option("--markdown", o->markdown,
+                 "Write the report as Markdown to FILE (- = stdout)")
+      ->type_name("FILE");
+  sub.add_option("--csv", o->csv,
+                 "Write the report as CSV to FILE (- = stdout)")
+      ->type_name("FILE");
+  return [o]() { return run_estimate(*o); };
 }
 
 }  // namespace mlcarbon::cli

@@ -1,0 +1,51 @@
+// SPDX-License-Identifier: Apache-2.0
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "mlcarbon/core/error.h"
+#include "mlcarbon/lifecycle/estimate.h"
+
+namespace mlcarbon::report {
+
+/// Version of the JSON written by footprint_json (docs/estimate.md).
+inline constexpr int kFootprintSchemaVersion = 1;
+
+/// A what-if next to the scenario: its label ("region=FR") and footprint.
+struct FootprintComparison {
+  std::string label;
+  lifecycle::Footprint footprint;
+};
+
+/// What `mlcarbon estimate` reports.
+struct FootprintReport {
+  lifecycle::Footprint base;
+  std::string region_code;       ///< empty when the intensity was given
+  std::string intensity_source;  ///< where EF came from
+  std::vector<lifecycle::Recommendation> recommendations;
+  std::vector<FootprintComparison> what_ifs;
+  std::string sweep_key;  ///< empty without --sweep
+  std::vector<lifecycle::SweepPoint> sweep;
+};
+
+/// Writers are pure: they return text and never touch files.
+/// The console report: phase table, totals, break-even, equivalents,
+/// recommendations, what-ifs side by side, the sweep.
+[[nodiscard]] std::string footprint_text(const FootprintReport& report);
+/// The same as Markdown.
+[[nodiscard]] std::string footprint_markdown(const FootprintReport& report);
+/// One row per phase and total, for the scenario, each what-if and each
+/// sweep point.
+[[nodiscard]] std::string footprint_csv(const FootprintReport& report);
+/// JSON with schema_version, phases.{search,training,inference}, total;
+/// "<field>_low"/"<field>_high" beside a figure whose inputs are uncertain.
+[[nodiscard]] Result<std::string> footprint_json(const FootprintReport& report);
+
+/// "0.295" or "0.295 [0.1 to 0.5]": a figure with 3 significant digits and
+/// its range when uncertain.
+[[nodiscard]] std::string format_range(lifecycle::Range r);
+/// A number with 3 significant digits, without exponent below 1e6.
+[[nodiscard]] std::string format_number(double v);
+
+}  // namespace mlcarbon::report
