@@ -72,22 +72,37 @@ Detection detect_sensors(const SensorOptions& options) {
     return false;
   };
 
-  // The three RAPL paths read the same counters: the first that works wins.
+  // The three RAPL paths read the same counters: the first that gives a
+  // package counter wins. Some VMs expose only psys through perf; then MSR
+  // is still tried for the packages.
   std::string rapl_in_use;
-  if (wanted(options, "rapl-powercap") &&
-      add("rapl-powercap", open_powercap_sensor(options)))
-    rapl_in_use = "rapl-powercap";
+  auto covers_packages = [&](std::string_view name) {
+    if (!add(name, [&]() -> Result<std::unique_ptr<EnergySensor>> {
+          if (name == "rapl-powercap")
+            return open_powercap_sensor(options);
+          if (name == "rapl-perf")
+            return open_perf_sensor(options);
+          return open_msr_sensor(options);
+        }()))
+      return false;
+    if (!has_kind(*out.sensors.back(), DomainKind::kPackage))
+      return false;
+    rapl_in_use = std::string(name);
+    return true;
+  };
+  if (wanted(options, "rapl-powercap"))
+    covers_packages("rapl-powercap");
   if (wanted(options, "rapl-perf")) {
     if (!rapl_in_use.empty())
       out.unavailable.push_back({"rapl-perf", covered_by(rapl_in_use)});
-    else if (add("rapl-perf", open_perf_sensor(options)))
-      rapl_in_use = "rapl-perf";
+    else
+      covers_packages("rapl-perf");
   }
   if (wanted(options, "rapl-msr")) {
     if (!rapl_in_use.empty())
       out.unavailable.push_back({"rapl-msr", covered_by(rapl_in_use)});
-    else if (add("rapl-msr", open_msr_sensor(options)))
-      rapl_in_use = "rapl-msr";
+    else
+      covers_packages("rapl-msr");
   }
   if (wanted(options, "nvml"))
     add("nvml", open_nvml_sensor(options));
