@@ -38,7 +38,8 @@ void add_region(const Footprint& f, const carbon::RegionTable& table,
                 std::vector<Recommendation>& out) {
   std::vector<const carbon::Region*> countries;
   for (const auto& r : table.regions()) {
-    if (r.kind == carbon::RegionKind::kCountry)
+    // A zero intensity is a gap in the source data, not a clean grid.
+    if (r.kind == carbon::RegionKind::kCountry && r.intensity.value() > 0.0)
       countries.push_back(&r);
   }
   if (countries.empty())
@@ -78,9 +79,9 @@ void add_hardware(const Scenario& s, const Footprint& f,
     r.rule_of_thumb = true;
     r.co2e_kg = f.co2e_kg / 10.0;
     r.summary =
-        fmt::format("{}on a GPU instead: about {} (10x less; rule of thumb).",
-                    s.hardware == Hardware::kCpu ? "This runs on a CPU; "
-                                                 : "If this runs on a CPU: ",
+        fmt::format("{} GPUs would need about 10x less energy: {}.",
+                    s.hardware == Hardware::kCpu ? "This runs on CPUs;"
+                                                 : "If this runs on CPUs,",
                     kg(f.co2e_kg.central / 10.0));
     r.source = source;
     out.push_back(std::move(r));
@@ -92,11 +93,11 @@ void add_hardware(const Scenario& s, const Footprint& f,
     const Range tpu{f.co2e_kg.low / 8.0, f.co2e_kg.central / 6.0,
                     f.co2e_kg.high / 4.0};
     r.co2e_kg = tpu;
-    r.summary = fmt::format(
-        "{}on a TPU instead: {} to {} (4 to 8x less; rule of thumb).",
-        s.hardware == Hardware::kGpu ? "This runs on a GPU; "
-                                     : "If this runs on a GPU: ",
-        kg(f.co2e_kg.central / 8.0), kg(f.co2e_kg.central / 4.0));
+    r.summary =
+        fmt::format("{} TPUs would need 4 to 8x less energy: {} to {}.",
+                    s.hardware == Hardware::kGpu ? "This runs on GPUs;"
+                                                 : "If this runs on GPUs,",
+                    kg(f.co2e_kg.central / 8.0), kg(f.co2e_kg.central / 4.0));
     r.source = source;
     out.push_back(std::move(r));
   }

@@ -12,7 +12,7 @@ namespace {
 
 using lifecycle::Footprint;
 using lifecycle::Phase;
-using nlohmann::json;
+using json = nlohmann::ordered_json;
 
 // "energy_kwh": central, and "energy_kwh_low"/"_high" when uncertain.
 void put(json& j, const std::string& key, lifecycle::Range r) {
@@ -102,7 +102,7 @@ Result<std::string> footprint_json(const FootprintReport& r) {
       j["sweep"] = {{"key", r.sweep_key}, {"points", points}};
     }
     return j.dump(2) + "\n";
-  } catch (const json::exception& e) {
+  } catch (const nlohmann::json::exception& e) {
     return make_error(Errc::kInvalidArgument, "writing JSON: {}", e.what());
   }
 }

@@ -21,20 +21,20 @@ std::string percent(double fraction) {
 }
 
 void phase_table(const Footprint& f, std::string& out) {
-  out += fmt::format("{:<10} {:<14} {:>28} {:>28} {:>8}\n", "phase", "method",
+  out += fmt::format("{:<10} {:<14} {:>24} {:>24} {:>8}\n", "phase", "method",
                      "energy kWh (with PUE)", "CO2e kg", "share");
   for (Phase p : kPhases) {
     const auto& ph = f.phase(p);
     if (!ph) {
-      out += fmt::format("{:<10} {:<14} {:>28} {:>28} {:>8}\n", to_string(p),
+      out += fmt::format("{:<10} {:<14} {:>24} {:>24} {:>8}\n", to_string(p),
                          "-", "-", "-", "-");
       continue;
     }
-    out += fmt::format("{:<10} {:<14} {:>28} {:>28} {:>8}\n", to_string(p),
+    out += fmt::format("{:<10} {:<14} {:>24} {:>24} {:>8}\n", to_string(p),
                        to_string(ph->method), format_range(ph->energy_kwh),
                        format_range(ph->co2e_kg), percent(ph->share));
   }
-  out += fmt::format("{:<10} {:<14} {:>28} {:>28} {:>8}\n", "total", "",
+  out += fmt::format("{:<10} {:<14} {:>24} {:>24} {:>8}\n", "total", "",
                      format_range(f.energy_kwh), format_range(f.co2e_kg),
                      "100.0 %");
 }
@@ -60,10 +60,10 @@ void what_if_table(const FootprintReport& r, std::string& out) {
 
 void sweep_table(const FootprintReport& r, std::string& out) {
   out += fmt::format("\nsweep of {}:\n", r.sweep_key);
-  out += fmt::format("{:>14} {:>28} {:>28}\n", r.sweep_key, "energy kWh",
+  out += fmt::format("{:>14} {:>24} {:>24}\n", r.sweep_key, "energy kWh",
                      "CO2e kg");
   for (const auto& p : r.sweep) {
-    out += fmt::format("{:>14} {:>28} {:>28}\n", format_number(p.value),
+    out += fmt::format("{:>14} {:>24} {:>24}\n", format_number(p.value),
                        format_range(p.footprint.energy_kwh),
                        format_range(p.footprint.co2e_kg));
   }
