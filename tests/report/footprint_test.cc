@@ -1,0 +1,89 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "mlcarbon/report/footprint.h"
+
+#include <string>
+
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+#include "mlcarbon/lifecycle/estimate.h"
+
+namespace mlcarbon::report {
+namespace {
+
+using lifecycle::EnergyMethod;
+using lifecycle::Footprint;
+using lifecycle::PhaseFootprint;
+using lifecycle::Range;
+
+// Training exact, inference uncertain, no search.
+FootprintReport sample() {
+  Footprint f;
+  f.name = "sample";
+  f.pue = Range::exact(1.2);
+  f.intensity_g_per_kwh = Range::exact(400.0);
+  PhaseFootprint training{EnergyMethod::kResourceTime, Range::exact(3.0e6),
+                          Range::exact(1.0), Range::exact(0.4), 0.5};
+  PhaseFootprint inference{EnergyMethod::kModelBased, Range{2e6, 3e6, 4e6},
+                           Range{0.5, 1.0, 1.5}, Range{0.2, 0.4, 0.6}, 0.5};
+  f.phases[1] = training;
+  f.phases[2] = inference;
+  f.energy_kwh = Range{1.5, 2.0, 2.5};
+  f.co2e_kg = Range{0.6, 0.8, 1.0};
+  return FootprintReport{f, "", "given", {}, {}, "", {}};
+}
+
+TEST(FootprintJsonTest, HasSchemaPhasesAndTotals) {
+  auto text = footprint_json(sample());
+  ASSERT_TRUE(text);
+
+  const auto j = nlohmann::json::parse(*text);
+
+  EXPECT_EQ(j["schema_version"], kFootprintSchemaVersion);
+  EXPECT_FALSE(j["phases"].contains("search"));  // left out: absent
+  EXPECT_EQ(j["phases"]["training"]["method"], "resource-time");
+  EXPECT_NEAR(j["phases"]["training"]["energy_kwh"].get<double>(), 1.0, 1e-12);
+  EXPECT_NEAR(j["total"]["co2e_kg"].get<double>(), 0.8, 1e-12);
+}
+
+TEST(FootprintJsonTest, LowAndHighOnlyWhereUncertain) {
+  auto text = footprint_json(sample());
+  ASSERT_TRUE(text);
+
+  const auto j = nlohmann::json::parse(*text);
+
+  EXPECT_FALSE(j["phases"]["training"].contains("energy_kwh_low"));
+  EXPECT_NEAR(j["phases"]["inference"]["energy_kwh_low"].get<double>(), 0.5,
+              1e-12);
+  EXPECT_NEAR(j["phases"]["inference"]["energy_kwh_high"].get<double>(), 1.5,
+              1e-12);
+  EXPECT_NEAR(j["total"]["co2e_kg_high"].get<double>(), 1.0, 1e-12);
+}
+
+TEST(FootprintTextTest, PrintsRangesAndAbsentPhases) {
+  const std::string text = footprint_text(sample());
+
+  EXPECT_NE(text.find("search     -"), std::string::npos) << text;
+  EXPECT_NE(text.find("1.00 [0.500 to 1.50]"), std::string::npos) << text;
+}
+
+TEST(FootprintCsvTest, OneRowPerPhaseAndTotal) {
+  const std::string csv = footprint_csv(sample());
+
+  EXPECT_EQ(csv,
+            "scenario,phase,method,energy_kwh,energy_kwh_low,energy_kwh_high,"
+            "co2e_kg,co2e_kg_low,co2e_kg_high,share\n"
+            "sample,training,resource-time,1,1,1,0.4,0.4,0.4,0.5\n"
+            "sample,inference,model-based,1,0.5,1.5,0.4,0.2,0.6,0.5\n"
+            "sample,total,,2,1.5,2.5,0.8,0.6,1,1\n");
+}
+
+TEST(FormatTest, ThreeSignificantDigits) {
+  EXPECT_EQ(format_number(0.29466), "0.295");
+  EXPECT_EQ(format_number(1507.2), "1507");
+  EXPECT_EQ(format_number(1.05e8), "1.05e+08");
+  EXPECT_EQ(format_number(0.0), "0");
+}
+
+}  // namespace
+}  // namespace mlcarbon::report
