@@ -128,17 +128,18 @@ void apply_carbon(Run& run, const CarbonSetup& setup,
   const Measurement& m = run.measurement;
   const double pue = run.carbon.pue;
   if (setup.series && energy.size() >= 2) {
-    run.co2e = carbon::emissions(*setup.series, energy) * pue;
-    const double kwh = to_kwh(m.total * pue).value();
-    if (kwh > 0.0) {
-      run.carbon.intensity = GramsCo2ePerKwh(run.co2e.value() / kwh);
+    // The segments cover the run up to the edges of the run's window:
+    // their energy-weighted mean intensity prices the whole run.
+    const Joules segmented =
+        energy.back().cumulative - energy.front().cumulative;
+    if (segmented.value() > 0.0) {
+      const GramsCo2e g = carbon::emissions(*setup.series, energy);
+      run.carbon.intensity =
+          GramsCo2ePerKwh(g.value() / to_kwh(segmented).value());
+    } else {
+      run.carbon.intensity = setup.series->at(m.start);
     }
-    run.attributed_co2e = m.total.value() > 0.0
-                              ? run.co2e * (m.attributed / m.total)
-                              : GramsCo2e(0.0);
-    return;
-  }
-  if (setup.series) {
+  } else if (setup.series) {
     run.carbon.intensity = setup.series->at(m.start);
   }
   run.co2e = (m.total * pue) * run.carbon.intensity;

@@ -1,0 +1,84 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "options.h"
+
+#include <cstdlib>
+
+#include <unistd.h>
+
+#include "mlcarbon/core/text.h"
+
+namespace mlcarbon::cli {
+
+sensors::SensorOptions SensorFlags::options() const {
+  sensors::SensorOptions o = sensors::with_environment({});
+  if (powercap_root)
+    o.powercap_root = *powercap_root;
+  if (msr_root)
+    o.msr_root = *msr_root;
+  if (nvml_library)
+    o.nvml_library = *nvml_library;
+  if (sensors != "auto") {
+    for (const auto name : split(sensors, ',')) {
+      if (!trim(name).empty())
+        o.only.emplace_back(trim(name));
+    }
+  }
+  return o;
+}
+
+void add_sensor_options(CLI::App& sub, SensorFlags& flags) {
+  sub.add_option("--sensors", flags.sensors,
+                 "Sensors to use: auto, or a comma list of rapl-powercap, "
+                 "rapl-perf, rapl-msr, nvml, cpu-model, memory-model "
+                 "(default auto)");
+  sub.add_option("--powercap-root", flags.powercap_root,
+                 "Powercap sysfs root (default /sys/class/powercap; env "
+                 "MLCARBON_POWERCAP_ROOT)");
+  sub.add_option("--msr-root", flags.msr_root,
+                 "MSR device root (default /dev/cpu; env MLCARBON_MSR_ROOT)");
+  sub.add_option("--nvml-library", flags.nvml_library,
+                 "NVML library to load (default libnvidia-ml.so.1; env "
+                 "MLCARBON_NVML_LIBRARY)");
+}
+
+void add_color_option(CLI::App& sub, std::string& color) {
+  sub.add_option("--color", color,
+                 "Colour the output: auto (a terminal and no NO_COLOR), "
+                 "always or never (default auto)")
+      ->check(CLI::IsMember({"auto", "always", "never"}));
+}
+
+bool use_color(std::string_view color, int fd) {
+  if (color == "always")
+    return true;
+  if (color == "never")
+    return false;
+  const char* no_color = std::getenv("NO_COLOR");
+  if (no_color != nullptr && *no_color != '\0')
+    return false;
+  return ::isatty(fd) != 0;
+}
+
+Result<Seconds> parse_duration(std::string_view text, std::string_view flag) {
+  std::string_view number = trim(text);
+  double scale = 1.0;
+  if (number.ends_with("ms")) {
+    scale = 1e-3;
+    number.remove_suffix(2);
+  } else if (number.ends_with("s")) {
+    number.remove_suffix(1);
+  } else if (number.ends_with("m")) {
+    scale = 60.0;
+    number.remove_suffix(1);
+  }
+  auto value = parse_double(number);
+  if (!value || *value <= 0.0) {
+    return make_error(Errc::kInvalidArgument,
+                      "{} expects a positive duration such as 1s or 500ms, "
+                      "got '{}'",
+                      flag, text);
+  }
+  return Seconds(*value * scale);
+}
+
+}  // namespace mlcarbon::cli

@@ -1,0 +1,41 @@
+// SPDX-License-Identifier: Apache-2.0
+#pragma once
+
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <CLI/CLI.hpp>
+
+#include "mlcarbon/core/error.h"
+#include "mlcarbon/core/units.h"
+#include "mlcarbon/sensors/sensor.h"
+
+namespace mlcarbon::cli {
+
+/// Options shared by the commands that read sensors.
+struct SensorFlags {
+  std::string sensors = "auto";
+  std::optional<std::string> powercap_root;
+  std::optional<std::string> msr_root;
+  std::optional<std::string> nvml_library;
+  /// SensorOptions from the environment, then these flags.
+  [[nodiscard]] sensors::SensorOptions options() const;
+};
+
+/// Adds --sensors, --powercap-root, --msr-root and --nvml-library.
+void add_sensor_options(CLI::App& sub, SensorFlags& flags);
+
+/// Adds --color auto|always|never.
+void add_color_option(CLI::App& sub, std::string& color);
+
+/// True when output to `fd` should be coloured: --color always, or auto
+/// with a terminal and NO_COLOR unset.
+[[nodiscard]] bool use_color(std::string_view color, int fd);
+
+/// Parses "1s", "500ms", "2.5" (seconds), "1m"; rejects zero and negatives.
+[[nodiscard]] Result<Seconds> parse_duration(std::string_view text,
+                                             std::string_view flag);
+
+}  // namespace mlcarbon::cli

@@ -1,0 +1,185 @@
+# SPDX-License-Identifier: Apache-2.0
+"""`mlcarbon measure`: exit codes, reports, exports and the history."""
+import concurrent.futures
+import csv
+import json
+import signal
+import subprocess
+
+from conftest import run
+
+BUSY_TWO_THREADS = (
+    "for i in 1 2; do (end=$(($(date +%s) + {s})); "
+    "while [ $(date +%s) -lt $end ]; do :; done) & done; wait"
+)
+
+
+def measure(mlcarbon, env, tmp_path, *args, command=("true",)):
+    out = tmp_path / "run.json"
+    proc = run([mlcarbon, "measure", "--json", str(out), *args, "--",
+                *command], env)
+    doc = json.loads(out.read_text()) if out.exists() and out.stat().st_size else None
+    return proc, doc
+
+
+def test_busy_loop_in_germany_is_estimated_attributed_and_priced(
+        mlcarbon, env, tmp_path):
+    proc, doc = measure(mlcarbon, env, tmp_path, "--region", "DE",
+                        "--interval", "200ms",
+                        command=("sh", "-c", BUSY_TWO_THREADS.format(s=3)))
+    assert proc.returncode == 0, proc.stderr
+    energy = doc["energy"]
+    kinds = {d["kind"]: d for d in energy["domains"]}
+    assert kinds["cpu"]["method"] == "estimated"
+    assert kinds["memory"]["method"] == "estimated"
+    assert energy["method"] == "estimated"
+    assert energy["total_j"] > 0
+    # Two busy processes on a two-core machine own nearly all CPU time.
+    assert energy["attributed_share"] > 0.8, energy
+    carbon = doc["carbon"]
+    assert carbon["region"] == "DE"
+    de = json.loads(run([mlcarbon, "measure", "--region", "Germany",
+                         "--json", "-", "--no-history", "--", "true"],
+                        env).stdout)["carbon"]["intensity_g_per_kwh"]
+    assert carbon["intensity_g_per_kwh"] == de
+    expected_kg = energy["total_j"] / 3.6e6 * carbon["pue"] * de / 1000
+    assert abs(carbon["co2e_kg"] - expected_kg) <= 1e-9 * max(1, expected_kg)
+    assert "Germany" in proc.stderr and "estimated" in proc.stderr
+
+
+def test_exit_status_is_the_commands(mlcarbon, env, tmp_path):
+    proc, doc = measure(mlcarbon, env, tmp_path, command=("sh", "-c", "exit 3"))
+    assert proc.returncode == 3
+    assert doc["exit_status"] == 3
+
+
+def test_killed_child_gives_128_plus_signal_and_a_report(mlcarbon, env,
+                                                          tmp_path):
+    proc, doc = measure(mlcarbon, env, tmp_path,
+                        command=("sh", "-c", "kill -KILL $$"))
+    assert proc.returncode == 137
+    assert doc["signal"] == 9 and doc["exit_status"] == 137
+    assert "killed by signal 9" in proc.stderr
+
+
+def test_sigterm_is_forwarded_and_the_partial_run_is_reported(
+        mlcarbon, env, tmp_path):
+    out = tmp_path / "run.json"
+    p = subprocess.Popen([mlcarbon, "measure", "--json", str(out), "--",
+                          "sleep", "30"], env=env, stderr=subprocess.PIPE,
+                         text=True)
+    import time
+    time.sleep(0.5)
+    p.send_signal(signal.SIGTERM)
+    _, err = p.communicate(timeout=20)
+    assert p.returncode == 128 + signal.SIGTERM
+    doc = json.loads(out.read_text())
+    assert doc["interrupted"] is True
+    assert doc["duration_s"] < 20
+
+
+def test_stdin_and_stdout_are_the_childs(mlcarbon, env):
+    proc = subprocess.run([mlcarbon, "measure", "-q", "--no-history", "--",
+                           "tr", "a-z", "A-Z"], input="hello\n", env=env,
+                          capture_output=True, text=True, timeout=60)
+    assert proc.stdout == "HELLO\n"
+    assert proc.stderr == ""
+
+
+def test_unknown_region_fails_before_running(mlcarbon, env, tmp_path):
+    marker = tmp_path / "ran"
+    proc = run([mlcarbon, "measure", "--region", "Germny", "--", "touch",
+                str(marker)], env)
+    assert proc.returncode != 0
+    assert "did you mean" in proc.stderr and "Germany" in proc.stderr
+    assert not marker.exists()
+
+
+def test_unwritable_export_fails_before_running(mlcarbon, env, tmp_path):
+    marker = tmp_path / "ran"
+    proc = run([mlcarbon, "measure", "--json", "/nonexistent/dir/r.json",
+                "--", "touch", str(marker)], env)
+    assert proc.returncode == 2
+    assert "/nonexistent/dir/r.json" in proc.stderr
+    assert not marker.exists()
+
+
+def test_missing_command_is_reported(mlcarbon, env):
+    proc = run([mlcarbon, "measure", "--no-history", "--",
+                "no-such-command-xyz"], env)
+    assert proc.returncode == 1
+    assert "cannot run 'no-such-command-xyz'" in proc.stderr
+
+
+def test_csv_uses_codecarbon_columns_and_appends(mlcarbon, env, tmp_path):
+    path = tmp_path / "emissions.csv"
+    for _ in range(2):
+        proc = run([mlcarbon, "measure", "-q", "--region", "FR", "--csv",
+                    str(path), "--", "true"], env)
+        assert proc.returncode == 0, proc.stderr
+    rows = list(csv.DictReader(path.open()))
+    assert len(rows) == 2
+    codecarbon = ("timestamp,project_name,run_id,duration,emissions,"
+                  "emissions_rate,cpu_power,gpu_power,ram_power,cpu_energy,"
+                  "gpu_energy,ram_energy,energy_consumed,country_name,"
+                  "country_iso_code,region,cloud_provider,cloud_region,os,"
+                  "python_version,codecarbon_version,cpu_count,cpu_model,"
+                  "gpu_count,gpu_model,longitude,latitude,ram_total_size,"
+                  "tracking_mode,on_cloud,pue").split(",")
+    header = path.read_text().splitlines()[0].split(",")
+    assert header[:len(codecarbon)] == codecarbon
+    assert rows[0]["country_iso_code"] == "FRA"
+    assert rows[0]["energy_method"] == "estimated"
+
+
+def test_time_varying_intensity_is_energy_weighted(mlcarbon, env, tmp_path):
+    series = tmp_path / "series.csv"
+    series.write_text("timestamp,g_per_kwh\n2000-01-01T00:00:00Z,100\n"
+                      "2100-01-01T00:00:00Z,900\n")
+    proc, doc = measure(mlcarbon, env, tmp_path, "--intensity-series",
+                        str(series), command=("sleep", "0.3"))
+    assert proc.returncode == 0, proc.stderr
+    assert doc["carbon"]["time_varying"] is True
+    assert abs(doc["carbon"]["intensity_g_per_kwh"] - 100) < 1e-6
+
+
+def test_concurrent_measures_lose_no_history_row(mlcarbon, env, tmp_path):
+    db = tmp_path / "history.db"
+
+    def worker(i):
+        for _ in range(50):
+            p = run([mlcarbon, "measure", "-q", "--db", str(db), "--tag",
+                     f"w{i}", "--", "true"], env)
+            if p.returncode != 0:
+                return p.stderr
+        return None
+
+    with concurrent.futures.ThreadPoolExecutor(8) as pool:
+        errors = [e for e in pool.map(worker, range(8)) if e]
+    assert not errors, errors[0]
+    total = json.loads(run([mlcarbon, "history", "--db", str(db), "--sum",
+                            "--json"], env).stdout)["total"]
+    assert total["runs"] == 400
+    one = json.loads(run([mlcarbon, "history", "--db", str(db), "--tag", "w3",
+                          "--json"], env).stdout)
+    assert len(one["runs"]) == 50
+
+
+def test_history_lists_filters_and_sums(mlcarbon, env, tmp_path):
+    db = tmp_path / "h.db"
+    for tag, cmd in (("train", "true"), ("eval", "false"), ("train", "true")):
+        run([mlcarbon, "measure", "-q", "--db", str(db), "--tag", tag, "--",
+             cmd], env)
+    listing = run([mlcarbon, "history", "--db", str(db)], env)
+    assert listing.returncode == 0
+    assert "3 runs" in listing.stdout
+    train = json.loads(run([mlcarbon, "history", "--db", str(db), "--tag",
+                            "train", "--json"], env).stdout)
+    assert train["total"]["runs"] == 2
+    assert all(r["command"] == "true" for r in train["runs"])
+    failed = json.loads(run([mlcarbon, "history", "--db", str(db),
+                             "--command", "false", "--json"], env).stdout)
+    assert [r["exit_status"] for r in failed["runs"]] == [1]
+    none = json.loads(run([mlcarbon, "history", "--db", str(db), "--until",
+                           "2000-01-01", "--json"], env).stdout)
+    assert none["total"]["runs"] == 0

@@ -1,0 +1,117 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "mlcarbon/measure/run.h"
+
+#include <chrono>
+#include <regex>
+#include <vector>
+
+#include <gtest/gtest.h>
+
+namespace mlcarbon::measure {
+namespace {
+
+using std::chrono::hours;
+
+const WallTime kT0 = WallTime(std::chrono::seconds(1'800'000'000));
+
+measure::Run two_hour_run() {
+  measure::Run run;
+  run.measurement.start = kT0;
+  run.measurement.end = kT0 + hours(2);
+  run.measurement.duration = Seconds(7200.0);
+  run.measurement.total = Joules(7200.0);  // 1 W for two hours
+  run.measurement.attributed = Joules(3600.0);
+  return run;
+}
+
+CarbonSetup doubling_series() {
+  CarbonSetup setup;
+  setup.info.pue = 1.5;
+  setup.series = carbon::IntensitySeries(
+      {{kT0, GramsCo2ePerKwh(100.0)}, {kT0 + hours(1), GramsCo2ePerKwh(200.0)}},
+      "test");
+  return setup;
+}
+
+TEST(RunRecordTest, ConstantIntensityPricesMachineAndAttributedEnergy) {
+  measure::Run run = two_hour_run();
+  CarbonSetup setup;
+  setup.info.intensity = GramsCo2ePerKwh(400.0);
+  setup.info.pue = 1.2;
+
+  apply_carbon(run, setup);
+
+  // 7200 J = 0.002 kWh; x 1.2 x 400 g/kWh = 0.96 g.
+  EXPECT_NEAR(run.co2e.value(), 0.96, 1e-12);
+  EXPECT_NEAR(run.attributed_co2e.value(), 0.48, 1e-12);
+}
+
+TEST(RunRecordTest, SeriesDoublingHalfwayGivesOneAndAHalfTimesTheFirstRate) {
+  measure::Run run = two_hour_run();
+  const std::vector<carbon::EnergyPoint> energy = {
+      {kT0, Joules(0.0)},
+      {kT0 + hours(1), Joules(3600.0)},
+      {kT0 + hours(2), Joules(7200.0)}};
+
+  apply_carbon(run, doubling_series(), energy);
+
+  // Mean intensity 150 g/kWh: 1.5 x the first hour's 100.
+  EXPECT_NEAR(run.carbon.intensity.value(), 150.0, 1e-9);
+  // 0.002 kWh x 1.5 (PUE) x 150 g/kWh = 0.45 g.
+  EXPECT_NEAR(run.co2e.value(), 0.45, 1e-12);
+}
+
+TEST(RunRecordTest, SeriesWithoutEnergyPointsUsesTheStartHour) {
+  measure::Run run = two_hour_run();
+
+  apply_carbon(run, doubling_series());
+
+  EXPECT_NEAR(run.carbon.intensity.value(), 100.0, 1e-12);
+}
+
+TEST(RunRecordTest, RunIdIsAVersion4Uuid) {
+  const std::regex uuid4(
+      "[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}");
+
+  const std::string a = new_run_id();
+
+  EXPECT_TRUE(std::regex_match(a, uuid4)) << a;
+  EXPECT_NE(a, new_run_id());
+}
+
+TEST(RunRecordTest, QuotesCommandsLikeAShell) {
+  EXPECT_EQ(quote_command({"python", "train.py", "--lr", "0.1"}),
+            "python train.py --lr 0.1");
+  EXPECT_EQ(quote_command({"sh", "-c", "echo 'hi' && exit 3"}),
+            "sh -c 'echo '\\''hi'\\'' && exit 3'");
+  EXPECT_EQ(quote_command({""}), "''");
+}
+
+TEST(RunRecordTest, UnknownRegionIsRejectedWithASuggestion) {
+  const auto setup = resolve_carbon({.region = "Germny"});
+
+  ASSERT_FALSE(setup.has_value());
+  EXPECT_NE(setup.error().to_string().find("Germany"), std::string::npos);
+}
+
+TEST(RunRecordTest, RegionGivesCountryAndPue) {
+  const auto de = resolve_carbon({.region = "DEU"});
+  const auto gcp = resolve_carbon({.region = "gcp:europe-west3"});
+  const auto bad_pue = resolve_carbon({.region = "DE", .pue = 0.5});
+  const auto own = resolve_carbon({.region = "DE", .carbon_intensity = 50.0});
+
+  ASSERT_TRUE(de.has_value());
+  EXPECT_EQ(de->info.region, "DE");
+  EXPECT_EQ(de->info.country_iso_code, "DEU");
+  EXPECT_DOUBLE_EQ(de->info.pue, 1.0);
+  ASSERT_TRUE(gcp.has_value());
+  EXPECT_EQ(gcp->info.cloud_provider, "gcp");
+  EXPECT_EQ(gcp->info.cloud_region, "europe-west3");
+  EXPECT_GT(gcp->info.pue, 1.0);
+  EXPECT_FALSE(bad_pue.has_value());
+  ASSERT_TRUE(own.has_value());
+  EXPECT_DOUBLE_EQ(own->info.intensity.value(), 50.0);
+}
+
+}  // namespace
+}  // namespace mlcarbon::measure
