@@ -44,11 +44,9 @@ Error CsvRow::error(std::string message) const {
                fmt::format("{}:{}: {}", meta_->origin, line_, message));
 }
 
-Result<std::vector<CsvRow>> parse_csv_table(std::string_view text,
-                                            std::string origin) {
-  auto meta = std::make_shared<CsvMeta>();
-  meta->origin = std::move(origin);
-  std::vector<CsvRow> rows;
+Status for_each_csv_record(
+    std::string_view text,
+    const std::function<Status(int, std::vector<std::string>)>& fn) {
   int line_no = 0;
   for (std::string_view line : split(text, '\n')) {
     ++line_no;
@@ -56,14 +54,28 @@ Result<std::vector<CsvRow>> parse_csv_table(std::string_view text,
       line.remove_suffix(1);
     if (trim(line).empty() || trim(line).front() == '#')
       continue;
-    auto fields = parse_csv_line(line);
-    if (meta->header.empty()) {
-      for (auto& f : fields)
-        meta->header.emplace_back(trim(f));
-      continue;
-    }
-    rows.emplace_back(meta, std::move(fields), line_no);
+    MLCARBON_RETURN_IF_ERROR(fn(line_no, parse_csv_line(line)));
   }
+  return {};
+}
+
+Result<std::vector<CsvRow>> parse_csv_table(std::string_view text,
+                                            std::string origin) {
+  auto meta = std::make_shared<CsvMeta>();
+  meta->origin = std::move(origin);
+  std::vector<CsvRow> rows;
+  auto walked = for_each_csv_record(
+      text, [&](int line_no, std::vector<std::string> fields) -> Status {
+        if (meta->header.empty()) {
+          for (auto& f : fields)
+            meta->header.emplace_back(trim(f));
+        } else {
+          rows.emplace_back(meta, std::move(fields), line_no);
+        }
+        return {};
+      });
+  if (!walked)
+    return tl::unexpected(walked.error());
   if (meta->header.empty()) {
     return make_error(Errc::kParse, "{}: no header line", meta->origin);
   }

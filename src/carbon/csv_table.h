@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -35,6 +36,14 @@ class CsvRow {
   std::vector<std::string> fields_;
   int line_;
 };
+
+/// Splits `text` into records: blank and '#' comment lines are skipped, a
+/// trailing '\r' is dropped, fields follow RFC 4180 quoting (no embedded
+/// newlines). `fn(line_number, fields)` sees each record in order; the
+/// first error it returns stops the walk and is returned.
+Status for_each_csv_record(
+    std::string_view text,
+    const std::function<Status(int, std::vector<std::string>)>& fn);
 
 /// Parses our data tables: '#' comment lines, one header line, RFC 4180
 /// quoting, no embedded newlines.

@@ -10,6 +10,8 @@
 
 #include "mlcarbon/core/text.h"
 
+#include "csv_table.h"
+
 namespace mlcarbon::carbon {
 
 IntensitySeries::IntensitySeries(std::vector<Point> points, std::string origin)
@@ -146,62 +148,63 @@ Result<IntensitySeries> parse_series(std::string_view csv,
   int time_col = -1;
   int value_col = -1;
   int line_no = 0;
-  auto fail = [&](std::string message) -> Result<IntensitySeries> {
+  auto fail = [&](std::string message) -> Status {
     return make_error(Errc::kParse, "{}:{}: {}", origin, line_no, message);
   };
-  for (std::string_view line : split(csv, '\n')) {
-    ++line_no;
-    if (!line.empty() && line.back() == '\r')
-      line.remove_suffix(1);
-    if (trim(line).empty() || trim(line).front() == '#')
-      continue;
-    auto fields = parse_csv_line(line);
-    if (time_col < 0) {
-      for (std::size_t i = 0; i < fields.size(); ++i) {
-        std::string name = to_lower(trim(fields[i]));
-        for (auto n : kTimeNames) {
-          if (name == n && time_col < 0)
-            time_col = static_cast<int>(i);
+  auto walked = for_each_csv_record(
+      csv, [&](int line, std::vector<std::string> fields) -> Status {
+        line_no = line;
+        if (time_col < 0) {
+          for (std::size_t i = 0; i < fields.size(); ++i) {
+            std::string name = to_lower(trim(fields[i]));
+            for (auto n : kTimeNames) {
+              if (name == n && time_col < 0)
+                time_col = static_cast<int>(i);
+            }
+            for (auto n : kValueNames) {
+              if (name == n && value_col < 0)
+                value_col = static_cast<int>(i);
+            }
+          }
+          if (time_col < 0 || value_col < 0) {
+            return fail(
+                "header needs a 'timestamp' and a 'carbon_intensity_g_per_kwh' "
+                "(or 'g_per_kwh') column");
+          }
+          return {};
         }
-        for (auto n : kValueNames) {
-          if (name == n && value_col < 0)
-            value_col = static_cast<int>(i);
+        auto tc = static_cast<std::size_t>(time_col);
+        auto vc = static_cast<std::size_t>(value_col);
+        if (fields.size() <= std::max(tc, vc)) {
+          return fail(fmt::format("{} fields, expected at least {}",
+                                  fields.size(), std::max(tc, vc) + 1));
         }
-      }
-      if (time_col < 0 || value_col < 0) {
-        return fail(
-            "header needs a 'timestamp' and a 'carbon_intensity_g_per_kwh' "
-            "(or 'g_per_kwh') column");
-      }
-      continue;
-    }
-    auto tc = static_cast<std::size_t>(time_col);
-    auto vc = static_cast<std::size_t>(value_col);
-    if (fields.size() <= std::max(tc, vc)) {
-      return fail(fmt::format("{} fields, expected at least {}", fields.size(),
-                              std::max(tc, vc) + 1));
-    }
-    auto t = parse_timestamp(fields[tc]);
-    if (!t)
-      return fail(t.error().message());
-    std::string_view vtext = trim(fields[vc]);
-    auto v = parse_double(vtext);
-    if (!v) {
-      return fail(fmt::format("intensity '{}' is not a finite number", vtext));
-    }
-    if (*v < 0.0) {
-      return fail(fmt::format("intensity {} is negative", *v));
-    }
-    if (!points.empty() && *t <= points.back().start) {
-      return fail(fmt::format("timestamp '{}' is not after the previous one",
-                              trim(fields[tc])));
-    }
-    points.push_back({*t, GramsCo2ePerKwh(*v)});
-  }
+        auto t = parse_timestamp(fields[tc]);
+        if (!t)
+          return fail(t.error().message());
+        std::string_view vtext = trim(fields[vc]);
+        auto v = parse_double(vtext);
+        if (!v) {
+          return fail(
+              fmt::format("intensity '{}' is not a finite number", vtext));
+        }
+        if (*v < 0.0) {
+          return fail(fmt::format("intensity {} is negative", *v));
+        }
+        if (!points.empty() && *t <= points.back().start) {
+          return fail(
+              fmt::format("timestamp '{}' is not after the previous one",
+                          trim(fields[tc])));
+        }
+        points.push_back({*t, GramsCo2ePerKwh(*v)});
+        return {};
+      });
+  if (!walked)
+    return tl::unexpected(walked.error());
   if (time_col < 0)
-    return fail("empty series: no header line");
+    return make_error(Errc::kParse, "{}: empty series: no header line", origin);
   if (points.empty())
-    return fail("the series has no data lines");
+    return make_error(Errc::kParse, "{}: the series has no data lines", origin);
   return IntensitySeries(std::move(points), std::string(origin));
 }
 

@@ -1,7 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 // `mlcarbon sensors`: what can be measured here, what cannot, and why.
 #include <cstdio>
-#include <cstdlib>
 #include <string>
 
 #include <unistd.h>
@@ -13,15 +12,15 @@
 #include "mlcarbon/sensors/sensor.h"
 
 #include "command.h"
+#include "options.h"
 
 namespace mlcarbon::cli {
 namespace {
 
 struct SensorsArgs {
   bool json = false;
-  std::string powercap_root;
-  std::string msr_root;
-  std::string nvml_library;
+  std::string color = "auto";
+  SensorFlags sensors;
 };
 
 std::string domain_list(const sensors::EnergySensor& s) {
@@ -63,9 +62,7 @@ std::string to_json(const sensors::Detection& d) {
   return j.dump(2) + "\n";
 }
 
-std::string to_text(const sensors::Detection& d) {
-  const bool colour =
-      ::isatty(STDOUT_FILENO) != 0 && std::getenv("NO_COLOR") == nullptr;
+std::string to_text(const sensors::Detection& d, bool colour) {
   auto bold = [colour](std::string_view s) {
     return colour ? fmt::format("\033[1m{}\033[0m", s) : std::string(s);
   };
@@ -118,27 +115,14 @@ Action setup_sensors(CLI::App& sub) {
   auto args = std::make_shared<SensorsArgs>();
   sub.add_flag("--json", args->json,
                "Write the detection as JSON (schema_version 1) to stdout");
-  sub.add_option("--powercap-root", args->powercap_root,
-                 "Read powercap zones under DIR (default /sys/class/powercap, "
-                 "env MLCARBON_POWERCAP_ROOT)");
-  sub.add_option("--msr-root", args->msr_root,
-                 "Read MSRs from DIR/<cpu>/msr (default /dev/cpu, env "
-                 "MLCARBON_MSR_ROOT)");
-  sub.add_option("--nvml-library", args->nvml_library,
-                 "Load NVML from FILE (default libnvidia-ml.so.1, env "
-                 "MLCARBON_NVML_LIBRARY)");
+  add_color_option(sub, args->color);
+  add_sensor_options(sub, args->sensors);
   return [args]() -> Result<int> {
-    sensors::SensorOptions options =
-        sensors::with_environment(sensors::SensorOptions{});
-    if (!args->powercap_root.empty())
-      options.powercap_root = args->powercap_root;
-    if (!args->msr_root.empty())
-      options.msr_root = args->msr_root;
-    if (!args->nvml_library.empty())
-      options.nvml_library = args->nvml_library;
+    const sensors::SensorOptions options = args->sensors.options();
     const sensors::Detection detection = sensors::detect_sensors(options);
     const std::string text =
-        args->json ? to_json(detection) : to_text(detection);
+        args->json ? to_json(detection)
+                   : to_text(detection, use_color(args->color, STDOUT_FILENO));
     std::fwrite(text.data(), 1, text.size(), stdout);
     return detection.sensors.empty() ? static_cast<int>(ExitCode::kNoSensor)
                                      : static_cast<int>(ExitCode::kSuccess);

@@ -3,8 +3,10 @@
 // scenario file.
 #pragma once
 
+#include "mlcarbon/carbon/regions.h"
 #include "mlcarbon/core/error.h"
 #include "mlcarbon/lifecycle/range.h"
+#include "mlcarbon/lifecycle/scenario.h"
 
 namespace mlcarbon::lifecycle::detail {
 
@@ -13,5 +15,8 @@ enum class Bound { kNonNegative, kPositive, kPue };
 
 /// "must not be negative, got -1" and the like; low <= high too.
 [[nodiscard]] Status check_bound(Range r, Bound bound);
+
+/// Takes the region's intensity, its citation and its default PUE.
+void use_region(Scenario& s, const carbon::Region& r);
 
 }  // namespace mlcarbon::lifecycle::detail

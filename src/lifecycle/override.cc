@@ -228,12 +228,7 @@ Status apply_override(Scenario& s, std::string_view key, std::string_view value,
                 fmt::format("region: {}", found.error().to_string())));
     }
     const carbon::Region& r = **found;
-    s.region_code = r.code;
-    s.region_name = r.name;
-    s.intensity_g_per_kwh = Range::exact(r.intensity.value());
-    s.intensity_source =
-        fmt::format("{} ({}), {}, {}", r.name, r.code, r.year, r.source);
-    s.region_pue = carbon::pue_for(r).pue;
+    detail::use_region(s, r);
     return {};
   }
   if (key == "hardware") {

@@ -500,12 +500,7 @@ Status Parser::parse_place(const YAML::Node& root, Scenario& s) const {
               : found.error().remedy()));
     }
     const carbon::Region& r = **found;
-    s.region_code = r.code;
-    s.region_name = r.name;
-    s.intensity_g_per_kwh = Range::exact(r.intensity.value());
-    s.intensity_source =
-        fmt::format("{} ({}), {}, {}", r.name, r.code, r.year, r.source);
-    s.region_pue = carbon::pue_for(r).pue;
+    detail::use_region(s, r);
   } else if (given.empty()) {
     return fail(root.Mark(),
                 "give 'region: CODE' (e.g. DE) or "
@@ -617,6 +612,15 @@ Status check_bound(Range r, Bound bound) {
       break;
   }
   return {};
+}
+
+void use_region(Scenario& s, const carbon::Region& r) {
+  s.region_code = r.code;
+  s.region_name = r.name;
+  s.intensity_g_per_kwh = Range::exact(r.intensity.value());
+  s.intensity_source =
+      fmt::format("{} ({}), {}, {}", r.name, r.code, r.year, r.source);
+  s.region_pue = carbon::pue_for(r).pue;
 }
 
 }  // namespace detail

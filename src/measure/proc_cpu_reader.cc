@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "mlcarbon/measure/process_cpu.h"
+#include "mlcarbon/sensors/procfs.h"
 
 namespace mlcarbon::measure {
 namespace {
@@ -73,11 +74,7 @@ bool skip_token(std::string_view& text) {
 }
 
 double ticks_per_second() {
-  static const double kTicks = [] {
-    const long t = ::sysconf(_SC_CLK_TCK);
-    return t > 0 ? static_cast<double>(t) : 100.0;
-  }();
-  return kTicks;
+  return static_cast<double>(sensors::procfs::ticks_per_second());
 }
 
 struct PidStat {

@@ -5,7 +5,6 @@
 #include <charconv>
 #include <set>
 
-#include <dirent.h>
 #include <unistd.h>
 
 #include "mlcarbon/core/fs.h"
@@ -30,20 +29,6 @@ std::optional<int> parse_int(std::string_view s) {
   if (ec != std::errc() || ptr != s.data() + s.size())
     return std::nullopt;
   return v;
-}
-
-// Numeric entries of a directory (pids, tids).
-std::vector<int> numeric_entries(const std::filesystem::path& dir) {
-  std::vector<int> out;
-  DIR* d = ::opendir(dir.c_str());
-  if (d == nullptr)
-    return out;
-  while (const dirent* e = ::readdir(d)) {
-    if (auto v = parse_int(e->d_name))
-      out.push_back(*v);
-  }
-  ::closedir(d);
-  return out;
 }
 
 }  // namespace
@@ -86,89 +71,6 @@ double utilisation(const CpuTimes& before, const CpuTimes& after) {
     return 0.0;
   const double busy = total - (after.idle - before.idle).count();
   return std::clamp(busy / total, 0.0, 1.0);
-}
-
-Result<ProcessTimes> read_process_times(const std::filesystem::path& proc_root,
-                                        int pid) {
-  std::array<char, 1024> buf{};
-  const auto path = proc_root / std::to_string(pid) / "stat";
-  MLCARBON_ASSIGN_OR_RETURN(std::string_view text, read_prefix(path, buf));
-  // comm may hold spaces and parentheses: fields resume after the last ')'.
-  const auto close = text.rfind(')');
-  if (close == std::string_view::npos || close + 2 >= text.size())
-    return make_error(Errc::kParse, "{}: no command field", path.string());
-  text.remove_prefix(close + 2);
-  // Field 3 (state) is now first; ppid is field 4, utime 14, stime 15.
-  text.remove_prefix(std::min(text.size(), std::size_t{1}));
-  std::uint64_t values[13] = {};
-  for (int i = 0; i < 13; ++i) {
-    const auto v = take_u64(text);
-    // Fields 7 (tty_nr) and 8 (tpgid) may be negative, never the ones we use.
-    if (!v) {
-      if (!text.empty() && text.front() == ' ')
-        text.remove_prefix(1);
-      if (!text.empty() && text.front() == '-') {
-        text.remove_prefix(1);
-        if (take_u64(text))
-          continue;
-      }
-      return make_error(Errc::kParse, "{}: bad field {}", path.string(), i + 4);
-    }
-    values[i] = *v;
-  }
-  ProcessTimes out;
-  out.pid = pid;
-  out.ppid = static_cast<int>(values[0]);
-  out.cpu_time = ticks_to_seconds(values[10] + values[11]);
-  return out;
-}
-
-Result<std::vector<int>> list_children(const std::filesystem::path& proc_root,
-                                       int pid) {
-  const auto pid_dir = proc_root / std::to_string(pid);
-  std::vector<int> children;
-  bool have_children_files = false;
-  std::array<char, 4096> buf{};
-  for (int tid : numeric_entries(pid_dir / "task")) {
-    auto text =
-        read_prefix(pid_dir / "task" / std::to_string(tid) / "children", buf);
-    if (!text)
-      continue;
-    have_children_files = true;
-    std::string_view rest = *text;
-    while (auto v = take_u64(rest))
-      children.push_back(static_cast<int>(*v));
-  }
-  if (have_children_files)
-    return children;
-  if (::access(pid_dir.c_str(), F_OK) != 0)
-    return make_error(Errc::kNotFound, "no process {} under {}", pid,
-                      proc_root.string());
-  for (int other : numeric_entries(proc_root)) {
-    auto times = read_process_times(proc_root, other);
-    if (times && times->ppid == pid)
-      children.push_back(other);
-  }
-  return children;
-}
-
-Result<std::vector<int>> list_process_tree(
-    const std::filesystem::path& proc_root, int pid) {
-  std::vector<int> tree{pid};
-  std::set<int> seen{pid};
-  for (std::size_t i = 0; i < tree.size(); ++i) {
-    auto children = list_children(proc_root, tree[i]);
-    if (!children) {
-      if (i == 0)
-        return tl::unexpected(std::move(children).error());
-      continue;  // a descendant exited while we walked
-    }
-    for (int c : *children) {
-      if (seen.insert(c).second)
-        tree.push_back(c);
-    }
-  }
-  return tree;
 }
 
 Result<MemInfo> read_meminfo(const std::filesystem::path& proc_root) {

@@ -31,41 +31,6 @@ TEST(ProcfsTest, UtilisationIsBusyShareOfDelta) {
   EXPECT_NEAR(utilisation(before, after), 0.5, 1e-12);
 }
 
-TEST(ProcfsTest, ParsesProcessStatWithSpacesInCommand) {
-  TempDir dir;
-  write_text(dir.path() / "42" / "stat",
-             "42 (my (odd) cmd) S 7 42 42 0 -1 4194304 100 0 0 0 "
-             "300 200 0 0 20 0 1 0 100 0 0\n");
-
-  auto times = read_process_times(dir.path(), 42);
-
-  ASSERT_TRUE(times) << times.error().to_string();
-  EXPECT_EQ(times->ppid, 7);
-  EXPECT_NEAR(times->cpu_time.count(),
-              500.0 / static_cast<double>(ticks_per_second()), 1e-9);
-}
-
-TEST(ProcfsTest, ListsChildrenByScanningPpid) {
-  TempDir dir;
-  const std::string rest = " 0 0 0 0 0 0 0 0 0 1 1 0 0 20 0 1 0 1 0 0\n";
-  write_text(dir.path() / "10" / "stat", "10 (a) S 1" + rest);
-  write_text(dir.path() / "11" / "stat", "11 (b) S 10" + rest);
-  write_text(dir.path() / "12" / "stat", "12 (c) S 11" + rest);
-  write_text(dir.path() / "13" / "stat", "13 (d) S 1" + rest);
-
-  auto tree = list_process_tree(dir.path(), 10);
-
-  ASSERT_TRUE(tree) << tree.error().to_string();
-  EXPECT_EQ(*tree, (std::vector<int>{10, 11, 12}));
-}
-
-TEST(ProcfsTest, ReadsOwnProcessFromRealProc) {
-  auto times = read_process_times("/proc", ::getpid());
-
-  ASSERT_TRUE(times) << times.error().to_string();
-  EXPECT_EQ(times->ppid, ::getppid());
-}
-
 TEST(ProcfsTest, MeminfoUsedIsTotalMinusAvailable) {
   auto mem = read_meminfo(fixture("proc/xeon"));
 

@@ -29,27 +29,8 @@ struct CpuTimes {
 /// passed.
 [[nodiscard]] double utilisation(const CpuTimes& before, const CpuTimes& after);
 
-/// CPU time used by one process (all its threads) from <proc>/<pid>/stat.
-struct ProcessTimes {
-  int pid = 0;
-  int ppid = 0;
-  /// utime + stime.
-  Seconds cpu_time{0};
-};
-[[nodiscard]] Result<ProcessTimes> read_process_times(
-    const std::filesystem::path& proc_root, int pid);
-
 /// Kernel clock ticks per second (sysconf(_SC_CLK_TCK)), cached.
 [[nodiscard]] long ticks_per_second();
-
-/// Direct children of `pid`: from <proc>/<pid>/task/*/children when the
-/// kernel has CONFIG_PROC_CHILDREN, else by scanning <proc>/*/stat for ppid.
-[[nodiscard]] Result<std::vector<int>> list_children(
-    const std::filesystem::path& proc_root, int pid);
-
-/// `pid` and all its descendants, parents before children.
-[[nodiscard]] Result<std::vector<int>> list_process_tree(
-    const std::filesystem::path& proc_root, int pid);
 
 /// Memory figures from <proc>/meminfo, in bytes.
 struct MemInfo {
