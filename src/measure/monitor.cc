@@ -38,6 +38,7 @@ Monitor::Monitor(std::vector<std::unique_ptr<sensors::EnergySensor>> sensors,
     }
   }
   idle_power_.assign(current_.size(), Watts(0));
+  gpu_use_.assign(current_.size(), GpuUse{});
   if (options_.cpu_reader != nullptr) {
     reader_ = options_.cpu_reader;
   } else {
@@ -165,7 +166,45 @@ void Monitor::read_all_locked() {
         current_.begin() + static_cast<std::ptrdiff_t>(state.first_domain));
   }
   read_tree_locked();
+  read_gpu_use_locked();
   ++readings_;
+}
+
+bool Monitor::gpu_is_ours_locked(std::size_t domain,
+                                 const Window& window) const {
+  if (domain >= window.gpu_use.size()) {
+    return true;
+  }
+  const GpuUse& now = gpu_use_[domain];
+  const GpuUse& then = window.gpu_use[domain];
+  // Without process lists the GPU's energy goes to the tree in full.
+  return now.lists == then.lists || now.ours > then.ours;
+}
+
+void Monitor::read_gpu_use_locked() {
+  if (!tracked_pid_ || tree_pids_.empty()) {
+    return;
+  }
+  for (std::size_t i = 0; i < current_.size(); ++i) {
+    const std::size_t s = owner_[i];
+    const std::size_t local = i - states_[s].first_domain;
+    if (!is_gpu(sensors_[s]->domains()[local].kind)) {
+      continue;
+    }
+    const std::optional<std::vector<int>> pids =
+        sensors_[s]->device_processes(local);
+    if (!pids) {
+      continue;
+    }
+    GpuUse& use = gpu_use_[i];
+    ++use.lists;
+    use.busy += pids->empty() ? 0U : 1U;
+    const bool ours = std::any_of(pids->begin(), pids->end(), [&](int pid) {
+      return std::find(tree_pids_.begin(), tree_pids_.end(), pid) !=
+             tree_pids_.end();
+    });
+    use.ours += ours ? 1U : 0U;
+  }
 }
 
 void Monitor::read_tree_locked() {
@@ -188,6 +227,7 @@ void Monitor::read_tree_locked() {
   }
   busy_last_ = *busy;
   tree_last_ = *tree;
+  tree_pids_ = reader_->last_tree();
 }
 
 Status Monitor::begin_window(std::string_view name) {
@@ -223,6 +263,7 @@ Status Monitor::begin_window(std::string_view name) {
   window.tree = tree_accumulated_;
   window.busy = busy_accumulated_;
   window.tree_failures = tree_failures_;
+  window.gpu_use = gpu_use_;
   windows_.emplace(std::string(name), std::move(window));
   return {};
 }
@@ -312,7 +353,16 @@ Measurement Monitor::make_measurement_locked(const std::string& name,
     if (!d.nested) {
       m.total += d.energy;
       m.above_idle += std::max(d.energy - d.idle_energy, Joules(0));
-      (is_gpu(d.kind) ? gpu : cpu_and_memory) += d.energy;
+      if (!is_gpu(d.kind)) {
+        cpu_and_memory += d.energy;
+      } else if (gpu_is_ours_locked(i, window)) {
+        gpu += d.energy;
+      } else if (tracked_pid_) {
+        m.warnings.push_back(fmt::format(
+            "{}: no process of the tracked tree was seen on it ({} process "
+            "lists read); its energy is not attributed",
+            d.domain, gpu_use_[i].lists - window.gpu_use[i].lists));
+      }
     }
     m.domains.push_back(std::move(d));
   }

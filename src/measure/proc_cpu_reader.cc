@@ -139,16 +139,20 @@ class ProcCpuReader final : public ProcessCpuReader {
   Result<Seconds> tree_cpu_time(int pid) override {
     // A descendant that vanished mid-read was probably reaped just then: its
     // parent may not yet show it in cutime. Read again once (docs/meter.md).
+    tree_.clear();
     Result<Seconds> first = read_tree(pid);
     if (first || first.error().code() != Errc::kUnavailable) {
       return first;
     }
+    tree_.clear();
     Result<Seconds> second = read_tree(pid);
     if (second || second.error().code() != Errc::kUnavailable) {
       return second;
     }
     return make_error(Errc::kIo, "the tree of process {} kept changing", pid);
   }
+
+  std::vector<int> last_tree() const override { return tree_; }
 
  private:
   // kUnavailable means "a descendant vanished, retry".
@@ -201,6 +205,7 @@ class ProcCpuReader final : public ProcessCpuReader {
       return make_error(Errc::kUnavailable, "process {} vanished", pid);
     }
     ticks += stat->ticks;
+    tree_.push_back(pid);
     for (int child : children) {
       MLCARBON_RETURN_IF_ERROR(sum_by_children_files(child, false, ticks));
     }

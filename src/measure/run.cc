@@ -13,6 +13,7 @@
 #include "mlcarbon/carbon/choose.h"
 #include "mlcarbon/carbon/regions.h"
 #include "mlcarbon/core/fs.h"
+#include "mlcarbon/sensors/nvml.h"
 #include "mlcarbon/sensors/procfs.h"
 #include "mlcarbon/version.h"
 

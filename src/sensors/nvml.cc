@@ -248,6 +248,18 @@ Result<std::vector<GpuProcess>> NvmlSensor::processes(int gpu) {
   return api_->processes(gpu);
 }
 
+std::optional<std::vector<int>> NvmlSensor::device_processes(
+    std::size_t domain) {
+  auto list = processes(static_cast<int>(domain));
+  if (!list)
+    return std::nullopt;
+  std::vector<int> pids;
+  pids.reserve(list->size());
+  for (const GpuProcess& p : *list)
+    pids.push_back(p.pid);
+  return pids;
+}
+
 Result<std::unique_ptr<NvmlSensor>> open_nvml_sensor(
     const SensorOptions& options) {
   MLCARBON_ASSIGN_OR_RETURN(auto api, load_nvml(options.nvml_library));

@@ -33,6 +33,9 @@ class FakeCpuReader final : public ProcessCpuReader {
 
   Result<Seconds> machine_busy_time() override { return next(busy); }
   Result<Seconds> tree_cpu_time(int /*pid*/) override { return next(tree); }
+  std::vector<int> last_tree() const override { return tree_pids; }
+
+  std::vector<int> tree_pids;
 
  private:
   static Result<Seconds> next(std::deque<double>& values) {
@@ -85,6 +88,30 @@ TEST_F(AttributionTest, ShareOfBusyTimeScalesCpuAndMemoryGpuInFull) {
   EXPECT_NEAR(*m->attributed_share, 0.75, kTol);
   EXPECT_NEAR(m->attributed.value(), 0.75 * 100.0 + 50.0, kTol);
   EXPECT_NEAR(m->total.value(), 150.0, kTol);
+}
+
+TEST_F(AttributionTest, GpuEnergyGoesToTheTreeOnlyWhenItRunsThere) {
+  FakeCpuReader reader;
+  reader.busy = {100.0, 100.0, 108.0};
+  reader.tree = {10.0, 10.0, 16.0};
+  reader.tree_pids = {42, 43};
+  auto monitor = make(&reader);
+  sensor_->set_device_processes(std::vector<int>{43, 900});
+
+  ASSERT_TRUE(monitor->begin_window("ours"));
+  sensor_->set_energy({80.0, 20.0, 50.0});
+  Result<Measurement> ours = monitor->end_window("ours");
+  sensor_->set_device_processes(std::vector<int>{900});
+  ASSERT_TRUE(monitor->begin_window("theirs"));
+  sensor_->set_energy({80.0, 20.0, 90.0});
+  Result<Measurement> theirs = monitor->end_window("theirs");
+
+  ASSERT_TRUE(ours && theirs);
+  EXPECT_NEAR(ours->attributed.value(), 0.75 * 100.0 + 50.0, kTol);
+  // Another process's 40 J of GPU energy is not the tree's.
+  EXPECT_NEAR(theirs->attributed.value(), 0.0, kTol);
+  ASSERT_EQ(theirs->warnings.size(), 1U);
+  EXPECT_NE(theirs->warnings[0].find("gpu-0"), std::string::npos);
 }
 
 TEST_F(AttributionTest, ShareIsClampedToOne) {

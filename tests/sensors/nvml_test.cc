@@ -132,6 +132,8 @@ TEST_F(NvmlFakeTest, ListsProcessesPerGpu) {
   EXPECT_EQ((*two)[0].used_memory_bytes, 1ULL << 30);
   EXPECT_EQ((*two)[1].pid, 4343);
   EXPECT_FALSE((*sensor)->processes(2));
+  EXPECT_EQ((*sensor)->device_processes(1), (std::vector<int>{4242, 4343}));
+  EXPECT_EQ((*sensor)->device_processes(2), std::nullopt);
 }
 
 TEST(NvmlTest, MissingLibraryIsUnavailableNotFatal) {

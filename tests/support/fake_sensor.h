@@ -92,6 +92,17 @@ class FakeSensor final : public sensors::EnergySensor {
     std::lock_guard lock(mutex_);
     failures_left_ = count;
   }
+  /// Scripts device_processes() for every domain: nullopt (the default)
+  /// means the sensor cannot tell.
+  void set_device_processes(std::optional<std::vector<int>> pids) {
+    std::lock_guard lock(mutex_);
+    pids_ = std::move(pids);
+  }
+  [[nodiscard]] std::optional<std::vector<int>> device_processes(
+      std::size_t /*domain*/) override {
+    std::lock_guard lock(mutex_);
+    return pids_;
+  }
   /// How many times sample() was called.
   [[nodiscard]] std::size_t samples() const {
     std::lock_guard lock(mutex_);
@@ -108,6 +119,7 @@ class FakeSensor final : public sensors::EnergySensor {
   std::deque<std::vector<double>> script_;
   std::size_t failures_left_ = 0;
   std::size_t samples_ = 0;
+  std::optional<std::vector<int>> pids_;
 };
 
 }  // namespace mlcarbon::testing

@@ -122,6 +122,13 @@ class Monitor {
     std::uint64_t failures = 0;
     std::string last_error;
   };
+  // How often a GPU domain's process list was read, held any process, and
+  // held one of the tracked tree's.
+  struct GpuUse {
+    std::uint64_t lists = 0;
+    std::uint64_t busy = 0;
+    std::uint64_t ours = 0;
+  };
   struct Window {
     SteadyTime start{};
     WallTime wall_start{};
@@ -133,12 +140,16 @@ class Monitor {
     Seconds tree{0};
     Seconds busy{0};
     std::uint64_t tree_failures = 0;
+    std::vector<GpuUse> gpu_use;
   };
 
   void run_thread();
   // All *_locked functions expect mutex_ held.
   void read_all_locked();
   void read_tree_locked();
+  void read_gpu_use_locked();
+  [[nodiscard]] bool gpu_is_ours_locked(std::size_t domain,
+                                        const Window& window) const;
   [[nodiscard]] Measurement make_measurement_locked(const std::string& name,
                                                     const Window& window) const;
   [[nodiscard]] Watts idle_power_locked(std::size_t domain) const;
@@ -173,6 +184,9 @@ class Monitor {
   std::string tree_error_;
   Seconds busy_accumulated_{0};
   std::optional<Seconds> busy_last_;
+
+  std::vector<int> tree_pids_;
+  std::vector<GpuUse> gpu_use_;
 
   std::map<std::string, Window, std::less<>> windows_;
 };

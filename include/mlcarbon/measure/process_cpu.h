@@ -3,6 +3,7 @@
 
 #include <filesystem>
 #include <memory>
+#include <vector>
 
 #include "mlcarbon/core/error.h"
 #include "mlcarbon/core/units.h"
@@ -24,6 +25,9 @@ class ProcessCpuReader {
   /// is in its parent's cutime/cstime, so its time is not lost (docs/meter.md).
   /// Fails when `pid` itself cannot be read (gone or reaped).
   [[nodiscard]] virtual Result<Seconds> tree_cpu_time(int pid) = 0;
+  /// The pids found by the last successful tree_cpu_time(), root first;
+  /// empty when the reader does not know them.
+  [[nodiscard]] virtual std::vector<int> last_tree() const { return {}; }
 };
 
 /// The /proc reader rooted at `proc_root` (a fixture tree in tests). Lists

@@ -69,6 +69,7 @@ class NvmlSensor final : public EnergySensor {
   std::string description() const override;
   const std::vector<Domain>& domains() const override { return domains_; }
   Result<EnergySample> sample() override;
+  std::optional<std::vector<int>> device_processes(std::size_t domain) override;
 
   [[nodiscard]] const std::vector<GpuInfo>& gpus() const { return gpus_; }
   /// Compute processes running on GPU `gpu` now.

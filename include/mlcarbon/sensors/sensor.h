@@ -3,6 +3,7 @@
 
 #include <filesystem>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -64,6 +65,14 @@ class EnergySensor {
   /// Reads every domain now. Wrap-around is handled by the sensor, so the
   /// caller may sample at any interval shorter than the counter's range.
   [[nodiscard]] virtual Result<EnergySample> sample() = 0;
+  /// The pids running on the device of domains()[domain] now (NVML's
+  /// compute processes), or nullopt where the sensor cannot tell; the meter
+  /// uses it to attribute GPU energy.
+  [[nodiscard]] virtual std::optional<std::vector<int>> device_processes(
+      std::size_t domain) {
+    (void)domain;
+    return std::nullopt;
+  }
 };
 
 /// A sensor that could not be used, why, and how to fix it.
