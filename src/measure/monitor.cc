@@ -129,14 +129,14 @@ void Monitor::run_thread() {
       break;
     }
     if (!woken) {
-      read_all_locked();
+      read_all_locked(/*tick=*/true);
     }
   }
 }
 
 void Monitor::tick() {
   std::lock_guard lock(mutex_);
-  read_all_locked();
+  read_all_locked(/*tick=*/true);
 }
 
 std::uint64_t Monitor::readings() const {
@@ -144,8 +144,11 @@ std::uint64_t Monitor::readings() const {
   return readings_;
 }
 
-void Monitor::read_all_locked() {
+void Monitor::read_all_locked(bool tick) {
   for (std::size_t s = 0; s < sensors_.size(); ++s) {
+    if (tick && !sensors_[s]->needs_periodic_sampling()) {
+      continue;
+    }
     SensorState& state = states_[s];
     Result<sensors::EnergySample> sample = sensors_[s]->sample();
     if (!sample) {
@@ -166,7 +169,7 @@ void Monitor::read_all_locked() {
         current_.begin() + static_cast<std::ptrdiff_t>(state.first_domain));
   }
   read_tree_locked();
-  read_gpu_use_locked();
+  read_gpu_use_locked(tick);
   ++readings_;
 }
 
@@ -181,14 +184,25 @@ bool Monitor::gpu_is_ours_locked(std::size_t domain,
   return now.lists == then.lists || now.ours > then.ours;
 }
 
-void Monitor::read_gpu_use_locked() {
+void Monitor::read_gpu_use_locked(bool tick) {
   if (!tracked_pid_ || tree_pids_.empty()) {
     return;
   }
+  auto seen_by_every_window = [&](std::size_t i) {
+    return std::all_of(windows_.begin(), windows_.end(), [&](const auto& w) {
+      return i < w.second.gpu_use.size() &&
+             gpu_use_[i].ours > w.second.gpu_use[i].ours;
+    });
+  };
   for (std::size_t i = 0; i < current_.size(); ++i) {
     const std::size_t s = owner_[i];
     const std::size_t local = i - states_[s].first_domain;
     if (!is_gpu(sensors_[s]->domains()[local].kind)) {
+      continue;
+    }
+    // Once every open window has seen the tree on this GPU, further lists
+    // change nothing: a long training run stops paying for them.
+    if (tick && seen_by_every_window(i)) {
       continue;
     }
     const std::optional<std::vector<int>> pids =

@@ -248,6 +248,14 @@ Result<std::vector<GpuProcess>> NvmlSensor::processes(int gpu) {
   return api_->processes(gpu);
 }
 
+bool NvmlSensor::needs_periodic_sampling() const {
+  for (const GpuInfo& g : gpus_) {
+    if (!g.energy_counter)
+      return true;
+  }
+  return false;
+}
+
 std::optional<std::vector<int>> NvmlSensor::device_processes(
     std::size_t domain) {
   auto list = processes(static_cast<int>(domain));

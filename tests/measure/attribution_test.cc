@@ -114,6 +114,24 @@ TEST_F(AttributionTest, GpuEnergyGoesToTheTreeOnlyWhenItRunsThere) {
   EXPECT_NE(theirs->warnings[0].find("gpu-0"), std::string::npos);
 }
 
+TEST_F(AttributionTest, StopsListingGpuProcessesOnceEveryWindowSawTheTree) {
+  FakeCpuReader reader;
+  reader.busy = {0.0};
+  reader.tree = {0.0};
+  reader.tree_pids = {42};
+  auto monitor = make(&reader);
+  sensor_->set_device_processes(std::vector<int>{42});
+  ASSERT_TRUE(monitor->begin_window("w"));
+  const std::size_t at_begin = sensor_->process_lists();
+
+  monitor->tick();  // sees the tree on gpu-0
+  monitor->tick();
+  monitor->tick();
+
+  EXPECT_EQ(sensor_->process_lists(), at_begin + 1);
+  ASSERT_TRUE(monitor->end_window("w"));
+}
+
 TEST_F(AttributionTest, ShareIsClampedToOne) {
   FakeCpuReader reader;
   reader.busy = {0.0, 0.0, 1.0};

@@ -427,5 +427,26 @@ TEST_F(MonitorTest, WindowsWorkFromSeveralThreads) {
   }
 }
 
+TEST_F(MonitorTest, TicksSkipSensorsThatNeedNoPeriodicReads) {
+  auto fake = FakeSensor::with_domains({"gpu-0"});
+  FakeSensor* sensor = fake.get();
+  sensor->set_periodic(false);
+  std::vector<std::unique_ptr<FakeSensor>> fakes;
+  fakes.push_back(std::move(fake));
+  auto monitor = make(std::move(fakes));
+  ASSERT_TRUE(monitor->begin_window("w"));
+  const std::size_t at_begin = sensor->samples();
+
+  monitor->tick();
+  monitor->tick();
+  sensor->set_energy({25.0});
+  Result<Measurement> m = monitor->end_window("w");
+
+  // No reads at ticks, one at the window's end, and the energy is right.
+  EXPECT_EQ(sensor->samples(), at_begin + 1);
+  ASSERT_TRUE(m);
+  EXPECT_NEAR(m->total.value(), 25.0, kTolJ);
+}
+
 }  // namespace
 }  // namespace mlcarbon::measure

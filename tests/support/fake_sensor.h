@@ -101,7 +101,22 @@ class FakeSensor final : public sensors::EnergySensor {
   [[nodiscard]] std::optional<std::vector<int>> device_processes(
       std::size_t /*domain*/) override {
     std::lock_guard lock(mutex_);
+    ++process_lists_;
     return pids_;
+  }
+  /// How many times device_processes() was called.
+  [[nodiscard]] std::size_t process_lists() const {
+    std::lock_guard lock(mutex_);
+    return process_lists_;
+  }
+  /// Scripts needs_periodic_sampling() (true by default).
+  void set_periodic(bool periodic) {
+    std::lock_guard lock(mutex_);
+    periodic_ = periodic;
+  }
+  [[nodiscard]] bool needs_periodic_sampling() const override {
+    std::lock_guard lock(mutex_);
+    return periodic_;
   }
   /// How many times sample() was called.
   [[nodiscard]] std::size_t samples() const {
@@ -120,6 +135,8 @@ class FakeSensor final : public sensors::EnergySensor {
   std::size_t failures_left_ = 0;
   std::size_t samples_ = 0;
   std::optional<std::vector<int>> pids_;
+  std::size_t process_lists_ = 0;
+  bool periodic_ = true;
 };
 
 }  // namespace mlcarbon::testing

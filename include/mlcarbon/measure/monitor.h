@@ -145,9 +145,10 @@ class Monitor {
 
   void run_thread();
   // All *_locked functions expect mutex_ held.
-  void read_all_locked();
+  // A tick skips sensors whose counters need no periodic reads.
+  void read_all_locked(bool tick = false);
   void read_tree_locked();
-  void read_gpu_use_locked();
+  void read_gpu_use_locked(bool tick);
   [[nodiscard]] bool gpu_is_ours_locked(std::size_t domain,
                                         const Window& window) const;
   [[nodiscard]] Measurement make_measurement_locked(const std::string& name,

@@ -70,6 +70,9 @@ class NvmlSensor final : public EnergySensor {
   const std::vector<Domain>& domains() const override { return domains_; }
   Result<EnergySample> sample() override;
   std::optional<std::vector<int>> device_processes(std::size_t domain) override;
+  /// False when every GPU has the 64-bit total-energy counter: NVML calls
+  /// cost milliseconds of CPU time in some VMs, so ticks skip them.
+  bool needs_periodic_sampling() const override;
 
   [[nodiscard]] const std::vector<GpuInfo>& gpus() const { return gpus_; }
   /// Compute processes running on GPU `gpu` now.

@@ -65,6 +65,10 @@ class EnergySensor {
   /// Reads every domain now. Wrap-around is handled by the sensor, so the
   /// caller may sample at any interval shorter than the counter's range.
   [[nodiscard]] virtual Result<EnergySample> sample() = 0;
+  /// Whether sample() must be called every interval (to catch counter
+  /// wrap-around or to integrate a model) or whether reads at the start and
+  /// end of a measurement suffice (a 64-bit energy counter).
+  [[nodiscard]] virtual bool needs_periodic_sampling() const { return true; }
   /// The pids running on the device of domains()[domain] now (NVML's
   /// compute processes), or nullopt where the sensor cannot tell; the meter
   /// uses it to attribute GPU energy.
