@@ -31,7 +31,7 @@ Range with_phase_scaled(Range total, Range phase, double k) {
 }
 
 std::string pct(double fraction) {
-  return fmt::format("{:.0f} %", fraction * 100.0);
+  return fmt::format("{:.1f} %", fraction * 100.0);
 }
 
 void add_region(const Footprint& f, const carbon::RegionTable& table,
