@@ -203,3 +203,41 @@ def test_history_lists_filters_and_sums(mlcarbon, env, tmp_path):
     none = json.loads(run([mlcarbon, "history", "--db", str(db), "--until",
                            "2000-01-01", "--json"], env).stdout)
     assert none["total"]["runs"] == 0
+
+
+def test_idle_baseline_reports_energy_above_idle(mlcarbon, env, tmp_path):
+    proc, doc = measure(mlcarbon, env, tmp_path, "--idle-baseline", "0.5",
+                        "--interval", "100ms", command=("sleep", "0.5"))
+    assert proc.returncode == 0, proc.stderr
+    energy = doc["energy"]
+    idle = sum(d["idle_energy_j"] for d in energy["domains"])
+    assert idle > 0
+    assert 0 <= energy["above_idle_j"] <= energy["total_j"]
+    assert "measuring idle power" in proc.stderr
+
+
+def test_json_and_csv_to_stdout(mlcarbon, env):
+    proc = run([mlcarbon, "measure", "-q", "--no-history", "--json", "-",
+                "--", "true"], env)
+    assert json.loads(proc.stdout)["kind"] == "run"
+    proc = run([mlcarbon, "measure", "-q", "--no-history", "--csv", "-",
+                "--", "true"], env)
+    rows = list(csv.DictReader(proc.stdout.splitlines()))
+    assert len(rows) == 1 and rows[0]["exit_status"] == "0"
+
+
+def test_live_status_line_only_on_a_terminal(mlcarbon, env, tmp_path):
+    # script(1) gives the command a pseudo-terminal.
+    typescript = tmp_path / "typescript"
+    proc = subprocess.run(
+        ["script", "-qec",
+         f"{mlcarbon} measure --no-history --interval 200ms -- sleep 2.5",
+         str(typescript)], env=env, capture_output=True, text=True,
+        timeout=60)
+    assert proc.returncode == 0, proc.stdout
+    screen = typescript.read_bytes().decode(errors="replace")
+    assert "mlcarbon:" in screen and " s " in screen
+    assert "\r\x1b[K" in screen  # the line redraws itself
+    piped = run([mlcarbon, "measure", "--no-history", "--", "sleep", "1.2"],
+                env)
+    assert "\x1b[K" not in piped.stderr
