@@ -29,7 +29,13 @@ std::filesystem::path fixture(const std::string& relative) {
 // The fake NVML built by the test suite, when the build has it.
 std::string fake_nvml() {
   const char* env = std::getenv("MLCARBON_NVML_LIBRARY");
-  return env != nullptr ? env : "libmlcarbon_fake_nvml.so";
+  if (env != nullptr)
+    return env;
+#ifdef MLCARBON_FAKE_NVML
+  return MLCARBON_FAKE_NVML;
+#else
+  return "libmlcarbon_fake_nvml.so";
+#endif
 }
 
 void run(benchmark::State& state, EnergySensor& sensor) {
