@@ -16,6 +16,9 @@ enum class Bound { kNonNegative, kPositive, kPue };
 /// "must not be negative, got -1" and the like; low <= high too.
 [[nodiscard]] Status check_bound(Range r, Bound bound);
 
+/// "cpu", "gpu" or "tpu", any case.
+[[nodiscard]] Result<Hardware> parse_hardware(std::string_view text);
+
 /// Takes the region's intensity, its citation and its default PUE.
 void use_region(Scenario& s, const carbon::Region& r);
 

@@ -232,17 +232,7 @@ Status apply_override(Scenario& s, std::string_view key, std::string_view value,
     return {};
   }
   if (key == "hardware") {
-    const std::string h = to_lower(trim(value));
-    if (h == "cpu") {
-      s.hardware = Hardware::kCpu;
-    } else if (h == "gpu") {
-      s.hardware = Hardware::kGpu;
-    } else if (h == "tpu") {
-      s.hardware = Hardware::kTpu;
-    } else {
-      return make_error(Errc::kInvalidArgument,
-                        "hardware: expected cpu, gpu or tpu, got '{}'", value);
-    }
+    MLCARBON_ASSIGN_OR_RETURN(s.hardware, detail::parse_hardware(value));
     return {};
   }
   auto v = parse_range(value);

@@ -548,18 +548,11 @@ Result<Scenario> Parser::parse_root(const YAML::Node& root) {
   MLCARBON_ASSIGN_OR_RETURN(s.pue, number(root, "pue", "", Bound::kPue));
   MLCARBON_ASSIGN_OR_RETURN(auto hardware, text(root, "hardware", ""));
   if (hardware) {
-    const std::string h = to_lower(*hardware);
-    if (h == "cpu") {
-      s.hardware = Hardware::kCpu;
-    } else if (h == "gpu") {
-      s.hardware = Hardware::kGpu;
-    } else if (h == "tpu") {
-      s.hardware = Hardware::kTpu;
-    } else {
-      return fail(root["hardware"].Mark(),
-                  fmt::format("hardware: expected cpu, gpu or tpu, got '{}'",
-                              *hardware));
+    auto parsed = detail::parse_hardware(*hardware);
+    if (!parsed) {
+      return fail(root["hardware"].Mark(), parsed.error().message());
     }
+    s.hardware = *parsed;
   }
   if (root["search"].IsDefined()) {
     MLCARBON_ASSIGN_OR_RETURN(s.search, parse_search(root["search"]));
@@ -612,6 +605,18 @@ Status check_bound(Range r, Bound bound) {
       break;
   }
   return {};
+}
+
+Result<Hardware> parse_hardware(std::string_view text) {
+  const std::string h = to_lower(trim(text));
+  if (h == "cpu")
+    return Hardware::kCpu;
+  if (h == "gpu")
+    return Hardware::kGpu;
+  if (h == "tpu")
+    return Hardware::kTpu;
+  return make_error(Errc::kInvalidArgument,
+                    "hardware: expected cpu, gpu or tpu, got '{}'", text);
 }
 
 void use_region(Scenario& s, const carbon::Region& r) {
