@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: Apache-2.0
+#include <algorithm>
 #include <array>
 #include <cmath>
 #include <string>
+#include <vector>
 
 #include <fmt/format.h>
 
@@ -21,22 +23,33 @@ std::string percent(double fraction) {
 }
 
 void phase_table(const Footprint& f, std::string& out) {
-  out += fmt::format("{:<10} {:<14} {:>24} {:>24} {:>8}\n", "phase", "method",
-                     "energy kWh (with PUE)", "CO2e kg", "share");
+  // Rows first, then column widths from the widest cell: ranges make some
+  // cells much wider than others.
+  std::vector<std::array<std::string, 5>> rows = {
+      {"phase", "method", "energy kWh (with PUE)", "CO2e kg", "share"}};
   for (Phase p : kPhases) {
     const auto& ph = f.phase(p);
     if (!ph) {
-      out += fmt::format("{:<10} {:<14} {:>24} {:>24} {:>8}\n", to_string(p),
-                         "-", "-", "-", "-");
+      rows.push_back({std::string(to_string(p)), "-", "-", "-", "-"});
       continue;
     }
-    out += fmt::format("{:<10} {:<14} {:>24} {:>24} {:>8}\n", to_string(p),
-                       to_string(ph->method), format_range(ph->energy_kwh),
-                       format_range(ph->co2e_kg), percent(ph->share));
+    rows.push_back({std::string(to_string(p)),
+                    std::string(to_string(ph->method)),
+                    format_range(ph->energy_kwh), format_range(ph->co2e_kg),
+                    percent(ph->share)});
   }
-  out += fmt::format("{:<10} {:<14} {:>24} {:>24} {:>8}\n", "total", "",
-                     format_range(f.energy_kwh), format_range(f.co2e_kg),
-                     "100.0 %");
+  rows.push_back({"total", "", format_range(f.energy_kwh),
+                  format_range(f.co2e_kg), "100.0 %"});
+  std::array<std::size_t, 5> width{};
+  for (const auto& row : rows) {
+    for (std::size_t c = 0; c < row.size(); ++c)
+      width[c] = std::max(width[c], row[c].size());
+  }
+  for (const auto& row : rows) {
+    out += fmt::format("{:<{}}  {:<{}}  {:>{}}  {:>{}}  {:>{}}\n", row[0],
+                       width[0], row[1], width[1], row[2], width[2], row[3],
+                       width[3], row[4], width[4]);
+  }
 }
 
 void what_if_table(const FootprintReport& r, std::string& out) {
