@@ -30,11 +30,12 @@ class Fd {
   int fd_;
 };
 
+// Only the error path formats, so hot-path callers pass a C string.
 tl::unexpected<Error> errno_error(int err, std::string_view what,
-                                  const std::filesystem::path& path) {
+                                  std::string_view path) {
   return tl::unexpected<Error>(
       Error(errc_from_errno(err),
-            fmt::format("{} {}: {}", what, path.string(), std::strerror(err))));
+            fmt::format("{} {}: {}", what, path, std::strerror(err))));
 }
 
 }  // namespace
@@ -46,6 +47,7 @@ Errc errc_from_errno(int err) {
       return Errc::kPermissionDenied;
     case ENOENT:
     case ENOTDIR:
+    case ESRCH:
       return Errc::kNotFound;
     case ENODEV:
     case ENXIO:
@@ -59,7 +61,7 @@ Errc errc_from_errno(int err) {
 Result<std::string> read_file(const std::filesystem::path& path) {
   Fd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
   if (fd.get() < 0)
-    return errno_error(errno, "cannot open", path);
+    return errno_error(errno, "cannot open", path.native());
   std::string out;
   char buf[65536];
   while (true) {
@@ -67,7 +69,7 @@ Result<std::string> read_file(const std::filesystem::path& path) {
     if (n < 0) {
       if (errno == EINTR)
         continue;
-      return errno_error(errno, "cannot read", path);
+      return errno_error(errno, "cannot read", path.native());
     }
     if (n == 0)
       break;
@@ -76,18 +78,25 @@ Result<std::string> read_file(const std::filesystem::path& path) {
   return out;
 }
 
-Result<std::string> read_small_file(const std::filesystem::path& path) {
-  Fd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+Result<std::string_view> read_file_prefix(const char* path,
+                                          std::span<char> buf) {
+  Fd fd(::open(path, O_RDONLY | O_CLOEXEC));
   if (fd.get() < 0)
     return errno_error(errno, "cannot open", path);
-  char buf[4096];
   ssize_t n = 0;
   do {
-    n = ::pread(fd.get(), buf, sizeof buf, 0);
+    n = ::pread(fd.get(), buf.data(), buf.size(), 0);
   } while (n < 0 && errno == EINTR);
   if (n < 0)
     return errno_error(errno, "cannot read", path);
-  return std::string(trim(std::string_view(buf, static_cast<std::size_t>(n))));
+  return std::string_view(buf.data(), static_cast<std::size_t>(n));
+}
+
+Result<std::string> read_small_file(const std::filesystem::path& path) {
+  char buf[4096];
+  MLCARBON_ASSIGN_OR_RETURN(const std::string_view text,
+                            read_file_prefix(path.c_str(), buf));
+  return std::string(trim(text));
 }
 
 Status write_file_atomic(const std::filesystem::path& path,
@@ -96,7 +105,7 @@ Status write_file_atomic(const std::filesystem::path& path,
   tmp += fmt::format(".tmp.{}", ::getpid());
   Fd fd(::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644));
   if (fd.get() < 0)
-    return errno_error(errno, "cannot create", tmp);
+    return errno_error(errno, "cannot create", tmp.native());
   std::size_t done = 0;
   while (done < content.size()) {
     const ssize_t n =
@@ -106,19 +115,19 @@ Status write_file_atomic(const std::filesystem::path& path,
         continue;
       const int err = errno;
       ::unlink(tmp.c_str());
-      return errno_error(err, "cannot write", tmp);
+      return errno_error(err, "cannot write", tmp.native());
     }
     done += static_cast<std::size_t>(n);
   }
   if (::fsync(fd.get()) != 0 || ::close(fd.release()) != 0) {
     const int err = errno;
     ::unlink(tmp.c_str());
-    return errno_error(err, "cannot flush", tmp);
+    return errno_error(err, "cannot flush", tmp.native());
   }
   if (::rename(tmp.c_str(), path.c_str()) != 0) {
     const int err = errno;
     ::unlink(tmp.c_str());
-    return errno_error(err, "cannot replace", path);
+    return errno_error(err, "cannot replace", path.native());
   }
   return {};
 }

@@ -1,6 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
 #include <array>
-#include <cerrno>
 #include <charconv>
 #include <cstdint>
 #include <filesystem>
@@ -11,9 +10,7 @@
 #include <utility>
 #include <vector>
 
-#include <fcntl.h>
-#include <unistd.h>
-
+#include "mlcarbon/core/fs.h"
 #include "mlcarbon/measure/process_cpu.h"
 #include "mlcarbon/sensors/procfs.h"
 
@@ -24,25 +21,6 @@ namespace fs = std::filesystem;
 
 // /proc/stat's first line and a <pid>/stat line fit in one page.
 using Buffer = std::array<char, 4096>;
-
-// Reads the start of a file with one read() into `buffer`; no allocation.
-Result<std::string_view> read_small(const char* path, Buffer& buffer) {
-  const int fd = ::open(path, O_RDONLY | O_CLOEXEC);
-  if (fd < 0) {
-    const int err = errno;
-    return make_error(
-        err == ENOENT || err == ESRCH ? Errc::kNotFound : Errc::kIo, "{}: {}",
-        path, std::generic_category().message(err));
-  }
-  const ssize_t n = ::read(fd, buffer.data(), buffer.size());
-  const int err = errno;
-  ::close(fd);
-  if (n < 0) {
-    return make_error(err == ESRCH ? Errc::kNotFound : Errc::kIo, "{}: {}",
-                      path, std::generic_category().message(err));
-  }
-  return std::string_view(buffer.data(), static_cast<std::size_t>(n));
-}
 
 // Splits off the next space-separated number; false at the end or on text.
 template <typename T>
@@ -119,7 +97,7 @@ class ProcCpuReader final : public ProcessCpuReader {
   Result<Seconds> machine_busy_time() override {
     Buffer buffer;
     MLCARBON_ASSIGN_OR_RETURN(std::string_view text,
-                              read_small(stat_path_.c_str(), buffer));
+                              read_file_prefix(stat_path_.c_str(), buffer));
     if (text.substr(0, 4) != "cpu ") {
       return make_error(Errc::kParse, "{}: no 'cpu' line first", stat_path_);
     }
@@ -175,7 +153,7 @@ class ProcCpuReader final : public ProcessCpuReader {
     const std::string path = fmt::format("{}/{}/stat", root_.string(), pid);
     Buffer buffer;
     MLCARBON_ASSIGN_OR_RETURN(std::string_view text,
-                              read_small(path.c_str(), buffer));
+                              read_file_prefix(path.c_str(), buffer));
     return parse_pid_stat(text, path.c_str());
   }
 
@@ -215,7 +193,7 @@ class ProcCpuReader final : public ProcessCpuReader {
   static Status read_children(const fs::path& path, std::string& out) {
     Buffer buffer;
     MLCARBON_ASSIGN_OR_RETURN(std::string_view text,
-                              read_small(path.c_str(), buffer));
+                              read_file_prefix(path.c_str(), buffer));
     out.assign(text);
     return {};
   }

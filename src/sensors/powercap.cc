@@ -21,7 +21,7 @@ class RealSysfsReader final : public SysfsReader {
       const std::filesystem::path& path) const override {
     std::array<char, 64> buf{};
     MLCARBON_ASSIGN_OR_RETURN(std::string_view text,
-                              detail::read_prefix(path, buf));
+                              read_file_prefix(path.c_str(), buf));
     auto v = detail::parse_u64_trimmed(text);
     if (!v)
       return make_error(Errc::kParse, "{}: not an integer", path.string());

@@ -15,7 +15,6 @@
 namespace mlcarbon::sensors::procfs {
 namespace {
 
-using detail::read_prefix;
 using detail::take_u64;
 
 Seconds ticks_to_seconds(std::uint64_t ticks) {
@@ -44,7 +43,8 @@ long ticks_per_second() {
 Result<CpuTimes> read_cpu_times(const std::filesystem::path& proc_root) {
   std::array<char, 1024> buf{};
   const auto path = proc_root / "stat";
-  MLCARBON_ASSIGN_OR_RETURN(std::string_view text, read_prefix(path, buf));
+  MLCARBON_ASSIGN_OR_RETURN(std::string_view text,
+                            read_file_prefix(path.c_str(), buf));
   if (!starts_with(text, "cpu "))
     return make_error(Errc::kParse, "{}: no 'cpu' line", path.string());
   text.remove_prefix(4);
@@ -76,7 +76,8 @@ double utilisation(const CpuTimes& before, const CpuTimes& after) {
 Result<MemInfo> read_meminfo(const std::filesystem::path& proc_root) {
   std::array<char, 4096> buf{};
   const auto path = proc_root / "meminfo";
-  MLCARBON_ASSIGN_OR_RETURN(std::string_view text, read_prefix(path, buf));
+  MLCARBON_ASSIGN_OR_RETURN(std::string_view text,
+                            read_file_prefix(path.c_str(), buf));
   MemInfo out;
   bool total = false;
   bool available = false;

@@ -1,37 +1,9 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "read_util.h"
 
-#include <cerrno>
-#include <cstring>
-
-#include <fcntl.h>
-#include <unistd.h>
-
-#include "mlcarbon/core/fs.h"
 #include "mlcarbon/core/text.h"
 
 namespace mlcarbon::sensors::detail {
-
-Result<std::string_view> read_prefix(const std::filesystem::path& path,
-                                     std::span<char> buf) {
-  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) {
-    const int err = errno;
-    return make_error(errc_from_errno(err), "cannot open {}: {}", path.string(),
-                      std::strerror(err));
-  }
-  ssize_t n = 0;
-  do {
-    n = ::pread(fd, buf.data(), buf.size(), 0);
-  } while (n < 0 && errno == EINTR);
-  const int err = errno;
-  ::close(fd);
-  if (n < 0) {
-    return make_error(errc_from_errno(err), "cannot read {}: {}", path.string(),
-                      std::strerror(err));
-  }
-  return std::string_view(buf.data(), static_cast<std::size_t>(n));
-}
 
 std::optional<std::uint64_t> take_u64(std::string_view& s) {
   std::size_t i = 0;

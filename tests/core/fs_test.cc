@@ -27,6 +27,21 @@ TEST(FsTest, AtomicWriteThenRead) {
             1);
 }
 
+TEST(FsTest, PrefixReadFillsTheCallersBuffer) {
+  testing::TempDir dir;
+  const auto path = dir.path() / "energy_uj";
+  ASSERT_TRUE(write_file_atomic(path, "262143328850\n").has_value());
+  char buf[6];
+
+  const auto text = read_file_prefix(path.c_str(), buf);
+
+  ASSERT_TRUE(text.has_value());
+  EXPECT_EQ(*text, "262143");
+  EXPECT_EQ(text->data(), buf);
+  EXPECT_EQ(read_file_prefix("/nonexistent/x", buf).error().code(),
+            Errc::kNotFound);
+}
+
 TEST(FsTest, MissingFileIsNotFound) {
   const auto r = read_file("/nonexistent/mlcarbon");
 

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <filesystem>
+#include <span>
 #include <string>
 #include <string_view>
 
@@ -12,6 +13,12 @@ namespace mlcarbon {
 /// Reads a whole file. EACCES maps to Errc::kPermissionDenied and ENOENT to
 /// Errc::kNotFound; the error names the path.
 [[nodiscard]] Result<std::string> read_file(const std::filesystem::path& path);
+
+/// Reads up to buf.size() bytes of `path` with one pread into `buf`, without
+/// allocating (sysfs and procfs files on hot paths); the view points into
+/// `buf`. Errors name the path and map errno with errc_from_errno.
+[[nodiscard]] Result<std::string_view> read_file_prefix(const char* path,
+                                                        std::span<char> buf);
 
 /// Reads a small sysfs/procfs file and trims it (one pread, no iostreams).
 [[nodiscard]] Result<std::string> read_small_file(
