@@ -6,6 +6,7 @@
 #include <system_error>
 #include <thread>
 #include <utility>
+#include <variant>
 
 #include <sqlite3.h>
 
@@ -200,12 +201,10 @@ Status History::record(const HistoryEntry& e) {
 
 namespace {
 
-// WHERE clause and its bound values for a filter.
+// WHERE clause and its bound values for a filter, in bind order.
 struct Where {
   std::string sql;
-  std::vector<std::string> text;
-  std::vector<std::int64_t> times;
-  std::vector<char> order;  // 't' text or 'i' integer, in bind order
+  std::vector<std::variant<std::string, std::int64_t>> values;
 };
 
 Where where_for(const HistoryFilter& f) {
@@ -213,28 +212,23 @@ Where where_for(const HistoryFilter& f) {
   std::vector<std::string> terms;
   if (f.tag) {
     terms.emplace_back("run_id IN (SELECT run_id FROM run_tags WHERE tag = ?)");
-    w.text.push_back(*f.tag);
-    w.order.push_back('t');
+    w.values.emplace_back(*f.tag);
   }
   if (f.command) {
     terms.emplace_back("instr(command, ?) > 0");
-    w.text.push_back(*f.command);
-    w.order.push_back('t');
+    w.values.emplace_back(*f.command);
   }
   if (f.project) {
     terms.emplace_back("project = ?");
-    w.text.push_back(*f.project);
-    w.order.push_back('t');
+    w.values.emplace_back(*f.project);
   }
   if (f.since) {
     terms.emplace_back("start_unix_ns >= ?");
-    w.times.push_back(to_unix_ns(*f.since));
-    w.order.push_back('i');
+    w.values.emplace_back(to_unix_ns(*f.since));
   }
   if (f.until) {
     terms.emplace_back("start_unix_ns < ?");
-    w.times.push_back(to_unix_ns(*f.until));
-    w.order.push_back('i');
+    w.values.emplace_back(to_unix_ns(*f.until));
   }
   for (std::size_t i = 0; i < terms.size(); ++i) {
     w.sql += (i == 0 ? " WHERE " : " AND ") + terms[i];
@@ -243,14 +237,12 @@ Where where_for(const HistoryFilter& f) {
 }
 
 void bind_where(sqlite3_stmt* s, const Where& w) {
-  std::size_t t = 0;
-  std::size_t n = 0;
   int index = 1;
-  for (const char kind : w.order) {
-    if (kind == 't') {
-      sqlite3_bind_text(s, index++, w.text[t++].c_str(), -1, SQLITE_TRANSIENT);
+  for (const auto& value : w.values) {
+    if (const auto* text = std::get_if<std::string>(&value)) {
+      sqlite3_bind_text(s, index++, text->c_str(), -1, SQLITE_TRANSIENT);
     } else {
-      sqlite3_bind_int64(s, index++, w.times[n++]);
+      sqlite3_bind_int64(s, index++, std::get<std::int64_t>(value));
     }
   }
 }
