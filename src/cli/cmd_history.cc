@@ -24,7 +24,7 @@ namespace mlcarbon::cli {
 namespace {
 
 struct HistoryArgs {
-  std::optional<std::string> db;
+  std::string db;
   std::optional<std::string> tag;
   std::optional<std::string> command;
   std::optional<std::string> project;
@@ -71,8 +71,7 @@ Result<int> run_history(const HistoryArgs& args) {
   if (args.until) {
     MLCARBON_ASSIGN_OR_RETURN(filter.until, parse_time(*args.until, "--until"));
   }
-  const std::filesystem::path path = args.db ? std::filesystem::path(*args.db)
-                                             : report::default_history_path();
+  const std::filesystem::path path = args.db;
   if (!std::filesystem::exists(path)) {
     return make_error(Errc::kNotFound, "no history at {}", path.string());
   }
@@ -149,9 +148,7 @@ Result<int> run_history(const HistoryArgs& args) {
 
 Action setup_history(CLI::App& sub) {
   auto args = std::make_shared<HistoryArgs>();
-  sub.add_option("--db", args->db,
-                 "History database (default "
-                 "$XDG_DATA_HOME/mlcarbon/history.db)");
+  add_history_option(sub, args->db);
   sub.add_option("--tag", args->tag, "Only runs with this tag");
   sub.add_option("--command", args->command,
                  "Only runs whose command line contains TEXT");

@@ -48,7 +48,7 @@ struct MeasureArgs {
   std::string project = "mlcarbon";
   std::optional<std::string> json;
   std::optional<std::string> csv;
-  std::optional<std::string> db;
+  std::string db;
   bool no_history = false;
   bool quiet = false;
   std::string color = "auto";
@@ -269,9 +269,7 @@ Result<int> run_measure(const MeasureArgs& args) {
   MLCARBON_RETURN_IF_ERROR(check_writable(args.csv, "--csv"));
   std::optional<report::History> history;
   if (!args.no_history) {
-    const std::filesystem::path db = args.db ? std::filesystem::path(*args.db)
-                                             : report::default_history_path();
-    auto opened = report::History::open(db);
+    auto opened = report::History::open(args.db);
     if (!opened) {
       return tl::unexpected(std::move(opened).error().with_remedy(
           "pass --db FILE or --no-history"));
@@ -430,9 +428,7 @@ Action setup_measure(CLI::App& sub) {
   sub.add_option("--csv", args->csv,
                  "Append a CodeCarbon-compatible row to FILE ('-' for "
                  "stdout)");
-  sub.add_option("--db", args->db,
-                 "History database (default "
-                 "$XDG_DATA_HOME/mlcarbon/history.db)");
+  add_history_option(sub, args->db);
   sub.add_flag("--no-history", args->no_history,
                "Do not record the run in the history");
   sub.add_flag("-q,--quiet", args->quiet, "Print no summary or status line");

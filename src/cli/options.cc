@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include "mlcarbon/core/text.h"
+#include "mlcarbon/report/history.h"
 
 namespace mlcarbon::cli {
 
@@ -39,6 +40,13 @@ void add_sensor_options(CLI::App& sub, SensorFlags& flags) {
   sub.add_option("--nvml-library", flags.nvml_library,
                  "NVML library to load (default libnvidia-ml.so.1; env "
                  "MLCARBON_NVML_LIBRARY)");
+}
+
+void add_history_option(CLI::App& sub, std::string& db) {
+  db = report::default_history_path().string();
+  sub.add_option("--db", db,
+                 "History database (default "
+                 "$XDG_DATA_HOME/mlcarbon/history.db)");
 }
 
 void add_color_option(CLI::App& sub, std::string& color) {

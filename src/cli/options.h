@@ -27,6 +27,10 @@ struct SensorFlags {
 /// Adds --sensors, --powercap-root, --msr-root and --nvml-library.
 void add_sensor_options(CLI::App& sub, SensorFlags& flags);
 
+/// Adds --db FILE, defaulting `db` to the history's default path
+/// ($XDG_DATA_HOME/mlcarbon/history.db).
+void add_history_option(CLI::App& sub, std::string& db);
+
 /// Adds --color auto|always|never.
 void add_color_option(CLI::App& sub, std::string& color);
 
