@@ -3,11 +3,9 @@
 // standard streams untouched, meters it, converts the energy to CO2e, prints
 // a summary on stderr, exports and records the run, and exits with CMD's
 // status.
-#include <atomic>
 #include <cerrno>
 #include <chrono>
 #include <condition_variable>
-#include <csignal>
 #include <cstdio>
 #include <cstring>
 #include <mutex>
@@ -29,6 +27,7 @@
 #include "mlcarbon/report/history.h"
 #include "mlcarbon/report/run_export.h"
 
+#include "child.h"
 #include "command.h"
 #include "options.h"
 #include "summary.h"
@@ -55,42 +54,6 @@ struct MeasureArgs {
   SensorFlags sensors;
 };
 
-// Signals mlcarbon received; the handler only stores and forwards.
-std::atomic<pid_t> g_child{0};
-std::atomic<int> g_received{0};
-
-void forward_signal(int sig, siginfo_t* info, void* /*context*/) {
-  g_received.store(sig);
-  // A terminal's Ctrl-C already reached the child through its process
-  // group (si_code SI_KERNEL); forward only what was sent to us alone.
-  const pid_t child = g_child.load();
-  if (child > 0 && info != nullptr && info->si_code <= 0)
-    ::kill(child, sig);
-}
-
-class SignalForwarding {
- public:
-  SignalForwarding() {
-    struct sigaction sa {};
-    sa.sa_sigaction = &forward_signal;
-    sa.sa_flags = SA_SIGINFO | SA_RESTART;
-    sigemptyset(&sa.sa_mask);
-    for (const int sig : {SIGINT, SIGTERM, SIGHUP, SIGQUIT}) {
-      ::sigaction(sig, &sa, &old_[static_cast<std::size_t>(sig)]);
-    }
-  }
-  SignalForwarding(const SignalForwarding&) = delete;
-  SignalForwarding& operator=(const SignalForwarding&) = delete;
-  ~SignalForwarding() {
-    for (const int sig : {SIGINT, SIGTERM, SIGHUP, SIGQUIT}) {
-      ::sigaction(sig, &old_[static_cast<std::size_t>(sig)], nullptr);
-    }
-  }
-
- private:
-  struct sigaction old_[32]{};
-};
-
 // Checks before the run that an export path can be written, so that a long
 // run never ends with nowhere to put its report.
 Status check_writable(const std::optional<std::string>& path,
@@ -104,58 +67,6 @@ Status check_writable(const std::optional<std::string>& path,
   }
   ::close(fd);
   return {};
-}
-
-// The child, started stopped on a pipe so the meter is tracking it before
-// it runs a single instruction of CMD.
-struct Child {
-  pid_t pid = -1;
-  int go_fd = -1;      // write end: closing it lets the child exec
-  int status_fd = -1;  // read end: carries errno if exec fails
-};
-
-Result<Child> spawn_stopped(const std::vector<std::string>& argv) {
-  int go[2];
-  int status[2];
-  if (::pipe2(go, O_CLOEXEC) != 0 || ::pipe2(status, O_CLOEXEC) != 0) {
-    return make_error(Errc::kIo, "cannot create a pipe: {}",
-                      std::strerror(errno));
-  }
-  const pid_t pid = ::fork();
-  if (pid < 0) {
-    return make_error(Errc::kIo, "cannot fork: {}", std::strerror(errno));
-  }
-  if (pid == 0) {
-    ::close(go[1]);
-    ::close(status[0]);
-    char byte = 0;
-    while (::read(go[0], &byte, 1) < 0 && errno == EINTR) {
-    }
-    std::vector<char*> args;
-    for (const auto& a : argv)
-      args.push_back(const_cast<char*>(a.c_str()));
-    args.push_back(nullptr);
-    ::execvp(args[0], args.data());
-    const int err = errno;
-    [[maybe_unused]] auto n = ::write(status[1], &err, sizeof err);
-    ::_exit(127);
-  }
-  ::close(go[0]);
-  ::close(status[1]);
-  return Child{pid, go[1], status[0]};
-}
-
-// Errno of a failed exec, or nothing once exec succeeded (EOF on the pipe).
-std::optional<int> exec_error(int status_fd) {
-  int err = 0;
-  ssize_t n = 0;
-  do {
-    n = ::read(status_fd, &err, sizeof err);
-  } while (n < 0 && errno == EINTR);
-  ::close(status_fd);
-  if (n == static_cast<ssize_t>(sizeof err))
-    return err;
-  return std::nullopt;
 }
 
 // Energy segments for the live line and the time-varying intensity: every
@@ -238,14 +149,6 @@ class Segmenter {
   std::thread thread_;
 };
 
-int exit_code_of(int wait_status) {
-  if (WIFEXITED(wait_status))
-    return WEXITSTATUS(wait_status);
-  if (WIFSIGNALED(wait_status))
-    return 128 + WTERMSIG(wait_status);
-  return 1;
-}
-
 Result<int> run_measure(const MeasureArgs& args) {
   if (args.command.empty()) {
     return make_error(Errc::kInvalidArgument,
@@ -302,7 +205,7 @@ Result<int> run_measure(const MeasureArgs& args) {
 
   SignalForwarding forwarding;
   MLCARBON_ASSIGN_OR_RETURN(Child child, spawn_stopped(args.command));
-  g_child.store(child.pid);
+  set_forwarding_target(child.pid);
   monitor.track_process(child.pid);
   const WallTime wall_start = std::chrono::system_clock::now();
   MLCARBON_RETURN_IF_ERROR(monitor.begin_window("run"));
@@ -322,7 +225,7 @@ Result<int> run_measure(const MeasureArgs& args) {
   if (const auto err = exec_error(child.status_fd)) {
     int ignored = 0;
     ::waitpid(child.pid, &ignored, 0);
-    g_child.store(0);
+    set_forwarding_target(0);
     monitor.stop();
     return tl::unexpected(
         Error(Errc::kNotFound,
@@ -343,7 +246,7 @@ Result<int> run_measure(const MeasureArgs& args) {
   int wait_status = 0;
   while (::waitpid(child.pid, &wait_status, 0) < 0 && errno == EINTR) {
   }
-  g_child.store(0);
+  set_forwarding_target(0);
   monitor.stop();
   if (!measured)
     return tl::unexpected(measured.error());
@@ -352,7 +255,7 @@ Result<int> run_measure(const MeasureArgs& args) {
   run.exit_status = exit_code_of(wait_status);
   if (WIFSIGNALED(wait_status))
     run.signal = WTERMSIG(wait_status);
-  run.interrupted = g_received.load() != 0;
+  run.interrupted = received_signal() != 0;
   measure::apply_carbon(run, carbon_setup, segments.points());
 
   // Write every output even if one fails; report the first failure after.
