@@ -8,6 +8,7 @@
 #include <condition_variable>
 #include <cstdio>
 #include <cstring>
+#include <limits>
 #include <mutex>
 #include <optional>
 #include <string>
@@ -30,6 +31,7 @@
 #include "child.h"
 #include "command.h"
 #include "options.h"
+#include "outputs.h"
 #include "summary.h"
 
 namespace mlcarbon::cli {
@@ -48,26 +50,12 @@ struct MeasureArgs {
   std::optional<std::string> json;
   std::optional<std::string> csv;
   std::string db;
+  std::string db_timeout;
   bool no_history = false;
   bool quiet = false;
   std::string color = "auto";
   SensorFlags sensors;
 };
-
-// Checks before the run that an export path can be written, so that a long
-// run never ends with nowhere to put its report.
-Status check_writable(const std::optional<std::string>& path,
-                      std::string_view flag) {
-  if (!path || *path == "-")
-    return {};
-  const int fd = ::open(path->c_str(), O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
-  if (fd < 0) {
-    return make_error(Errc::kInvalidArgument, "{} {}: cannot write: {}", flag,
-                      *path, std::strerror(errno));
-  }
-  ::close(fd);
-  return {};
-}
 
 // Energy segments for the live line and the time-varying intensity: every
 // period the "segment" window is closed and reopened.
@@ -168,11 +156,29 @@ Result<int> run_measure(const MeasureArgs& args) {
                                .carbon_intensity = args.carbon_intensity,
                                .intensity_series = args.intensity_series,
                                .pue = args.pue}));
-  MLCARBON_RETURN_IF_ERROR(check_writable(args.json, "--json"));
-  MLCARBON_RETURN_IF_ERROR(check_writable(args.csv, "--csv"));
+  const RunOutputs outputs{
+      .json = args.json,
+      .csv = args.csv,
+      .db = args.no_history ? std::nullopt : std::optional(args.db)};
+  MLCARBON_RETURN_IF_ERROR(check_run_outputs(outputs));
+  MLCARBON_ASSIGN_OR_RETURN(const Seconds db_timeout,
+                            parse_duration(args.db_timeout, "--db-timeout"));
+  // A signal after the command ended stops a wait for a locked history.
+  int signals_before_record = std::numeric_limits<int>::max();
   std::optional<report::History> history;
   if (!args.no_history) {
-    auto opened = report::History::open(args.db);
+    auto opened = report::History::open(
+        args.db,
+        {.lock_timeout =
+             std::chrono::duration_cast<std::chrono::milliseconds>(db_timeout),
+         .on_wait =
+             [](const std::string& line) {
+               std::fprintf(stderr, "mlcarbon: %s\n", line.c_str());
+             },
+         .cancelled =
+             [&signals_before_record] {
+               return SignalForwarding::count() > signals_before_record;
+             }});
     if (!opened) {
       return tl::unexpected(std::move(opened).error().with_remedy(
           "pass --db FILE or --no-history"));
@@ -205,7 +211,7 @@ Result<int> run_measure(const MeasureArgs& args) {
 
   SignalForwarding forwarding;
   MLCARBON_ASSIGN_OR_RETURN(Child child, spawn_stopped(args.command));
-  set_forwarding_target(child.pid);
+  SignalForwarding::target(child);
   monitor.track_process(child.pid);
   const WallTime wall_start = std::chrono::system_clock::now();
   MLCARBON_RETURN_IF_ERROR(monitor.begin_window("run"));
@@ -221,17 +227,11 @@ Result<int> run_measure(const MeasureArgs& args) {
   if (carbon_setup.series || live) {
     MLCARBON_RETURN_IF_ERROR(segments.start(wall_start));
   }
-  ::close(child.go_fd);
-  if (const auto err = exec_error(child.status_fd)) {
-    int ignored = 0;
-    ::waitpid(child.pid, &ignored, 0);
-    set_forwarding_target(0);
+  if (auto failed = release(child, args.command[0])) {
+    SignalForwarding::target({});
     monitor.stop();
-    return tl::unexpected(
-        Error(Errc::kNotFound,
-              fmt::format("cannot run '{}': {}", args.command[0],
-                          std::strerror(*err)))
-            .with_remedy("check the command name and PATH"));
+    print_error(failed->error);
+    return failed->exit_code;
   }
 
   // Wait without reaping, so that the child's CPU time is still readable
@@ -246,7 +246,8 @@ Result<int> run_measure(const MeasureArgs& args) {
   int wait_status = 0;
   while (::waitpid(child.pid, &wait_status, 0) < 0 && errno == EINTR) {
   }
-  set_forwarding_target(0);
+  SignalForwarding::target({});
+  signals_before_record = SignalForwarding::count();
   monitor.stop();
   if (!measured)
     return tl::unexpected(measured.error());
@@ -255,43 +256,21 @@ Result<int> run_measure(const MeasureArgs& args) {
   run.exit_status = exit_code_of(wait_status);
   if (WIFSIGNALED(wait_status))
     run.signal = WTERMSIG(wait_status);
-  run.interrupted = received_signal() != 0;
+  run.interrupted = SignalForwarding::interrupt() != 0;
   measure::apply_carbon(run, carbon_setup, segments.points());
 
-  // Write every output even if one fails; report the first failure after.
-  std::optional<Error> failure;
-  auto keep = [&](Status s) {
-    if (!s && !failure)
-      failure = s.error();
-  };
-  const std::string json = report::run_to_json(run);
-  if (args.json) {
-    if (*args.json == "-") {
-      std::fwrite(json.data(), 1, json.size(), stdout);
-      std::fflush(stdout);
-    } else {
-      keep(write_file_atomic(*args.json, json));
-    }
-  }
-  if (args.csv) {
-    if (*args.csv == "-") {
-      std::printf("%s\n%s\n", report::run_csv_header().c_str(),
-                  report::run_csv_row(run).c_str());
-      std::fflush(stdout);
-    } else {
-      keep(report::append_run_csv(*args.csv, run));
-    }
-  }
-  if (history)
-    keep(history->record(report::to_history_entry(run)));
+  const bool written =
+      write_run_outputs(run, outputs, history ? &*history : nullptr);
   if (!quiet) {
     const std::string text =
         measure_summary(run, use_color(args.color, STDERR_FILENO));
     std::fputs(text.c_str(), stderr);
   }
-  if (failure) {
-    std::fprintf(stderr, "mlcarbon: error: %s\n", failure->to_string().c_str());
-    return static_cast<int>(ExitCode::kFailure);
+  if (!written) {
+    std::fprintf(stderr,
+                 "mlcarbon: exiting with the command's status %d although "
+                 "not every output was written\n",
+                 *run.exit_status);
   }
   return *run.exit_status;
 }
@@ -323,7 +302,9 @@ Action setup_measure(CLI::App& sub) {
   sub.add_option("--idle-baseline", args->idle_baseline_s,
                  "Measure idle power for SECONDS before the run and report "
                  "energy above idle too");
-  sub.add_option("--tag", args->tags, "Tag the run (repeatable)");
+  // One value per --tag, so that `--tag a CMD` never takes CMD as a tag.
+  sub.add_option("--tag", args->tags, "Tag the run (repeatable)")
+      ->allow_extra_args(false);
   sub.add_option("--project", args->project,
                  "Project name in exports and history (default mlcarbon)");
   sub.add_option("--json", args->json,
@@ -332,6 +313,7 @@ Action setup_measure(CLI::App& sub) {
                  "Append a CodeCarbon-compatible row to FILE ('-' for "
                  "stdout)");
   add_history_option(sub, args->db);
+  add_db_timeout_option(sub, args->db_timeout);
   sub.add_flag("--no-history", args->no_history,
                "Do not record the run in the history");
   sub.add_flag("-q,--quiet", args->quiet, "Print no summary or status line");
