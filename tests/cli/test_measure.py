@@ -456,6 +456,26 @@ def test_locked_history_is_waited_for_briefly_and_the_run_kept(
     assert again.returncode != 0 and "already in the history" in again.stderr
 
 
+def test_a_history_broken_during_the_run_keeps_the_run_for_import(
+        mlcarbon, env, tmp_path):
+    db = tmp_path / "history.db"
+    make_history(mlcarbon, env, db)
+    out = tmp_path / "run.json"
+    # The command itself overwrites the history with garbage.
+    breaker = f"head -c 65536 /dev/urandom > {db}; exit 5"
+    proc = run([mlcarbon, "measure", "-q", "--db", str(db), "--json",
+                str(out), "--", "sh", "-c", breaker], env)
+    assert proc.returncode == 5, proc.stderr
+    assert "not recorded in the history" in proc.stderr
+    assert "status 5" in proc.stderr
+    assert json.loads(out.read_text())["exit_status"] == 5
+    fresh = tmp_path / "fresh.db"
+    imported = run([mlcarbon, "history", "--db", str(fresh), "import",
+                    str(out)], env)
+    assert imported.returncode == 0, imported.stderr
+    assert history_runs(mlcarbon, env, fresh) == 1
+
+
 def test_a_signal_stops_the_wait_for_a_locked_history(mlcarbon, env,
                                                       tmp_path):
     db = tmp_path / "history.db"
