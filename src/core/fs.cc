@@ -136,14 +136,24 @@ Result<OutputTarget> resolve_output(const std::filesystem::path& path) {
     return errno_error(errno, "cannot inspect", path.native());
   }
   if (S_ISLNK(lst.st_mode)) {
-    // Follow the link: the report replaces its target, the link stays.
-    std::error_code ec;
-    t.path = std::filesystem::canonical(path, ec);
-    if (ec) {
-      return make_error(errc_from_errno(ec.value()),
+    struct stat st {};
+    if (::stat(path.c_str(), &st) != 0) {
+      return make_error(errc_from_errno(errno),
                         "{} is a symbolic link whose target cannot be "
-                        "resolved: {}",
-                        path.string(), ec.message());
+                        "reached: {}",
+                        path.string(), std::strerror(errno));
+    }
+    // Follow the link: a regular target is replaced and the link stays. A
+    // device or pipe behind it (/dev/stdout) is opened through the link.
+    if (S_ISREG(st.st_mode)) {
+      std::error_code ec;
+      t.path = std::filesystem::canonical(path, ec);
+      if (ec) {
+        return make_error(errc_from_errno(ec.value()),
+                          "{} is a symbolic link whose target cannot be "
+                          "resolved: {}",
+                          path.string(), ec.message());
+      }
     }
   }
   if (::stat(t.path.c_str(), &t.st) != 0)

@@ -294,6 +294,13 @@ def test_estimate_json_onto_a_fifo_keeps_the_fifo(mlcarbon, env, tmp_path):
     assert stat.S_ISFIFO(fifo.lstat().st_mode)
 
 
+def test_json_to_dev_stdout_reaches_the_pipe(mlcarbon, env):
+    proc = run([mlcarbon, "measure", "-q", "--no-history", "--json",
+                "/dev/stdout", "--", "true"], env)
+    assert proc.returncode == 0, proc.stderr
+    assert json.loads(proc.stdout)["kind"] == "run"
+
+
 def test_json_keeps_the_mode_of_the_file_it_replaces(mlcarbon, env, tmp_path):
     out = tmp_path / "run.json"
     out.write_text("{}")
