@@ -22,17 +22,16 @@
 #include <fmt/format.h>
 
 #include "mlcarbon/carbon/series.h"
-#include "mlcarbon/core/fs.h"
+#include "mlcarbon/core/text.h"
 #include "mlcarbon/measure/monitor.h"
 #include "mlcarbon/measure/run.h"
 #include "mlcarbon/report/history.h"
-#include "mlcarbon/report/run_export.h"
+#include "mlcarbon/report/run_text.h"
 
 #include "child.h"
 #include "command.h"
 #include "options.h"
 #include "outputs.h"
-#include "summary.h"
 
 namespace mlcarbon::cli {
 namespace {
@@ -173,7 +172,8 @@ Result<int> run_measure(const MeasureArgs& args) {
              std::chrono::duration_cast<std::chrono::milliseconds>(db_timeout),
          .on_wait =
              [](const std::string& line) {
-               std::fprintf(stderr, "mlcarbon: %s\n", line.c_str());
+               std::fprintf(stderr, "mlcarbon: %s\n",
+                            terminal_safe(line).c_str());
              },
          .cancelled =
              [&signals_before_record] {
@@ -221,7 +221,7 @@ Result<int> run_measure(const MeasureArgs& args) {
   Segmenter segments(monitor, period, live);
   if (live) {
     segments.set_status([&](Seconds elapsed, Joules energy) {
-      return live_status_line(elapsed, energy, run.carbon);
+      return report::live_status_line(elapsed, energy, run.carbon);
     });
   }
   if (carbon_setup.series || live) {
@@ -263,7 +263,7 @@ Result<int> run_measure(const MeasureArgs& args) {
       write_run_outputs(run, outputs, history ? &*history : nullptr);
   if (!quiet) {
     const std::string text =
-        measure_summary(run, use_color(args.color, STDERR_FILENO));
+        report::run_summary_text(run, use_color(args.color, STDERR_FILENO));
     std::fputs(text.c_str(), stderr);
   }
   if (!written) {

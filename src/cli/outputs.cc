@@ -11,6 +11,8 @@
 #include <fmt/format.h>
 
 #include "mlcarbon/core/fs.h"
+#include "mlcarbon/core/text.h"
+#include "mlcarbon/report/output.h"
 #include "mlcarbon/report/run_export.h"
 
 namespace mlcarbon::cli {
@@ -51,15 +53,9 @@ bool is_file(const std::optional<std::string>& path) {
   return path && *path != "-";
 }
 
+// Messages quote the user's paths: no raw control characters.
 void say(std::string_view line) {
-  std::fprintf(stderr, "mlcarbon: %.*s\n", static_cast<int>(line.size()),
-               line.data());
-}
-
-// Writes `text` to stdout; false when it could not (a closed pipe).
-bool to_stdout(std::string_view text) {
-  std::fwrite(text.data(), 1, text.size(), stdout);
-  return std::fflush(stdout) == 0 && std::ferror(stdout) == 0;
+  std::fprintf(stderr, "mlcarbon: %s\n", terminal_safe(line, true).c_str());
 }
 
 }  // namespace
@@ -107,35 +103,25 @@ bool write_run_outputs(const measure::Run& run, const RunOutputs& outputs,
     std::fwrite(json.data(), 1, json.size(), stderr);
   };
   if (outputs.json) {
-    if (*outputs.json == "-") {
-      if (!to_stdout(json)) {
-        ok = false;
-        say("error: cannot write the JSON to stdout");
-        show_json();
-      }
-    } else if (auto s = write_file_atomic(*outputs.json, json); s) {
-      json_file = true;
-    } else {
+    if (auto s = report::write_output(*outputs.json, json); !s) {
       ok = false;
       say(fmt::format("error: --json: {}", s.error().to_string()));
       show_json();
+    } else {
+      json_file = *outputs.json != "-";
     }
   }
   if (outputs.csv) {
     const std::string rows =
         report::run_csv_header() + "\n" + report::run_csv_row(run) + "\n";
-    Status s = {};
-    if (*outputs.csv == "-") {
-      if (!to_stdout(rows))
-        s = make_error(Errc::kIo, "cannot write the CSV to stdout");
-    } else {
-      s = report::append_run_csv(*outputs.csv, run);
-    }
+    const Status s = *outputs.csv == "-"
+                         ? report::write_output("-", rows)
+                         : report::append_run_csv(*outputs.csv, run);
     if (!s) {
       ok = false;
       say(fmt::format("error: --csv: {}", s.error().to_string()));
       say("the CSV row, after its header:");
-      std::fputs(rows.c_str(), stderr);
+      std::fputs(terminal_safe(rows, true).c_str(), stderr);
     }
   }
   if (history != nullptr) {
