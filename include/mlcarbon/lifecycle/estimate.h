@@ -89,8 +89,8 @@ struct SweepPoint {
   Footprint footprint;
 };
 
-/// The most points a sweep may have: 10^5 footprints take about 40 MB and
-/// well under a second (docs/estimate.md).
+/// The most points a sweep may have, the budget of ARCHITECTURE.md
+/// (docs/estimate.md gives what it costs).
 inline constexpr std::size_t kMaxSweepPoints = 100'000;
 
 /// Footprints for `key` = start, ..., stop in `count` evenly spaced steps

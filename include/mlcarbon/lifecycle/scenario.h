@@ -103,7 +103,7 @@ struct Scenario {
 };
 
 /// The largest scenario file parse_scenario() takes: yaml-cpp holds about
-/// 70 bytes of nodes per byte of text, so 2 MiB cost about 150 MB.
+/// 70 bytes of nodes per byte of text, so 2 MiB cost about 170 MB.
 inline constexpr std::size_t kMaxScenarioBytes = std::size_t{2} << 20;
 /// The most entries of a list (search.runs) in a scenario.
 inline constexpr std::size_t kMaxListEntries = 100'000;
