@@ -14,6 +14,7 @@
 #include "mlcarbon/lifecycle/estimate.h"
 #include "mlcarbon/lifecycle/scenario.h"
 #include "mlcarbon/report/footprint.h"
+#include "mlcarbon/report/output.h"
 
 #include "command.h"
 
@@ -71,18 +72,6 @@ Result<SweepSpec> parse_sweep(std::string_view text) {
   return SweepSpec{kv.first, *start, *stop, static_cast<std::size_t>(*count)};
 }
 
-Status emit(const std::string& path, const std::string& content) {
-  if (path == "-") {
-    std::fwrite(content.data(), 1, content.size(), stdout);
-    return {};
-  }
-  auto written = write_file_atomic(path, content);
-  if (!written)
-    return tl::unexpected(std::move(written).error().with_context(
-        fmt::format("writing {}", path)));
-  return {};
-}
-
 Result<int> run_estimate(const EstimateOptions& o) {
   const std::filesystem::path file(o.file);
   MLCARBON_ASSIGN_OR_RETURN(std::string text, read_file(file));
@@ -127,20 +116,22 @@ Result<int> run_estimate(const EstimateOptions& o) {
   bool stdout_taken = false;
   if (!o.json.empty()) {
     MLCARBON_ASSIGN_OR_RETURN(std::string json, report::footprint_json(r));
-    MLCARBON_RETURN_IF_ERROR(emit(o.json, json));
+    MLCARBON_RETURN_IF_ERROR(report::write_output(o.json, json));
     stdout_taken = stdout_taken || o.json == "-";
   }
   if (!o.markdown.empty()) {
-    MLCARBON_RETURN_IF_ERROR(emit(o.markdown, report::footprint_markdown(r)));
+    MLCARBON_RETURN_IF_ERROR(
+        report::write_output(o.markdown, report::footprint_markdown(r)));
     stdout_taken = stdout_taken || o.markdown == "-";
   }
   if (!o.csv.empty()) {
-    MLCARBON_RETURN_IF_ERROR(emit(o.csv, report::footprint_csv(r)));
+    MLCARBON_RETURN_IF_ERROR(
+        report::write_output(o.csv, report::footprint_csv(r)));
     stdout_taken = stdout_taken || o.csv == "-";
   }
   if (!stdout_taken) {
-    const std::string console = report::footprint_text(r);
-    std::fwrite(console.data(), 1, console.size(), stdout);
+    MLCARBON_RETURN_IF_ERROR(
+        report::write_output("-", report::footprint_text(r)));
   }
   return static_cast<int>(ExitCode::kSuccess);
 }

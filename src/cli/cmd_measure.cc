@@ -20,14 +20,16 @@
 #include <fmt/format.h>
 
 #include "mlcarbon/core/fs.h"
+#include "mlcarbon/core/text.h"
 #include "mlcarbon/measure/pipeline.h"
 #include "mlcarbon/measure/run.h"
 #include "mlcarbon/report/history.h"
+#include "mlcarbon/report/output.h"
 #include "mlcarbon/report/run_export.h"
+#include "mlcarbon/report/run_text.h"
 
 #include "command.h"
 #include "options.h"
-#include "summary.h"
 
 namespace mlcarbon::cli {
 namespace {
@@ -186,7 +188,8 @@ Result<int> run_measure(const MeasureArgs& args) {
   const measure::CarbonInfo* live_carbon = nullptr;
   if (live) {
     options.on_status = [&live_carbon](Seconds elapsed, Joules energy) {
-      const std::string line = live_status_line(elapsed, energy, *live_carbon);
+      const std::string line =
+          report::live_status_line(elapsed, energy, *live_carbon);
       std::fprintf(stderr, "\r\033[K%s", line.c_str());
       std::fflush(stderr);
     };
@@ -263,20 +266,12 @@ Result<int> run_measure(const MeasureArgs& args) {
     if (!s && !failure)
       failure = s.error();
   };
-  const std::string json = report::run_to_json(run);
-  if (args.json) {
-    if (*args.json == "-") {
-      std::fwrite(json.data(), 1, json.size(), stdout);
-      std::fflush(stdout);
-    } else {
-      keep(write_file_atomic(*args.json, json));
-    }
-  }
+  if (args.json)
+    keep(report::write_output(*args.json, report::run_to_json(run)));
   if (args.csv) {
     if (*args.csv == "-") {
-      std::printf("%s\n%s\n", report::run_csv_header().c_str(),
-                  report::run_csv_row(run).c_str());
-      std::fflush(stdout);
+      keep(report::write_output("-", report::run_csv_header() + "\n" +
+                                         report::run_csv_row(run) + "\n"));
     } else {
       keep(report::append_run_csv(*args.csv, run));
     }
@@ -285,11 +280,12 @@ Result<int> run_measure(const MeasureArgs& args) {
     keep(history->record(report::to_history_entry(run)));
   if (!quiet) {
     const std::string text =
-        measure_summary(run, use_color(args.color, STDERR_FILENO));
+        report::run_summary_text(run, use_color(args.color, STDERR_FILENO));
     std::fputs(text.c_str(), stderr);
   }
   if (failure) {
-    std::fprintf(stderr, "mlcarbon: error: %s\n", failure->to_string().c_str());
+    std::fprintf(stderr, "mlcarbon: error: %s\n",
+                 terminal_safe(failure->to_string(), true).c_str());
     return static_cast<int>(ExitCode::kFailure);
   }
   return *run.exit_status;

@@ -44,6 +44,12 @@ RunContext collect_context(const sensors::Detection& detection,
   for (const auto& s : detection.sensors) {
     ctx.sensors.push_back(
         {std::string(s->name()), s->method(), s->description()});
+    // GPUs by model name, as the driver reports it.
+    if (const auto* nvml = dynamic_cast<const sensors::NvmlSensor*>(s.get())) {
+      for (const auto& g : nvml->gpus())
+        ctx.gpus.push_back(g.name);
+      continue;
+    }
     for (const auto& d : s->domains()) {
       if (d.kind == sensors::DomainKind::kGpu)
         ctx.gpus.push_back(d.name);
@@ -205,8 +211,9 @@ void apply_carbon(Run& run, const CarbonSetup& setup,
     if (auto warning = setup.series->coverage_warning(m.start, m.end))
       m.warnings.push_back(std::move(*warning));
   }
-  run.co2e = (m.total * pue) * run.carbon.intensity;
-  run.attributed_co2e = (m.attributed * pue) * run.carbon.intensity;
+  run.co2e = carbon::emissions(run.carbon.intensity, m.total, pue);
+  run.attributed_co2e =
+      carbon::emissions(run.carbon.intensity, m.attributed, pue);
 }
 
 WindowRecord price_window(Measurement measurement, const CarbonSetup& setup,
