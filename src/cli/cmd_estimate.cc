@@ -50,9 +50,6 @@ struct SweepSpec {
   std::size_t count = 0;
 };
 
-// The most points a sweep may ask for: 10^7 footprints are about 2 GB.
-constexpr std::uint64_t kMaxSweepPoints = 1'000'000;
-
 Result<SweepSpec> parse_sweep(std::string_view text) {
   MLCARBON_ASSIGN_OR_RETURN(auto kv, split_assignment("--sweep", text));
   const auto parts = split(kv.second, ':');
@@ -67,13 +64,25 @@ Result<SweepSpec> parse_sweep(std::string_view text) {
   auto start = parse_double(trim(parts[0]));
   auto stop = parse_double(trim(parts[1]));
   auto count = parse_u64(trim(parts[2]));
-  if (!start || !stop || !count || *count == 0 || *count > kMaxSweepPoints)
+  if (!start || !stop || !count || *count == 0)
     return bad();
+  if (*count > lifecycle::kMaxSweepPoints) {
+    return make_error(Errc::kInvalidArgument,
+                      "--sweep '{}': {} points are more than the {} a sweep "
+                      "may have; use fewer steps",
+                      text, *count, lifecycle::kMaxSweepPoints);
+  }
   return SweepSpec{kv.first, *start, *stop, static_cast<std::size_t>(*count)};
 }
 
 Result<int> run_estimate(const EstimateOptions& o) {
   const std::filesystem::path file(o.file);
+  // Refuse a huge file before reading it; parse_scenario checks the text.
+  std::error_code ec;
+  const auto size = std::filesystem::file_size(file, ec);
+  if (!ec) {
+    MLCARBON_RETURN_IF_ERROR(lifecycle::check_scenario_size(size, o.file));
+  }
   MLCARBON_ASSIGN_OR_RETURN(std::string text, read_file(file));
   MLCARBON_ASSIGN_OR_RETURN(lifecycle::Scenario scenario,
                             lifecycle::parse_scenario(text, o.file));
