@@ -8,9 +8,8 @@
 
 #include <fmt/format.h>
 
+#include "mlcarbon/core/csv.h"
 #include "mlcarbon/core/text.h"
-
-#include "csv_table.h"
 
 namespace mlcarbon::carbon {
 
