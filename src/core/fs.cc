@@ -8,27 +8,11 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include "mlcarbon/core/fd.h"
 #include "mlcarbon/core/text.h"
 
 namespace mlcarbon {
 namespace {
-
-// Closes a file descriptor on scope exit.
-class Fd {
- public:
-  explicit Fd(int fd) : fd_(fd) {}
-  Fd(const Fd&) = delete;
-  Fd& operator=(const Fd&) = delete;
-  ~Fd() {
-    if (fd_ >= 0)
-      ::close(fd_);
-  }
-  [[nodiscard]] int get() const { return fd_; }
-  int release() { return std::exchange(fd_, -1); }
-
- private:
-  int fd_;
-};
 
 // Only the error path formats, so hot-path callers pass a C string.
 tl::unexpected<Error> errno_error(int err, std::string_view what,
@@ -59,8 +43,8 @@ Errc errc_from_errno(int err) {
 }
 
 Result<std::string> read_file(const std::filesystem::path& path) {
-  Fd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
-  if (fd.get() < 0)
+  UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+  if (!fd)
     return errno_error(errno, "cannot open", path.native());
   std::string out;
   char buf[65536];
@@ -80,8 +64,8 @@ Result<std::string> read_file(const std::filesystem::path& path) {
 
 Result<std::string_view> read_file_prefix(const char* path,
                                           std::span<char> buf) {
-  Fd fd(::open(path, O_RDONLY | O_CLOEXEC));
-  if (fd.get() < 0)
+  UniqueFd fd(::open(path, O_RDONLY | O_CLOEXEC));
+  if (!fd)
     return errno_error(errno, "cannot open", path);
   ssize_t n = 0;
   do {
@@ -103,8 +87,9 @@ Status write_file_atomic(const std::filesystem::path& path,
                          std::string_view content) {
   std::filesystem::path tmp = path;
   tmp += fmt::format(".tmp.{}", ::getpid());
-  Fd fd(::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644));
-  if (fd.get() < 0)
+  UniqueFd fd(
+      ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644));
+  if (!fd)
     return errno_error(errno, "cannot create", tmp.native());
   std::size_t done = 0;
   while (done < content.size()) {
@@ -119,7 +104,7 @@ Status write_file_atomic(const std::filesystem::path& path,
     }
     done += static_cast<std::size_t>(n);
   }
-  if (::fsync(fd.get()) != 0 || ::close(fd.release()) != 0) {
+  if (::fsync(fd.get()) != 0 || !fd.close()) {
     const int err = errno;
     ::unlink(tmp.c_str());
     return errno_error(err, "cannot flush", tmp.native());

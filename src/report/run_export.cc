@@ -13,6 +13,7 @@
 #include <nlohmann/json.hpp>
 
 #include "mlcarbon/carbon/equivalents.h"
+#include "mlcarbon/core/fd.h"
 #include "mlcarbon/core/fs.h"
 #include "mlcarbon/core/text.h"
 
@@ -286,20 +287,19 @@ Status append_run_csv(const std::filesystem::path& path,
   // rename, so it cannot be the lock.
   std::filesystem::path lock_path = path;
   lock_path += ".lock";
-  const int lock =
-      ::open(lock_path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
-  if (lock < 0) {
+  const UniqueFd lock(
+      ::open(lock_path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644));
+  if (!lock) {
     return make_error(errc_from_errno(errno), "cannot open {}: {}",
                       lock_path.string(), std::strerror(errno));
   }
-  while (::flock(lock, LOCK_EX) != 0 && errno == EINTR) {
+  while (::flock(lock.get(), LOCK_EX) != 0 && errno == EINTR) {
   }
   std::string content;
   auto existing = read_file(path);
   if (existing) {
     content = std::move(*existing);
   } else if (existing.error().code() != Errc::kNotFound) {
-    ::close(lock);
     return tl::unexpected(existing.error());
   }
   const std::string header = run_csv_header();
@@ -309,7 +309,6 @@ Status append_run_csv(const std::filesystem::path& path,
     const std::string_view first =
         std::string_view(content).substr(0, content.find('\n'));
     if (trim(first) != header) {
-      ::close(lock);
       return make_error(Errc::kInvalidArgument,
                         "{} exists but its header is not mlcarbon's run CSV "
                         "header; choose another file",
@@ -320,9 +319,7 @@ Status append_run_csv(const std::filesystem::path& path,
   }
   content += run_csv_row(run);
   content += '\n';
-  auto written = write_file_atomic(path, content);
-  ::close(lock);
-  return written;
+  return write_file_atomic(path, content);
 }
 
 HistoryEntry to_history_entry(const measure::Run& run) {
