@@ -11,8 +11,8 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
-#include "mlcarbon/carbon/series.h"
 #include "mlcarbon/core/text.h"
+#include "mlcarbon/core/time.h"
 #include "mlcarbon/report/history.h"
 #include "mlcarbon/report/run_export.h"
 
@@ -35,22 +35,15 @@ struct HistoryArgs {
   bool sum_only = false;
 };
 
-// "7d", "12h", "30m" ago, a date (2026-11-01) or an ISO-8601 timestamp.
-Result<WallTime> parse_time(std::string_view text, std::string_view flag) {
-  const std::string_view t = trim(text);
-  if (!t.empty() && (t.back() == 'd' || t.back() == 'h' || t.back() == 'm')) {
-    if (auto n = parse_double(t.substr(0, t.size() - 1)); n && *n >= 0.0) {
-      const double unit = t.back() == 'd'   ? 86400.0
-                          : t.back() == 'h' ? 3600.0
-                                            : 60.0;
-      return std::chrono::system_clock::now() -
-             std::chrono::duration_cast<WallTime::duration>(Seconds(*n * unit));
-    }
+// An age ("7d", "12h", "30m" ago: the duration grammar, with its unit), a
+// date (2026-11-01) or an ISO-8601 time.
+Result<WallTime> parse_since(std::string_view text, std::string_view flag) {
+  if (auto age = parse_duration(text, flag,
+                                {.allow_zero = true, .require_unit = true})) {
+    return std::chrono::system_clock::now() -
+           std::chrono::duration_cast<WallTime::duration>(*age);
   }
-  std::string iso(t);
-  if (iso.size() == 10)
-    iso += "T00:00:00Z";
-  auto parsed = carbon::parse_timestamp(iso);
+  auto parsed = parse_time(text);
   if (!parsed) {
     return make_error(Errc::kInvalidArgument,
                       "{} expects a date (2026-11-01), an ISO-8601 time or "
@@ -66,10 +59,12 @@ Result<int> run_history(const HistoryArgs& args) {
                                .project = args.project,
                                .limit = args.limit};
   if (args.since) {
-    MLCARBON_ASSIGN_OR_RETURN(filter.since, parse_time(*args.since, "--since"));
+    MLCARBON_ASSIGN_OR_RETURN(filter.since,
+                              parse_since(*args.since, "--since"));
   }
   if (args.until) {
-    MLCARBON_ASSIGN_OR_RETURN(filter.until, parse_time(*args.until, "--until"));
+    MLCARBON_ASSIGN_OR_RETURN(filter.until,
+                              parse_since(*args.until, "--until"));
   }
   const std::filesystem::path path = args.db;
   if (!std::filesystem::exists(path)) {
@@ -93,7 +88,7 @@ Result<int> run_history(const HistoryArgs& args) {
     nlohmann::ordered_json list = nlohmann::ordered_json::array();
     for (const auto& r : runs) {
       list.push_back({{"run_id", r.run_id},
-                      {"start", report::iso8601(r.start)},
+                      {"start", format_time(r.start)},
                       {"duration_s", r.duration_s},
                       {"project_name", r.project},
                       {"command", r.command},
@@ -130,7 +125,7 @@ Result<int> run_history(const HistoryArgs& args) {
     for (const auto& t : r.tags)
       tags += " #" + t;
     std::printf("%-24s %8.1fs %11s %14s %-9s %4s  %s%s\n",
-                report::iso8601(r.start).substr(0, 19).c_str(), r.duration_s,
+                format_time(r.start).substr(0, 19).c_str(), r.duration_s,
                 human_energy(Joules(r.energy_j)).c_str(),
                 human_co2e(GramsCo2e(r.co2e_g)).c_str(), r.method.c_str(),
                 r.exit_status ? fmt::format("{}", *r.exit_status).c_str() : "-",

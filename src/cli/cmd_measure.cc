@@ -24,6 +24,7 @@
 
 #include "mlcarbon/carbon/series.h"
 #include "mlcarbon/core/fs.h"
+#include "mlcarbon/core/time.h"
 #include "mlcarbon/measure/monitor.h"
 #include "mlcarbon/measure/run.h"
 #include "mlcarbon/report/history.h"
@@ -43,7 +44,7 @@ struct MeasureArgs {
   std::optional<std::string> intensity_series;
   std::optional<double> pue;
   std::string interval = "1s";
-  double idle_baseline_s = 0.0;
+  std::string idle_baseline = "0";
   std::vector<std::string> tags;
   std::string project = "mlcarbon";
   std::optional<std::string> json;
@@ -254,11 +255,10 @@ Result<int> run_measure(const MeasureArgs& args) {
   }
   MLCARBON_ASSIGN_OR_RETURN(const Seconds interval,
                             parse_duration(args.interval, "--interval"));
-  if (args.idle_baseline_s < 0.0) {
-    return make_error(Errc::kInvalidArgument,
-                      "--idle-baseline must be a non-negative number of "
-                      "seconds");
-  }
+  MLCARBON_ASSIGN_OR_RETURN(
+      const Seconds idle_baseline,
+      parse_duration(args.idle_baseline, "--idle-baseline",
+                     {.allow_zero = true}));
   MLCARBON_ASSIGN_OR_RETURN(
       const measure::CarbonSetup carbon_setup,
       measure::resolve_carbon({.region = args.region,
@@ -290,13 +290,12 @@ Result<int> run_measure(const MeasureArgs& args) {
   measure::Monitor monitor(std::move(detection.sensors),
                            {.interval = interval});
   const bool quiet = args.quiet;
-  if (args.idle_baseline_s > 0.0) {
+  if (idle_baseline.count() > 0.0) {
     if (!quiet) {
       std::fprintf(stderr, "mlcarbon: measuring idle power for %g s...\n",
-                   args.idle_baseline_s);
+                   idle_baseline.count());
     }
-    MLCARBON_RETURN_IF_ERROR(
-        monitor.measure_idle(Seconds(args.idle_baseline_s)));
+    MLCARBON_RETURN_IF_ERROR(monitor.measure_idle(idle_baseline));
   }
   MLCARBON_RETURN_IF_ERROR(monitor.start());
 
@@ -417,9 +416,10 @@ Action setup_measure(CLI::App& sub) {
                  "provider's for a cloud region)");
   sub.add_option("--interval", args->interval,
                  "Sampling interval, e.g. 1s, 500ms (default 1s)");
-  sub.add_option("--idle-baseline", args->idle_baseline_s,
-                 "Measure idle power for SECONDS before the run and report "
-                 "energy above idle too");
+  sub.add_option("--idle-baseline", args->idle_baseline,
+                 "Measure idle power for this long before the run (e.g. 30, "
+                 "10s, 1m; a bare number is seconds) and report energy "
+                 "above idle too");
   sub.add_option("--tag", args->tags, "Tag the run (repeatable)");
   sub.add_option("--project", args->project,
                  "Project name in exports and history (default mlcarbon)");

@@ -4,7 +4,6 @@
 #include <cerrno>
 #include <chrono>
 #include <cstring>
-#include <ctime>
 
 #include <fcntl.h>
 #include <sys/file.h>
@@ -16,6 +15,7 @@
 #include "mlcarbon/core/fd.h"
 #include "mlcarbon/core/fs.h"
 #include "mlcarbon/core/text.h"
+#include "mlcarbon/core/time.h"
 
 namespace mlcarbon::report {
 namespace {
@@ -61,18 +61,6 @@ std::string fmt_double(double v) {
 
 }  // namespace
 
-std::string iso8601(WallTime t) {
-  const auto secs = std::chrono::time_point_cast<std::chrono::seconds>(t);
-  const auto ms =
-      std::chrono::duration_cast<std::chrono::milliseconds>(t - secs).count();
-  const std::time_t tt = std::chrono::system_clock::to_time_t(secs);
-  std::tm tm{};
-  gmtime_r(&tt, &tm);
-  return fmt::format("{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:03}Z",
-                     tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
-                     tm.tm_min, tm.tm_sec, ms);
-}
-
 std::string run_to_json(const measure::Run& run) {
   const measure::Measurement& m = run.measurement;
   ordered_json doc;
@@ -88,8 +76,8 @@ std::string run_to_json(const measure::Run& run) {
   doc["signal"] =
       run.signal ? ordered_json(*run.signal) : ordered_json(nullptr);
   doc["interrupted"] = run.interrupted;
-  doc["start"] = iso8601(m.start);
-  doc["end"] = iso8601(m.end);
+  doc["start"] = format_time(m.start);
+  doc["end"] = format_time(m.end);
   doc["duration_s"] = m.duration.count();
 
   ordered_json ctx;
@@ -224,7 +212,7 @@ std::string run_csv_row(const measure::Run& run) {
     tags += t;
   }
   const std::vector<std::string> fields = {
-      iso8601(m.start).substr(0, 19),
+      format_time(m.start).substr(0, 19),
       run.project,
       run.run_id,
       fmt_double(duration),
