@@ -53,10 +53,6 @@ bool iequals(std::string_view a, std::string_view b) {
                     [](char x, char y) { return lower(x) == lower(y); });
 }
 
-bool starts_with(std::string_view s, std::string_view prefix) {
-  return s.substr(0, prefix.size()) == prefix;
-}
-
 Result<double> parse_double(std::string_view s) {
   const std::string_view t = trim(s);
   double value = 0.0;
@@ -74,13 +70,42 @@ Result<double> parse_double(std::string_view s) {
 }
 
 Result<std::uint64_t> parse_u64(std::string_view s) {
-  const std::string_view t = trim(s);
-  std::uint64_t value = 0;
-  const auto [ptr, ec] = std::from_chars(t.data(), t.data() + t.size(), value);
-  if (t.empty() || ec != std::errc() || ptr != t.data() + t.size()) {
-    return make_error(Errc::kParse, "'{}' is not an unsigned integer", s);
+  if (auto value = parse_integer<std::uint64_t>(trim(s)))
+    return *value;
+  return make_error(Errc::kParse, "'{}' is not an unsigned integer", s);
+}
+
+std::string_view Tokenizer::next() {
+  std::size_t i = 0;
+  while (i < rest_.size() && is_space(rest_[i]))
+    ++i;
+  std::size_t end = i;
+  while (end < rest_.size() && !is_space(rest_[end]))
+    ++end;
+  const std::string_view token = rest_.substr(i, end - i);
+  rest_.remove_prefix(end);
+  return token;
+}
+
+bool Tokenizer::done() const {
+  return trim(rest_).empty();
+}
+
+Result<std::vector<std::int64_t>> parse_integers(std::string_view text) {
+  std::vector<std::int64_t> out;
+  Tokenizer tokens(text);
+  for (std::string_view token = tokens.next(); !token.empty();
+       token = tokens.next()) {
+    const auto value = parse_integer<std::int64_t>(token);
+    if (!value) {
+      return make_error(Errc::kParse,
+                        "token {} '{}' is not an integer (expected "
+                        "whitespace-separated integers)",
+                        out.size() + 1, token);
+    }
+    out.push_back(*value);
   }
-  return value;
+  return out;
 }
 
 std::size_t edit_distance(std::string_view a, std::string_view b) {

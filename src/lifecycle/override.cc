@@ -181,13 +181,13 @@ Status apply_override(Scenario& s, std::string_view key, Range v) {
   constexpr std::string_view kTraining = "training.";
   constexpr std::string_view kPerTrial = "search.per_trial.";
   constexpr std::string_view kInference = "inference.";
-  if (starts_with(key, kTraining)) {
+  if (key.starts_with(kTraining)) {
     if (!s.training)
       return no_phase(key, "training");
     return set_training(*s.training, key, "training",
                         key.substr(kTraining.size()), v);
   }
-  if (key == "search.trials" || starts_with(key, kPerTrial)) {
+  if (key == "search.trials" || key.starts_with(kPerTrial)) {
     if (!s.search)
       return no_phase(key, "search");
     if (!s.search->runs.empty()) {
@@ -204,7 +204,7 @@ Status apply_override(Scenario& s, std::string_view key, Range v) {
     return set_training(s.search->per_trial, key, "search.per_trial",
                         key.substr(kPerTrial.size()), v);
   }
-  if (starts_with(key, kInference)) {
+  if (key.starts_with(kInference)) {
     if (!s.inference)
       return no_phase(key, "inference");
     return set_inference(*s.inference, key, key.substr(kInference.size()), v);
