@@ -91,23 +91,6 @@ bool Tokenizer::done() const {
   return trim(rest_).empty();
 }
 
-Result<std::vector<std::int64_t>> parse_integers(std::string_view text) {
-  std::vector<std::int64_t> out;
-  Tokenizer tokens(text);
-  for (std::string_view token = tokens.next(); !token.empty();
-       token = tokens.next()) {
-    const auto value = parse_integer<std::int64_t>(token);
-    if (!value) {
-      return make_error(Errc::kParse,
-                        "token {} '{}' is not an integer (expected "
-                        "whitespace-separated integers)",
-                        out.size() + 1, token);
-    }
-    out.push_back(*value);
-  }
-  return out;
-}
-
 std::size_t edit_distance(std::string_view a, std::string_view b) {
   std::vector<std::size_t> row(b.size() + 1);
   for (std::size_t j = 0; j <= b.size(); ++j)

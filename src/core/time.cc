@@ -58,6 +58,11 @@ Result<WallTime> parse_time(std::string_view text) {
   };
   if (t.empty())
     return bad("empty");
+  // WallTime counts nanoseconds in 64 bits, so only these years fit;
+  // date.h would wrap around silently outside them.
+  const auto year = parse_integer<int>(t.substr(0, t.find('-')));
+  if (year && (*year < 1678 || *year > 2261))
+    return bad("the year must be within 1678..2261");
   std::string s(t);
   Nanos parsed;
   if (s.size() <= 10) {

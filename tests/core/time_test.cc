@@ -62,6 +62,8 @@ TEST(TimeTest, RefusesWithAReason) {
            Case{"yesterday", "not a date"},
            Case{"", "empty"},
            Case{"2026-02-29", "not a date"},
+           Case{"2999-01-01", "year must be within 1678..2261"},
+           Case{"1000-01-01T00:00:00Z", "year must be within 1678..2261"},
        }) {
     auto t = parse_time(c.text);
     ASSERT_FALSE(t.has_value()) << c.text;
@@ -73,6 +75,13 @@ TEST(TimeTest, RefusesWithAReason) {
     EXPECT_NE(message.find("2026-01-01T00:00:00Z"), std::string::npos)
         << "shows the accepted forms: " << message;
   }
+}
+
+TEST(TimeTest, TakesTheFirstAndLastYearsThatFit) {
+  EXPECT_TRUE(parse_time("1678-01-01").has_value());
+  EXPECT_TRUE(parse_time("2261-12-31T23:59:59Z").has_value());
+  EXPECT_LT(parse_time("1678-01-01").value(), WallTime{});
+  EXPECT_GT(parse_time("2261-12-31").value(), new_year());
 }
 
 TEST(TimeTest, FormatsUtcToTheMillisecondAndRoundTrips) {

@@ -62,11 +62,6 @@ class Tokenizer {
   std::string_view rest_;
 };
 
-/// Every whitespace-separated token of `text` as a signed integer. The
-/// error names the first token that is not one and its position (1-based).
-[[nodiscard]] Result<std::vector<std::int64_t>> parse_integers(
-    std::string_view text);
-
 /// Levenshtein distance, case-insensitive.
 [[nodiscard]] std::size_t edit_distance(std::string_view a, std::string_view b);
 /// The candidate closest to `word`, if one is close enough to be a typo
