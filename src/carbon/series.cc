@@ -151,4 +151,8 @@ GramsCo2e emissions(GramsCo2ePerKwh intensity, Joules energy) {
   return energy * intensity;
 }
 
+GramsCo2e emissions(GramsCo2ePerKwh intensity, Joules energy, double pue) {
+  return emissions(intensity, energy * pue);
+}
+
 }  // namespace mlcarbon::carbon

@@ -24,15 +24,17 @@
 
 #include "mlcarbon/carbon/series.h"
 #include "mlcarbon/core/fs.h"
+#include "mlcarbon/core/text.h"
 #include "mlcarbon/core/time.h"
 #include "mlcarbon/measure/monitor.h"
 #include "mlcarbon/measure/run.h"
 #include "mlcarbon/report/history.h"
+#include "mlcarbon/report/output.h"
 #include "mlcarbon/report/run_export.h"
+#include "mlcarbon/report/run_text.h"
 
 #include "command.h"
 #include "options.h"
-#include "summary.h"
 
 namespace mlcarbon::cli {
 namespace {
@@ -311,7 +313,7 @@ Result<int> run_measure(const MeasureArgs& args) {
   Segmenter segments(monitor, period, live);
   if (live) {
     segments.set_status([&](Seconds elapsed, Joules energy) {
-      return live_status_line(elapsed, energy, run.carbon);
+      return report::live_status_line(elapsed, energy, run.carbon);
     });
   }
   if (carbon_setup.series || live) {
@@ -360,20 +362,12 @@ Result<int> run_measure(const MeasureArgs& args) {
     if (!s && !failure)
       failure = s.error();
   };
-  const std::string json = report::run_to_json(run);
-  if (args.json) {
-    if (*args.json == "-") {
-      std::fwrite(json.data(), 1, json.size(), stdout);
-      std::fflush(stdout);
-    } else {
-      keep(write_file_atomic(*args.json, json));
-    }
-  }
+  if (args.json)
+    keep(report::write_output(*args.json, report::run_to_json(run)));
   if (args.csv) {
     if (*args.csv == "-") {
-      std::printf("%s\n%s\n", report::run_csv_header().c_str(),
-                  report::run_csv_row(run).c_str());
-      std::fflush(stdout);
+      keep(report::write_output("-", report::run_csv_header() + "\n" +
+                                         report::run_csv_row(run) + "\n"));
     } else {
       keep(report::append_run_csv(*args.csv, run));
     }
@@ -382,11 +376,12 @@ Result<int> run_measure(const MeasureArgs& args) {
     keep(history->record(report::to_history_entry(run)));
   if (!quiet) {
     const std::string text =
-        measure_summary(run, use_color(args.color, STDERR_FILENO));
+        report::run_summary_text(run, use_color(args.color, STDERR_FILENO));
     std::fputs(text.c_str(), stderr);
   }
   if (failure) {
-    std::fprintf(stderr, "mlcarbon: error: %s\n", failure->to_string().c_str());
+    std::fprintf(stderr, "mlcarbon: error: %s\n",
+                 terminal_safe(failure->to_string(), true).c_str());
     return static_cast<int>(ExitCode::kFailure);
   }
   return *run.exit_status;

@@ -40,6 +40,12 @@ RunContext collect_context(const sensors::Detection& detection,
   for (const auto& s : detection.sensors) {
     ctx.sensors.push_back(
         {std::string(s->name()), s->method(), s->description()});
+    // GPUs by model name, as the driver reports it.
+    if (const auto* nvml = dynamic_cast<const sensors::NvmlSensor*>(s.get())) {
+      for (const auto& g : nvml->gpus())
+        ctx.gpus.push_back(g.name);
+      continue;
+    }
     for (const auto& d : s->domains()) {
       if (d.kind == sensors::DomainKind::kGpu)
         ctx.gpus.push_back(d.name);
@@ -143,8 +149,9 @@ void apply_carbon(Run& run, const CarbonSetup& setup,
   } else if (setup.series) {
     run.carbon.intensity = setup.series->at(m.start);
   }
-  run.co2e = (m.total * pue) * run.carbon.intensity;
-  run.attributed_co2e = (m.attributed * pue) * run.carbon.intensity;
+  run.co2e = carbon::emissions(run.carbon.intensity, m.total, pue);
+  run.attributed_co2e =
+      carbon::emissions(run.carbon.intensity, m.attributed, pue);
 }
 
 std::string quote_command(const std::vector<std::string>& argv) {

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "mlcarbon/report/run_export.h"
 
+#include <algorithm>
 #include <cerrno>
 #include <chrono>
 #include <cstring>
@@ -16,6 +17,8 @@
 #include "mlcarbon/core/fs.h"
 #include "mlcarbon/core/text.h"
 #include "mlcarbon/core/time.h"
+
+#include "json_text.h"
 
 namespace mlcarbon::report {
 namespace {
@@ -57,6 +60,28 @@ constexpr auto kRamKinds = {sensors::DomainKind::kDram,
 
 std::string fmt_double(double v) {
   return fmt::format("{}", v);
+}
+
+// CodeCarbon's gpu_model: "2 x NVIDIA A100-SXM4-40GB", and for a mixed
+// machine each model with its count, in order of first appearance.
+std::string gpu_models(const std::vector<std::string>& gpus) {
+  std::vector<std::pair<std::string, std::size_t>> counts;
+  for (const auto& name : gpus) {
+    auto it = std::find_if(counts.begin(), counts.end(),
+                           [&](const auto& c) { return c.first == name; });
+    if (it == counts.end()) {
+      counts.emplace_back(name, 1);
+    } else {
+      ++it->second;
+    }
+  }
+  std::string out;
+  for (const auto& [name, n] : counts) {
+    if (!out.empty())
+      out += ", ";
+    out += fmt::format("{} x {}", n, name);
+  }
+  return out;
 }
 
 }  // namespace
@@ -140,7 +165,7 @@ std::string run_to_json(const measure::Run& run) {
   doc["equivalents"] = {{"car_km", carbon::car_km(run.co2e)}};
   doc["samples"] = m.samples;
   doc["warnings"] = m.warnings;
-  return doc.dump(2) + "\n";
+  return dump_json(doc);
 }
 
 const std::vector<std::string>& run_csv_columns() {
@@ -200,11 +225,7 @@ std::string method_of(const measure::Measurement& m,
 std::string run_csv_row(const measure::Run& run) {
   const measure::Measurement& m = run.measurement;
   const double duration = m.duration.count();
-  Joules idle;
-  for (const auto& d : m.domains) {
-    if (!d.nested)
-      idle += d.idle_energy;
-  }
+  const Joules idle = m.counted_idle_energy();
   std::string tags;
   for (const auto& t : run.tags) {
     if (!tags.empty())
@@ -236,9 +257,7 @@ std::string run_csv_row(const measure::Run& run) {
       fmt::format("{}", run.context.cpu_count),
       run.context.cpu_model,
       fmt::format("{}", run.context.gpus.size()),
-      run.context.gpus.empty() ? ""
-                               : fmt::format("{} x {}", run.context.gpus.size(),
-                                             run.context.gpus.front()),
+      gpu_models(run.context.gpus),
       "",  // longitude: mlcarbon never geolocates
       "",  // latitude
       fmt_double(run.context.ram_total_gb),

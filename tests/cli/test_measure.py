@@ -243,6 +243,41 @@ def test_live_status_line_only_on_a_terminal(mlcarbon, env, tmp_path):
     assert "\x1b[K" not in piped.stderr
 
 
+def test_non_utf8_arguments_keep_status_json_csv_and_history(
+        mlcarbon, env, tmp_path):
+    # Before: nlohmann-json threw on the Latin-1 byte after the command ran;
+    # mlcarbon aborted, lost the status and history row, left a 0-byte JSON.
+    out, table, db = (tmp_path / "r.json", tmp_path / "r.csv",
+                      tmp_path / "h.db")
+    proc = subprocess.run(
+        [mlcarbon, "measure", "--json", str(out), "--csv", str(table),
+         "--db", str(db), "--tag", b"t\xff", "--project", b"p\x1b[31m",
+         "--", "sh", "-c", "exit 3", b"caf\xe9", b"\x1b[2J"],
+        env=env, capture_output=True, timeout=120)
+    assert proc.returncode == 3, proc.stderr
+    doc = json.loads(out.read_bytes().decode("utf-8"))
+    assert doc["exit_status"] == 3
+    assert doc["command"][3:] == ["caf\ufffd", "\x1b[2J"]
+    assert doc["tags"] == ["t\ufffd"]
+    rows = list(csv.DictReader(table.read_bytes().decode("utf-8")
+                               .splitlines()))
+    assert rows[0]["tags"] == "t\ufffd" and rows[0]["exit_status"] == "3"
+    listed = run([mlcarbon, "history", "--db", str(db), "--json"], env)
+    assert listed.returncode == 0, listed.stderr
+    runs = json.loads(listed.stdout)["runs"]
+    assert len(runs) == 1 and "caf\ufffd" in runs[0]["command"]
+    assert runs[0]["exit_status"] == 3
+    # The terminal sees escapes, not control sequences or stray bytes.
+    proc.stderr.decode("utf-8")
+    assert b"\x1b" not in proc.stderr
+    assert b"\\x1b[2J" in proc.stderr
+    text = subprocess.run([mlcarbon, "history", "--db", str(db)], env=env,
+                          capture_output=True, timeout=60)
+    assert text.returncode == 0
+    text.stdout.decode("utf-8")
+    assert b"\x1b" not in text.stdout and b"\\x1b[2J" in text.stdout
+
+
 def test_durations_share_one_grammar_and_refuse_nonsense(mlcarbon, env,
                                                          tmp_path):
     marker = tmp_path / "ran"

@@ -3,9 +3,12 @@
 
 #include <chrono>
 #include <regex>
+#include <string>
 #include <vector>
 
 #include <gtest/gtest.h>
+
+#include "support/fake_nvml_api.h"
 
 namespace mlcarbon::measure {
 namespace {
@@ -111,6 +114,18 @@ TEST(RunRecordTest, RegionGivesCountryAndPue) {
   EXPECT_FALSE(bad_pue.has_value());
   ASSERT_TRUE(own.has_value());
   EXPECT_DOUBLE_EQ(own->info.intensity.value(), 50.0);
+}
+
+TEST(RunRecordTest, ContextNamesGpusByModel) {
+  ManualClock clock;
+  sensors::Detection detection;
+  detection.sensors.push_back(mlcarbon::testing::fake_nvml_sensor(
+      {"NVIDIA A100-SXM4-40GB", "Tesla T4"}, clock));
+
+  const RunContext ctx = collect_context(detection);
+
+  EXPECT_EQ(ctx.gpus,
+            (std::vector<std::string>{"NVIDIA A100-SXM4-40GB", "Tesla T4"}));
 }
 
 }  // namespace

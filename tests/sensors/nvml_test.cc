@@ -2,6 +2,8 @@
 #include "mlcarbon/sensors/nvml.h"
 
 #include <chrono>
+#include <string>
+#include <vector>
 
 #include <dlfcn.h>
 
@@ -134,6 +136,80 @@ TEST_F(NvmlFakeTest, ListsProcessesPerGpu) {
   EXPECT_FALSE((*sensor)->processes(2));
   EXPECT_EQ((*sensor)->device_processes(1), (std::vector<int>{4242, 4343}));
   EXPECT_EQ((*sensor)->device_processes(2), std::nullopt);
+}
+
+// A driver library built without some symbols, scripted through its own
+// control functions (each variant is a separate library with its own state).
+class OlderDriver {
+ public:
+  explicit OlderDriver(const char* path) : path_(path) {
+    handle_ = ::dlopen(path, RTLD_NOW | RTLD_LOCAL);
+    EXPECT_NE(handle_, nullptr) << ::dlerror();
+    reinterpret_cast<void (*)(unsigned)>(::dlsym(handle_, "fake_nvml_reset"))(
+        1);
+    reinterpret_cast<void (*)(unsigned, unsigned, unsigned long long)>(
+        ::dlsym(handle_, "fake_nvml_add_process"))(0, 4242, 0);
+    reinterpret_cast<void (*)(unsigned, unsigned long long)>(
+        ::dlsym(handle_, "fake_nvml_push_energy_mj"))(0, 5000);
+    reinterpret_cast<void (*)(unsigned, unsigned long long)>(
+        ::dlsym(handle_, "fake_nvml_push_energy_mj"))(0, 7000);
+  }
+  OlderDriver(const OlderDriver&) = delete;
+  OlderDriver& operator=(const OlderDriver&) = delete;
+  ~OlderDriver() { ::dlclose(handle_); }
+  Result<std::unique_ptr<NvmlSensor>> open(const Clock& clock) const {
+    MLCARBON_ASSIGN_OR_RETURN(auto api, load_nvml(path_));
+    return NvmlSensor::create(std::move(api), clock);
+  }
+
+ private:
+  std::string path_;
+  void* handle_ = nullptr;
+};
+
+TEST_F(NvmlFakeTest, CurrentDriverListsProcessesWithV3) {
+  reset_(1);
+  ManualClock clock;
+
+  auto sensor = open(clock);
+
+  ASSERT_TRUE(sensor) << sensor.error().to_string();
+  EXPECT_EQ((*sensor)->process_list_call(),
+            "nvmlDeviceGetComputeRunningProcesses_v3");
+}
+
+TEST(NvmlOlderDriverTest, WithoutV3FallsBackToV2ProcessList) {
+  const OlderDriver driver(MLCARBON_FAKE_NVML_V2);
+  ManualClock clock;
+
+  auto sensor = driver.open(clock);
+
+  ASSERT_TRUE(sensor) << sensor.error().to_string();
+  EXPECT_EQ((*sensor)->process_list_call(),
+            "nvmlDeviceGetComputeRunningProcesses_v2");
+  EXPECT_EQ((*sensor)->device_processes(0), (std::vector<int>{4242}));
+  auto sample = (*sensor)->sample();
+  ASSERT_TRUE(sample) << sample.error().to_string();
+  EXPECT_DOUBLE_EQ(sample->energy.at(0).value(), 2.0);
+}
+
+TEST(NvmlOlderDriverTest, WithoutProcessListMeasuresEnergyAndSaysSo) {
+  const OlderDriver driver(MLCARBON_FAKE_NVML_NOPROCS);
+  ManualClock clock;
+
+  auto sensor = driver.open(clock);
+
+  ASSERT_TRUE(sensor) << sensor.error().to_string();
+  EXPECT_EQ((*sensor)->process_list_call(), "");
+  EXPECT_EQ((*sensor)->device_processes(0), std::nullopt);
+  auto listed = (*sensor)->processes(0);
+  ASSERT_FALSE(listed);
+  EXPECT_EQ(listed.error().code(), Errc::kUnavailable);
+  EXPECT_NE((*sensor)->description().find("lists no processes"),
+            std::string::npos);
+  auto sample = (*sensor)->sample();
+  ASSERT_TRUE(sample) << sample.error().to_string();
+  EXPECT_DOUBLE_EQ(sample->energy.at(0).value(), 2.0);
 }
 
 TEST(NvmlTest, MissingLibraryIsUnavailableNotFatal) {

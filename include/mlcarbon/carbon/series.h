@@ -74,5 +74,10 @@ struct EnergyPoint {
 
 /// Emissions at a constant intensity (the table case), for symmetry.
 [[nodiscard]] GramsCo2e emissions(GramsCo2ePerKwh intensity, Joules energy);
+/// Emissions of `energy` drawn by the machine in a facility with power usage
+/// effectiveness `pue`: energy x PUE x intensity, the one CO2e formula of
+/// measured runs.
+[[nodiscard]] GramsCo2e emissions(GramsCo2ePerKwh intensity, Joules energy,
+                                  double pue);
 
 }  // namespace mlcarbon::carbon

@@ -29,6 +29,7 @@ struct RunContext {
   std::string cpu_model;
   int cpu_count = 0;
   double ram_total_gb = 0.0;
+  /// One model name per GPU ("NVIDIA A100-SXM4-40GB").
   std::vector<std::string> gpus;
   std::vector<SensorInfo> sensors;
   /// "rapl-powercap: energy_uj is readable by root only ..."

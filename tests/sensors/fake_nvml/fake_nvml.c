@@ -87,7 +87,9 @@ void fake_nvml_add_process(unsigned int i, unsigned int pid,
     devices[i].nprocs++;
   }
 }
-void fake_nvml_set_init_error(int code) { init_error = code; }
+void fake_nvml_set_init_error(int code) {
+  init_error = code;
+}
 
 // NVML symbols. Sequences advance per call and stick at their last value.
 int nvmlInit_v2(void) {
@@ -95,13 +97,19 @@ int nvmlInit_v2(void) {
     default_devices();
   return init_error;
 }
-int nvmlShutdown(void) { return 0; }
+int nvmlShutdown(void) {
+  return 0;
+}
 const char* nvmlErrorString(int r) {
   switch (r) {
-    case 0: return "Success";
-    case 3: return "Not Supported";
-    case 9: return "Driver Not Loaded";
-    default: return "Unknown Error";
+    case 0:
+      return "Success";
+    case 3:
+      return "Not Supported";
+    case 9:
+      return "Driver Not Loaded";
+    default:
+      return "Unknown Error";
   }
 }
 int nvmlDeviceGetCount_v2(unsigned int* count) {
@@ -139,9 +147,8 @@ int nvmlDeviceGetPowerUsage(nvmlDevice_t d, unsigned int* power) {
     d->power_pos++;
   return 0;
 }
-int nvmlDeviceGetComputeRunningProcesses_v3(nvmlDevice_t d,
-                                            unsigned int* count,
-                                            struct FakeProcess* infos) {
+static int list_processes(nvmlDevice_t d, unsigned int* count,
+                          struct FakeProcess* infos) {
   if (*count < d->nprocs) {
     *count = d->nprocs;
     return 7;  // NVML_ERROR_INSUFFICIENT_SIZE
@@ -150,3 +157,19 @@ int nvmlDeviceGetComputeRunningProcesses_v3(nvmlDevice_t d,
   *count = d->nprocs;
   return 0;
 }
+
+// Built three ways (tests/sensors/CMakeLists.txt): a current driver with
+// both process queries, one before R510 (FAKE_NVML_NO_V3) and one without
+// any (FAKE_NVML_NO_PROCESSES).
+#if !defined(FAKE_NVML_NO_V3) && !defined(FAKE_NVML_NO_PROCESSES)
+int nvmlDeviceGetComputeRunningProcesses_v3(nvmlDevice_t d, unsigned int* count,
+                                            struct FakeProcess* infos) {
+  return list_processes(d, count, infos);
+}
+#endif
+#if !defined(FAKE_NVML_NO_PROCESSES)
+int nvmlDeviceGetComputeRunningProcesses_v2(nvmlDevice_t d, unsigned int* count,
+                                            struct FakeProcess* infos) {
+  return list_processes(d, count, infos);
+}
+#endif
