@@ -71,14 +71,19 @@ constexpr std::string_view kReplacement = "\xEF\xBF\xBD";  // U+FFFD
 
 }  // namespace
 
-bool is_valid_utf8(std::string_view s) {
-  while (!s.empty()) {
-    const Utf8Step step = next_utf8(s);
+std::size_t first_invalid_utf8(std::string_view s) {
+  std::size_t at = 0;
+  while (at < s.size()) {
+    const Utf8Step step = next_utf8(s.substr(at));
     if (!step.valid)
-      return false;
-    s.remove_prefix(step.length);
+      return at;
+    at += step.length;
   }
-  return true;
+  return std::string_view::npos;
+}
+
+bool is_valid_utf8(std::string_view s) {
+  return first_invalid_utf8(s) == std::string_view::npos;
 }
 
 std::string to_valid_utf8(std::string_view s) {

@@ -114,58 +114,10 @@ Result<double> parse_one(std::string_view s) {
   return *v;
 }
 
-// The offset of the first byte that is not UTF-8 (overlong forms and
-// surrogates included), or npos.
-std::size_t invalid_utf8_at(std::string_view s) {
-  std::size_t i = 0;
-  while (i < s.size()) {
-    const auto b = static_cast<unsigned char>(s[i]);
-    std::size_t n = 0;
-    unsigned char lo = 0x80;
-    unsigned char hi = 0xBF;
-    if (b < 0x80) {
-      ++i;
-      continue;
-    }
-    if (b >= 0xC2 && b <= 0xDF) {
-      n = 1;
-    } else if (b >= 0xE0 && b <= 0xEF) {
-      n = 2;
-      lo = b == 0xE0 ? 0xA0 : 0x80;
-      hi = b == 0xED ? 0x9F : 0xBF;
-    } else if (b >= 0xF0 && b <= 0xF4) {
-      n = 3;
-      lo = b == 0xF0 ? 0x90 : 0x80;
-      hi = b == 0xF4 ? 0x8F : 0xBF;
-    } else {
-      return i;
-    }
-    for (std::size_t k = 1; k <= n; ++k) {
-      if (i + k >= s.size())
-        return i;
-      const auto c = static_cast<unsigned char>(s[i + k]);
-      if (c < (k == 1 ? lo : 0x80) || c > (k == 1 ? hi : 0xBF))
-        return i;
-    }
-    i += n + 1;
-  }
-  return std::string_view::npos;
-}
-
-// `s` with each byte that is not UTF-8 replaced by U+FFFD, for a file name
-// that reaches a report.
-std::string valid_utf8(std::string_view s) {
-  std::string out;
-  for (auto bad = invalid_utf8_at(s); bad != std::string_view::npos;
-       bad = invalid_utf8_at(s)) {
-    out.append(s.substr(0, bad)).append("\xEF\xBF\xBD");
-    s.remove_prefix(bad + 1);
-  }
-  return out.append(s);
-}
-
 Parser::Parser(std::string_view origin, const carbon::RegionTable& regions)
-    : origin_(origin), shown_origin_(valid_utf8(origin)), regions_(regions) {}
+    : origin_(origin),
+      shown_origin_(to_valid_utf8(origin)),
+      regions_(regions) {}
 
 // Line and column (1-based, in characters) of a byte offset of valid text.
 SourcePos position_of(std::string_view text, std::size_t offset) {
@@ -312,7 +264,7 @@ Result<std::optional<std::string>> Parser::text(const YAML::Node& map,
   }
   // The file is checked to be UTF-8, but yaml-cpp decodes a lone UTF-16
   // surrogate to bytes that are not.
-  if (invalid_utf8_at(node.Scalar()) != std::string_view::npos) {
+  if (first_invalid_utf8(node.Scalar()) != std::string_view::npos) {
     return fail(node.Mark(),
                 fmt::format("{}: the text is not valid UTF-8 (an escape or "
                             "a UTF-16 surrogate gives an invalid character)",
@@ -771,7 +723,7 @@ Result<Scenario> parse_scenario(std::string_view yaml_text,
                     yaml_text.starts_with("\xFF\xFE") ||
                     yaml_text.starts_with(std::string_view("\0\0\xFE\xFF", 4));
   if (const auto bad =
-          wide ? std::string_view::npos : invalid_utf8_at(yaml_text);
+          wide ? std::string_view::npos : first_invalid_utf8(yaml_text);
       bad != std::string_view::npos) {
     const SourcePos pos = position_of(yaml_text, bad);
     return make_error(Errc::kParse,

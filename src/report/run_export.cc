@@ -165,6 +165,26 @@ std::string run_to_json(const measure::Run& run) {
   doc["equivalents"] = {{"car_km", carbon::car_km(run.co2e)}};
   doc["samples"] = m.samples;
   doc["warnings"] = m.warnings;
+  ordered_json windows = ordered_json::array();
+  for (const measure::WindowRecord& w : run.windows) {
+    const measure::Measurement& wm = w.measurement;
+    windows.push_back({{"name", w.name},
+                       {"start", format_time(wm.start)},
+                       {"end", format_time(wm.end)},
+                       {"duration_s", wm.duration.count()},
+                       {"energy_j", wm.total.value()},
+                       {"method", to_string(wm.method())},
+                       {"attributed_j", wm.attributed.value()},
+                       {"attributed_share",
+                        wm.attributed_share ? ordered_json(*wm.attributed_share)
+                                            : ordered_json(nullptr)},
+                       {"above_idle_j", wm.above_idle.value()},
+                       {"intensity_g_per_kwh", w.intensity.value()},
+                       {"co2e_kg", kg(w.co2e)},
+                       {"attributed_co2e_kg", kg(w.attributed_co2e)},
+                       {"warnings", wm.warnings}});
+  }
+  doc["windows"] = std::move(windows);
   return dump_json(doc);
 }
 

@@ -77,6 +77,37 @@ TEST(RunExportTest, JsonCarriesSchemaContextAndMethods) {
   EXPECT_EQ(doc["start"], "2027-01-15T08:00:00.000Z");
 }
 
+TEST(RunExportTest, JsonListsEachWindowWithEnergyMethodAndCo2e) {
+  measure::Run run = sample_run();
+  measure::WindowRecord w;
+  w.name = "epoch-1";
+  w.measurement = run.measurement;
+  w.measurement.name = "epoch-1";
+  w.measurement.total = Joules(120.0);
+  w.intensity = GramsCo2ePerKwh(400.0);
+  w.co2e = GramsCo2e(0.02);
+  w.attributed_co2e = GramsCo2e(0.01);
+  run.windows.push_back(w);
+
+  const auto doc = nlohmann::json::parse(run_to_json(run));
+  const auto no_windows = nlohmann::json::parse(run_to_json(sample_run()));
+
+  ASSERT_EQ(doc["windows"].size(), 1U);
+  const auto& win = doc["windows"][0];
+  EXPECT_EQ(win["name"], "epoch-1");
+  EXPECT_DOUBLE_EQ(win["energy_j"].get<double>(), 120.0);
+  EXPECT_EQ(win["method"], "estimated");
+  EXPECT_DOUBLE_EQ(win["co2e_kg"].get<double>(), 0.02 / 1000.0);
+  EXPECT_DOUBLE_EQ(win["attributed_co2e_kg"].get<double>(), 0.01 / 1000.0);
+  EXPECT_DOUBLE_EQ(win["intensity_g_per_kwh"].get<double>(), 400.0);
+  EXPECT_EQ(win["start"], "2027-01-15T08:00:00.000Z");
+  EXPECT_TRUE(no_windows["windows"].is_array());
+  EXPECT_TRUE(no_windows["windows"].empty());
+  // The run's own fields are unchanged by its windows.
+  EXPECT_EQ(doc["energy"], no_windows["energy"]);
+  EXPECT_EQ(doc["carbon"], no_windows["carbon"]);
+}
+
 TEST(RunExportTest, CsvRowMatchesHeaderAndCodeCarbonUnits) {
   const measure::Run run = sample_run();
   const auto header = parse_csv_line(run_csv_header());

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 #pragma once
 
+#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
@@ -35,6 +36,11 @@ class IntensitySeries {
   [[nodiscard]] GramsCo2ePerKwh at(WallTime t) const;
   /// Like at(), and says whether it had to clamp.
   [[nodiscard]] Lookup lookup(WallTime t) const;
+
+  /// A warning naming the series' span when [start, end] is not inside it
+  /// (at() then clamps to the first or last value); nullopt when covered.
+  [[nodiscard]] std::optional<std::string> coverage_warning(WallTime start,
+                                                            WallTime end) const;
 
   [[nodiscard]] std::span<const Point> points() const { return points_; }
   [[nodiscard]] const std::string& origin() const { return origin_; }

@@ -72,6 +72,8 @@ class Tokenizer {
 /// True when `s` is well-formed UTF-8 (no overlong forms, surrogates,
 /// code points above U+10FFFF or truncated sequences).
 [[nodiscard]] bool is_valid_utf8(std::string_view s);
+/// Byte offset of the first ill-formed sequence in `s`, or npos.
+[[nodiscard]] std::size_t first_invalid_utf8(std::string_view s);
 /// `s` with each ill-formed subsequence replaced by U+FFFD (one per maximal
 /// subpart, as Unicode recommends), so JSON, CSV and SQLite get valid text.
 [[nodiscard]] std::string to_valid_utf8(std::string_view s);

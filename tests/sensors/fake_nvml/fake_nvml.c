@@ -34,6 +34,7 @@ struct FakeDevice {
 static struct FakeDevice devices[FAKE_MAX_GPUS];
 static unsigned int device_count;
 static int init_error;
+static int read_error;
 static int scripted;
 
 static void default_devices(void) {
@@ -58,6 +59,7 @@ void fake_nvml_reset(unsigned int count) {
   memset(devices, 0, sizeof devices);
   device_count = count > FAKE_MAX_GPUS ? FAKE_MAX_GPUS : count;
   init_error = 0;
+  read_error = 0;
   scripted = 1;
   for (unsigned int i = 0; i < device_count; ++i) {
     strcpy(devices[i].name, "Fake GPU");
@@ -90,6 +92,11 @@ void fake_nvml_add_process(unsigned int i, unsigned int pid,
 void fake_nvml_set_init_error(int code) {
   init_error = code;
 }
+// Makes every later energy, power and process read fail with `code` (0:
+// succeed again), like a GPU that falls off the bus mid-run.
+void fake_nvml_set_read_error(int code) {
+  read_error = code;
+}
 
 // NVML symbols. Sequences advance per call and stick at their last value.
 int nvmlInit_v2(void) {
@@ -108,6 +115,8 @@ const char* nvmlErrorString(int r) {
       return "Not Supported";
     case 9:
       return "Driver Not Loaded";
+    case 15:
+      return "GPU is lost";
     default:
       return "Unknown Error";
   }
@@ -136,12 +145,16 @@ int nvmlDeviceGetTotalEnergyConsumption(nvmlDevice_t d,
                                         unsigned long long* energy) {
   if (!d->energy_supported)
     return 3;
+  if (read_error)
+    return read_error;
   *energy = d->energy_len ? d->energy_mj[d->energy_pos] : 0;
   if (d->energy_pos + 1 < d->energy_len)
     d->energy_pos++;
   return 0;
 }
 int nvmlDeviceGetPowerUsage(nvmlDevice_t d, unsigned int* power) {
+  if (read_error)
+    return read_error;
   *power = d->power_len ? d->power_mw[d->power_pos] : 0;
   if (d->power_pos + 1 < d->power_len)
     d->power_pos++;
@@ -149,6 +162,8 @@ int nvmlDeviceGetPowerUsage(nvmlDevice_t d, unsigned int* power) {
 }
 static int list_processes(nvmlDevice_t d, unsigned int* count,
                           struct FakeProcess* infos) {
+  if (read_error)
+    return read_error;
   if (*count < d->nprocs) {
     *count = d->nprocs;
     return 7;  // NVML_ERROR_INSUFFICIENT_SIZE
