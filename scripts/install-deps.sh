@@ -4,7 +4,8 @@
 set -euo pipefail
 packages=(
   build-essential cmake ninja-build pkg-config git
-  libfmt-dev libexpected-dev nlohmann-json3-dev libcli11-dev libyaml-cpp-dev
+  libfmt-dev libexpected-dev libhowardhinnant-date-dev nlohmann-json3-dev
+  libcli11-dev libyaml-cpp-dev
   libsqlite3-dev libgtest-dev libgmock-dev libbenchmark-dev
   clang-format tzdata python3 python3-pytest
 )

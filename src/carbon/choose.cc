@@ -31,7 +31,7 @@ std::string zone_from_path(std::string_view path) {
   }
   // Debian's posix/ and right/ trees hold the same zones.
   for (std::string_view prefix : {"posix/", "right/"}) {
-    if (starts_with(path, prefix))
+    if (path.starts_with(prefix))
       path.remove_prefix(prefix.size());
   }
   return std::string(path);
@@ -41,7 +41,7 @@ bool names_no_country(std::string_view zone) {
   return zone.empty() || iequals(zone, "UTC") || iequals(zone, "GMT") ||
          iequals(zone, "UCT") || iequals(zone, "Zulu") ||
          iequals(zone, "Universal") || iequals(zone, "Factory") ||
-         starts_with(zone, "Etc/");
+         zone.starts_with("Etc/");
 }
 
 // Looks `zone` up in a tzdata table whose columns are country list,

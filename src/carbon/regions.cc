@@ -10,9 +10,8 @@
 
 #include <fmt/format.h>
 
+#include "mlcarbon/core/csv.h"
 #include "mlcarbon/core/text.h"
-
-#include "csv_table.h"
 
 namespace mlcarbon::embedded {
 std::string_view grid_intensity_csv();
@@ -40,6 +39,10 @@ std::string_view to_string(IntensityScope scope) {
   return scope == IntensityScope::kLifecycle ? "lifecycle" : "direct";
 }
 
+namespace {
+
+// Lower case, accents and punctuation dropped: "Curaçao" -> "curacao",
+// "Bosnia & Herzegovina" -> "bosnia herzegovina".
 std::string fold_name(std::string_view text) {
   std::string out;
   bool space = false;
@@ -72,6 +75,8 @@ std::string fold_name(std::string_view text) {
   }
   return out;
 }
+
+}  // namespace
 
 struct RegionTable::Index {
   std::unordered_map<std::string, std::size_t> by_key;

@@ -2,16 +2,14 @@
 #include "mlcarbon/carbon/series.h"
 
 #include <algorithm>
-#include <charconv>
 #include <cmath>
-#include <optional>
 
 #include <fmt/chrono.h>
 #include <fmt/format.h>
 
+#include "mlcarbon/core/csv.h"
 #include "mlcarbon/core/text.h"
-
-#include "csv_table.h"
+#include "mlcarbon/core/time.h"
 
 namespace mlcarbon::carbon {
 
@@ -63,99 +61,6 @@ Seconds IntensitySeries::step() const {
   return points_.back().start - points_[points_.size() - 2].start;
 }
 
-namespace {
-
-std::optional<int> digits(std::string_view s, std::size_t pos,
-                          std::size_t count) {
-  if (pos + count > s.size())
-    return std::nullopt;
-  int value = 0;
-  for (std::size_t i = pos; i < pos + count; ++i) {
-    if (s[i] < '0' || s[i] > '9')
-      return std::nullopt;
-    value = value * 10 + (s[i] - '0');
-  }
-  return value;
-}
-
-}  // namespace
-
-Result<WallTime> parse_timestamp(std::string_view text) {
-  std::string_view s = trim(text);
-  auto bad = [&](std::string_view why) -> Result<WallTime> {
-    return make_error(Errc::kParse,
-                      "bad timestamp '{}': {} (expected ISO 8601 like "
-                      "2026-01-01T00:00:00Z or 2026-01-01T01:00:00+01:00)",
-                      s, why);
-  };
-  auto y = digits(s, 0, 4);
-  auto mo = digits(s, 5, 2);
-  auto d = digits(s, 8, 2);
-  if (!y || !mo || !d || s[4] != '-' || s[7] != '-')
-    return bad("no date");
-  if (s.size() < 16 || (s[10] != 'T' && s[10] != 't' && s[10] != ' ')) {
-    return bad("no time");
-  }
-  auto h = digits(s, 11, 2);
-  auto mi = digits(s, 14, 2);
-  if (!h || !mi || s[13] != ':')
-    return bad("no time");
-  std::size_t pos = 16;
-  int sec = 0;
-  double frac = 0.0;
-  if (pos < s.size() && s[pos] == ':') {
-    auto ss = digits(s, pos + 1, 2);
-    if (!ss)
-      return bad("bad seconds");
-    sec = *ss;
-    pos += 3;
-    if (pos < s.size() && (s[pos] == '.' || s[pos] == ',')) {
-      std::size_t end = pos + 1;
-      double scale = 0.1;
-      while (end < s.size() && s[end] >= '0' && s[end] <= '9') {
-        frac += (s[end] - '0') * scale;
-        scale /= 10;
-        ++end;
-      }
-      if (end == pos + 1)
-        return bad("bad fraction");
-      pos = end;
-    }
-  }
-  int offset_min = 0;
-  if (pos >= s.size())
-    return bad("no time zone (add Z or +hh:mm)");
-  if (s[pos] == 'Z' || s[pos] == 'z') {
-    ++pos;
-  } else if (s[pos] == '+' || s[pos] == '-') {
-    int sign = s[pos] == '-' ? -1 : 1;
-    auto oh = digits(s, pos + 1, 2);
-    std::size_t mpos = pos + 3;
-    if (mpos < s.size() && s[mpos] == ':')
-      ++mpos;
-    auto om = digits(s, mpos, 2);
-    if (!oh || !om || *oh > 23 || *om > 59)
-      return bad("bad offset");
-    offset_min = sign * (*oh * 60 + *om);
-    pos = mpos + 2;
-  } else {
-    return bad("no time zone (add Z or +hh:mm)");
-  }
-  if (pos != s.size())
-    return bad("trailing text");
-  using namespace std::chrono;
-  year_month_day date{year{*y}, month{static_cast<unsigned>(*mo)},
-                      day{static_cast<unsigned>(*d)}};
-  if (!date.ok())
-    return bad("no such date");
-  if (*h > 23 || *mi > 59 || sec > 60)
-    return bad("no such time");
-  auto t = sys_days{date} + hours{*h} + minutes{*mi} + seconds{sec} -
-           minutes{offset_min};
-  return WallTime(duration_cast<WallTime::duration>(t.time_since_epoch() +
-                                                    duration<double>(frac)));
-}
-
 Result<IntensitySeries> parse_series(std::string_view csv,
                                      std::string_view origin) {
   static constexpr std::string_view kTimeNames[] = {"timestamp", "datetime",
@@ -198,7 +103,7 @@ Result<IntensitySeries> parse_series(std::string_view csv,
           return fail(fmt::format("{} fields, expected at least {}",
                                   fields.size(), std::max(tc, vc) + 1));
         }
-        auto t = parse_timestamp(fields[tc]);
+        auto t = parse_time(fields[tc]);
         if (!t)
           return fail(t.error().message());
         std::string_view vtext = trim(fields[vc]);

@@ -6,9 +6,9 @@
 #include <optional>
 #include <string>
 
-#include "mlcarbon/carbon/series.h"
 #include "mlcarbon/core/fs.h"
 #include "mlcarbon/core/text.h"
+#include "mlcarbon/core/time.h"
 #include "mlcarbon/report/history.h"
 #include "mlcarbon/report/history_report.h"
 #include "mlcarbon/report/output.h"
@@ -67,27 +67,20 @@ Result<int> run_import(const HistoryArgs& args) {
   return 0;
 }
 
-// "7d", "12h", "30m" ago, a date (2026-11-01) or an ISO-8601 timestamp.
-Result<WallTime> parse_time(std::string_view text, std::string_view flag) {
-  const std::string_view t = trim(text);
-  if (!t.empty() && (t.back() == 'd' || t.back() == 'h' || t.back() == 'm')) {
-    if (auto n = parse_double(t.substr(0, t.size() - 1)); n && *n >= 0.0) {
-      const double unit = t.back() == 'd'   ? 86400.0
-                          : t.back() == 'h' ? 3600.0
-                                            : 60.0;
-      return std::chrono::system_clock::now() -
-             std::chrono::duration_cast<WallTime::duration>(Seconds(*n * unit));
-    }
+// An age ("7d", "12h", "30m" ago: the duration grammar, with its unit), a
+// date (2026-11-01) or an ISO-8601 time.
+Result<WallTime> parse_since(std::string_view text, std::string_view flag) {
+  if (auto age = parse_duration(text, flag,
+                                {.allow_zero = true, .require_unit = true})) {
+    return std::chrono::system_clock::now() -
+           std::chrono::duration_cast<WallTime::duration>(*age);
   }
-  std::string iso(t);
-  if (iso.size() == 10)
-    iso += "T00:00:00Z";
-  auto parsed = carbon::parse_timestamp(iso);
+  auto parsed = parse_time(text);
   if (!parsed) {
     return make_error(Errc::kInvalidArgument,
-                      "{} expects a date (2026-11-01), an ISO-8601 time or "
-                      "an age such as 7d or 12h, got '{}'",
-                      flag, text);
+                      "{} expects an age such as 7d or 12h, a date or an "
+                      "ISO-8601 time; {}",
+                      flag, parsed.error().message());
   }
   return *parsed;
 }
@@ -105,10 +98,12 @@ Result<int> run_history(const HistoryArgs& args) {
       .project = args.project,
       .limit = static_cast<std::size_t>(args.limit.value_or(0))};
   if (args.since) {
-    MLCARBON_ASSIGN_OR_RETURN(filter.since, parse_time(*args.since, "--since"));
+    MLCARBON_ASSIGN_OR_RETURN(filter.since,
+                              parse_since(*args.since, "--since"));
   }
   if (args.until) {
-    MLCARBON_ASSIGN_OR_RETURN(filter.until, parse_time(*args.until, "--until"));
+    MLCARBON_ASSIGN_OR_RETURN(filter.until,
+                              parse_since(*args.until, "--until"));
   }
   const std::filesystem::path path = args.db;
   if (!std::filesystem::exists(path)) {

@@ -18,6 +18,7 @@
 #include <fmt/format.h>
 
 #include "mlcarbon/core/text.h"
+#include "mlcarbon/core/time.h"
 #include "mlcarbon/measure/pipeline.h"
 #include "mlcarbon/measure/run.h"
 #include "mlcarbon/report/history.h"
@@ -38,7 +39,7 @@ struct MeasureArgs {
   std::optional<std::string> intensity_series;
   std::optional<double> pue;
   std::string interval = "1s";
-  double idle_baseline_s = 0.0;
+  std::string idle_baseline = "0";
   std::vector<std::string> tags;
   std::string project = "mlcarbon";
   std::optional<std::string> json;
@@ -59,6 +60,10 @@ Result<int> run_measure(const MeasureArgs& args) {
   }
   MLCARBON_ASSIGN_OR_RETURN(const Seconds interval,
                             parse_duration(args.interval, "--interval"));
+  MLCARBON_ASSIGN_OR_RETURN(
+      const Seconds idle_baseline,
+      parse_duration(args.idle_baseline, "--idle-baseline",
+                     {.allow_zero = true}));
   const bool quiet = args.quiet;
   const bool live = !quiet && ::isatty(STDERR_FILENO) != 0;
   measure::PipelineOptions options{
@@ -69,7 +74,7 @@ Result<int> run_measure(const MeasureArgs& args) {
                  .intensity_series = args.intensity_series,
                  .pue = args.pue},
       .interval = interval,
-      .idle_baseline = Seconds(args.idle_baseline_s),
+      .idle_baseline = idle_baseline,
       .sensors = args.sensors.options()};
   // The live line is drawn from the pipeline's segmenting thread.
   const measure::CarbonInfo* live_carbon = nullptr;
@@ -115,10 +120,10 @@ Result<int> run_measure(const MeasureArgs& args) {
     history.emplace(std::move(*opened));
   }
 
-  if (args.idle_baseline_s > 0.0) {
+  if (idle_baseline.count() > 0.0) {
     if (!quiet) {
       std::fprintf(stderr, "mlcarbon: measuring idle power for %g s...\n",
-                   args.idle_baseline_s);
+                   idle_baseline.count());
     }
     MLCARBON_RETURN_IF_ERROR(pipeline->measure_idle());
   }
@@ -201,9 +206,10 @@ Action setup_measure(CLI::App& sub) {
                  "provider's for a cloud region)");
   sub.add_option("--interval", args->interval,
                  "Sampling interval, e.g. 1s, 500ms (default 1s)");
-  sub.add_option("--idle-baseline", args->idle_baseline_s,
-                 "Measure idle power for SECONDS before the run and report "
-                 "energy above idle too");
+  sub.add_option("--idle-baseline", args->idle_baseline,
+                 "Measure idle power for this long before the run (e.g. 30, "
+                 "10s, 1m; a bare number is seconds) and report energy "
+                 "above idle too");
   // One value per --tag, so that `--tag a CMD` never takes CMD as a tag.
   sub.add_option("--tag", args->tags, "Tag the run (repeatable)")
       ->allow_extra_args(false);

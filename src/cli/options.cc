@@ -76,26 +76,4 @@ bool use_color(std::string_view color, int fd) {
   return ::isatty(fd) != 0;
 }
 
-Result<Seconds> parse_duration(std::string_view text, std::string_view flag) {
-  std::string_view number = trim(text);
-  double scale = 1.0;
-  if (number.ends_with("ms")) {
-    scale = 1e-3;
-    number.remove_suffix(2);
-  } else if (number.ends_with("s")) {
-    number.remove_suffix(1);
-  } else if (number.ends_with("m")) {
-    scale = 60.0;
-    number.remove_suffix(1);
-  }
-  auto value = parse_double(number);
-  if (!value || *value <= 0.0) {
-    return make_error(Errc::kInvalidArgument,
-                      "{} expects a positive duration such as 1s or 500ms, "
-                      "got '{}'",
-                      flag, text);
-  }
-  return Seconds(*value * scale);
-}
-
 }  // namespace mlcarbon::cli

@@ -42,8 +42,4 @@ void add_color_option(CLI::App& sub, std::string& color);
 /// with a terminal and NO_COLOR unset.
 [[nodiscard]] bool use_color(std::string_view color, int fd);
 
-/// Parses "1s", "500ms", "2.5" (seconds), "1m"; rejects zero and negatives.
-[[nodiscard]] Result<Seconds> parse_duration(std::string_view text,
-                                             std::string_view flag);
-
 }  // namespace mlcarbon::cli

@@ -10,29 +10,11 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "mlcarbon/core/fd.h"
 #include "mlcarbon/core/text.h"
 
 namespace mlcarbon {
 namespace {
-
-// Closes a file descriptor on scope exit.
-class Fd {
- public:
-  explicit Fd(int fd) : fd_(fd) {}
-  Fd(Fd&& other) noexcept : fd_(other.release()) {}
-  Fd(const Fd&) = delete;
-  Fd& operator=(const Fd&) = delete;
-  Fd& operator=(Fd&&) = delete;
-  ~Fd() {
-    if (fd_ >= 0)
-      ::close(fd_);
-  }
-  [[nodiscard]] int get() const { return fd_; }
-  int release() { return std::exchange(fd_, -1); }
-
- private:
-  int fd_;
-};
 
 // Only the error path formats, so hot-path callers pass a C string.
 tl::unexpected<Error> errno_error(int err, std::string_view what,
@@ -63,7 +45,7 @@ Errc errc_from_errno(int err) {
 }
 
 Result<std::string> read_file(const std::filesystem::path& path) {
-  Fd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+  UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
   if (fd.get() < 0)
     return errno_error(errno, "cannot open", path.native());
   std::string out;
@@ -84,7 +66,7 @@ Result<std::string> read_file(const std::filesystem::path& path) {
 
 Result<std::string_view> read_file_prefix(const char* path,
                                           std::span<char> buf) {
-  Fd fd(::open(path, O_RDONLY | O_CLOEXEC));
+  UniqueFd fd(::open(path, O_RDONLY | O_CLOEXEC));
   if (fd.get() < 0)
     return errno_error(errno, "cannot open", path);
   ssize_t n = 0;
@@ -194,19 +176,20 @@ std::filesystem::path temp_path_for(const std::filesystem::path& target) {
 
 Status write_in_place(const std::filesystem::path& path,
                       std::string_view content, int flags) {
-  Fd fd(::open(path.c_str(), O_WRONLY | O_NOCTTY | O_CLOEXEC | flags));
+  UniqueFd fd(::open(path.c_str(), O_WRONLY | O_NOCTTY | O_CLOEXEC | flags));
   if (fd.get() < 0)
     return errno_error(errno, "cannot open", path.native());
   MLCARBON_RETURN_IF_ERROR(write_all(fd.get(), content, path));
-  if (::close(fd.release()) != 0)
+  if (!fd.close())
     return errno_error(errno, "cannot write", path.native());
   return {};
 }
 
-Result<Fd> create_temp(const std::filesystem::path& tmp, mode_t mode) {
+Result<UniqueFd> create_temp(const std::filesystem::path& tmp, mode_t mode) {
   for (int attempt = 0; attempt < 2; ++attempt) {
     // O_EXCL: never follow a link planted at the temporary name.
-    Fd fd(::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode));
+    UniqueFd fd(
+        ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode));
     if (fd.get() >= 0)
       return fd;
     if (errno != EEXIST || attempt > 0)
@@ -231,7 +214,7 @@ Status write_file_atomic(const std::filesystem::path& path,
     return write_in_place(target.path, content, O_TRUNC);
   const std::filesystem::path tmp = temp_path_for(target.path);
   MLCARBON_ASSIGN_OR_RETURN(
-      Fd fd,
+      UniqueFd fd,
       create_temp(tmp, target.exists ? target.st.st_mode & 07777 : 0666));
   auto fail = [&](Error e) -> Status {
     ::unlink(tmp.c_str());
@@ -249,7 +232,7 @@ Status write_file_atomic(const std::filesystem::path& path,
   }
   if (auto s = write_all(fd.get(), content, tmp); !s)
     return fail(s.error());
-  if (::fsync(fd.get()) != 0 || ::close(fd.release()) != 0)
+  if (::fsync(fd.get()) != 0 || !fd.close())
     return fail(errno_error(errno, "cannot flush", tmp.native()).value());
   if (::rename(tmp.c_str(), target.path.c_str()) != 0)
     return fail(errno_error(errno, "cannot replace", path.native()).value());
@@ -264,7 +247,7 @@ Status check_output_file(const std::filesystem::path& path) {
     return {};
   // The temporary file of the atomic write must be creatable too.
   const std::filesystem::path tmp = temp_path_for(target.path);
-  MLCARBON_ASSIGN_OR_RETURN(Fd fd, create_temp(tmp, 0600));
+  MLCARBON_ASSIGN_OR_RETURN(UniqueFd fd, create_temp(tmp, 0600));
   ::unlink(tmp.c_str());
   return {};
 }

@@ -162,10 +162,6 @@ bool iequals(std::string_view a, std::string_view b) {
                     [](char x, char y) { return lower(x) == lower(y); });
 }
 
-bool starts_with(std::string_view s, std::string_view prefix) {
-  return s.substr(0, prefix.size()) == prefix;
-}
-
 Result<double> parse_double(std::string_view s) {
   const std::string_view t = trim(s);
   double value = 0.0;
@@ -183,13 +179,25 @@ Result<double> parse_double(std::string_view s) {
 }
 
 Result<std::uint64_t> parse_u64(std::string_view s) {
-  const std::string_view t = trim(s);
-  std::uint64_t value = 0;
-  const auto [ptr, ec] = std::from_chars(t.data(), t.data() + t.size(), value);
-  if (t.empty() || ec != std::errc() || ptr != t.data() + t.size()) {
-    return make_error(Errc::kParse, "'{}' is not an unsigned integer", s);
-  }
-  return value;
+  if (auto value = parse_integer<std::uint64_t>(trim(s)))
+    return *value;
+  return make_error(Errc::kParse, "'{}' is not an unsigned integer", s);
+}
+
+std::string_view Tokenizer::next() {
+  std::size_t i = 0;
+  while (i < rest_.size() && is_space(rest_[i]))
+    ++i;
+  std::size_t end = i;
+  while (end < rest_.size() && !is_space(rest_[end]))
+    ++end;
+  const std::string_view token = rest_.substr(i, end - i);
+  rest_.remove_prefix(end);
+  return token;
+}
+
+bool Tokenizer::done() const {
+  return trim(rest_).empty();
 }
 
 std::size_t edit_distance(std::string_view a, std::string_view b) {

@@ -1,16 +1,15 @@
 // SPDX-License-Identifier: Apache-2.0
 #include <array>
-#include <charconv>
 #include <cstdint>
 #include <filesystem>
 #include <memory>
 #include <string>
 #include <string_view>
-#include <system_error>
 #include <utility>
 #include <vector>
 
 #include "mlcarbon/core/fs.h"
+#include "mlcarbon/core/text.h"
 #include "mlcarbon/measure/process_cpu.h"
 #include "mlcarbon/sensors/procfs.h"
 
@@ -21,35 +20,6 @@ namespace fs = std::filesystem;
 
 // /proc/stat's first line and a <pid>/stat line fit in one page.
 using Buffer = std::array<char, 4096>;
-
-// Splits off the next space-separated number; false at the end or on text.
-template <typename T>
-bool next_number(std::string_view& text, T& value) {
-  std::size_t i = 0;
-  while (i < text.size() && (text[i] == ' ' || text[i] == '\t')) {
-    ++i;
-  }
-  const char* first = text.data() + i;
-  const char* last = text.data() + text.size();
-  const auto [end, ec] = std::from_chars(first, last, value);
-  if (ec != std::errc()) {
-    return false;
-  }
-  text.remove_prefix(static_cast<std::size_t>(end - text.data()));
-  return true;
-}
-
-bool skip_token(std::string_view& text) {
-  std::size_t i = 0;
-  while (i < text.size() && text[i] == ' ') {
-    ++i;
-  }
-  while (i < text.size() && text[i] != ' ') {
-    ++i;
-  }
-  text.remove_prefix(i);
-  return !text.empty();
-}
 
 double ticks_per_second() {
   return static_cast<double>(sensors::procfs::ticks_per_second());
@@ -73,17 +43,21 @@ Result<PidStat> parse_pid_stat(std::string_view text, const char* path) {
   // negative in practice.
   PidStat stat;
   // Some fields before the times are signed (tty_nr is -1 without a tty).
-  std::int64_t value = 0;
-  if (!skip_token(text) || !next_number(text, value)) {
+  Tokenizer tokens(text);
+  (void)tokens.next();  // state
+  const auto ppid = tokens.next_integer<int>();
+  if (!ppid) {
     return make_error(Errc::kParse, "{}: no ppid", path);
   }
-  stat.ppid = static_cast<int>(value);
+  stat.ppid = *ppid;
   for (int field = 5; field <= 17; ++field) {
-    if (!next_number(text, value)) {
-      return make_error(Errc::kParse, "{}: field {} is missing", path, field);
+    const auto value = tokens.next_integer<std::int64_t>();
+    if (!value) {
+      return make_error(Errc::kParse, "{}: field {} is not a number", path,
+                        field);
     }
-    if (field >= 14 && value > 0) {
-      stat.ticks += static_cast<std::uint64_t>(value);
+    if (field >= 14 && *value > 0) {
+      stat.ticks += static_cast<std::uint64_t>(*value);
     }
   }
   return stat;
@@ -95,23 +69,10 @@ class ProcCpuReader final : public ProcessCpuReader {
       : root_(std::move(root)), stat_path_((root_ / "stat").string()) {}
 
   Result<Seconds> machine_busy_time() override {
-    Buffer buffer;
-    MLCARBON_ASSIGN_OR_RETURN(std::string_view text,
-                              read_file_prefix(stat_path_.c_str(), buffer));
-    if (text.substr(0, 4) != "cpu ") {
-      return make_error(Errc::kParse, "{}: no 'cpu' line first", stat_path_);
-    }
-    text.remove_prefix(4);
-    // user nice system idle iowait irq softirq steal [guest guest_nice]:
-    // guest time is already inside user and nice.
-    std::uint64_t busy = 0;
-    std::uint64_t value = 0;
-    for (int column = 0; column < 8 && next_number(text, value); ++column) {
-      if (column != 3 && column != 4) {
-        busy += value;
-      }
-    }
-    return Seconds(static_cast<double>(busy) / ticks_per_second());
+    MLCARBON_ASSIGN_OR_RETURN(
+        const sensors::procfs::CpuTimes times,
+        sensors::procfs::read_stat_file(stat_path_.c_str()));
+    return times.total - times.idle;
   }
 
   Result<Seconds> tree_cpu_time(int pid) override {
@@ -169,10 +130,9 @@ class ProcCpuReader final : public ProcessCpuReader {
       if (Status read = read_children(entry.path() / "children", text); !read) {
         continue;
       }
-      std::string_view rest = text;
-      std::uint64_t child = 0;
-      while (next_number(rest, child)) {
-        children.push_back(static_cast<int>(child));
+      Tokenizer tokens(text);
+      while (const auto child = tokens.next_integer<int>()) {
+        children.push_back(*child);
       }
     }
     Result<PidStat> stat = read_pid(pid);
@@ -206,18 +166,16 @@ class ProcCpuReader final : public ProcessCpuReader {
     std::error_code ec;
     for (const auto& entry : fs::directory_iterator(root_, ec)) {
       const std::string name = entry.path().filename().string();
-      int id = 0;
-      const auto [end, parse_ec] =
-          std::from_chars(name.data(), name.data() + name.size(), id);
-      if (parse_ec != std::errc() || end != name.data() + name.size()) {
+      const auto id = parse_integer<int>(name);
+      if (!id) {
         continue;
       }
-      Result<PidStat> stat = read_pid(id);
+      Result<PidStat> stat = read_pid(*id);
       if (!stat) {
         vanished = vanished || stat.error().code() == Errc::kNotFound;
         continue;
       }
-      entries_.push_back({id, *stat});
+      entries_.push_back({*id, *stat});
     }
     if (ec) {
       return make_error(Errc::kIo, "listing {}: {}", root_.string(),

@@ -4,6 +4,7 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
+#include "mlcarbon/core/time.h"
 #include "mlcarbon/report/format.h"
 #include "mlcarbon/report/run_export.h"
 #include "mlcarbon/report/table.h"
@@ -30,11 +31,12 @@ std::string history_text(std::span<const HistoryEntry> runs,
       std::string command = r.command;
       for (const auto& t : r.tags)
         command += " #" + t;
-      table.add_row(
-          {iso8601(r.start).substr(0, 19), fmt::format("{:.1f}s", r.duration_s),
-           human_energy(Joules(r.energy_j)), human_co2e(GramsCo2e(r.co2e_g)),
-           r.method, r.exit_status ? fmt::format("{}", *r.exit_status) : "-",
-           command});
+      table.add_row({format_time(r.start).substr(0, 19),
+                     fmt::format("{:.1f}s", r.duration_s),
+                     human_energy(Joules(r.energy_j)),
+                     human_co2e(GramsCo2e(r.co2e_g)), r.method,
+                     r.exit_status ? fmt::format("{}", *r.exit_status) : "-",
+                     command});
     }
     out += table.render(false);
   }
@@ -60,7 +62,7 @@ std::string history_json(std::string_view database,
     for (const auto& r : runs) {
       list.push_back(
           {{"run_id", r.run_id},
-           {"start", iso8601(r.start)},
+           {"start", format_time(r.start)},
            {"duration_s", r.duration_s},
            {"project_name", r.project},
            {"command", r.command},

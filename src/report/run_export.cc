@@ -5,7 +5,6 @@
 #include <cerrno>
 #include <chrono>
 #include <cstring>
-#include <ctime>
 
 #include <fcntl.h>
 #include <sys/file.h>
@@ -14,8 +13,10 @@
 #include <nlohmann/json.hpp>
 
 #include "mlcarbon/carbon/equivalents.h"
+#include "mlcarbon/core/fd.h"
 #include "mlcarbon/core/fs.h"
 #include "mlcarbon/core/text.h"
+#include "mlcarbon/core/time.h"
 
 #include "json_text.h"
 
@@ -85,18 +86,6 @@ std::string gpu_models(const std::vector<std::string>& gpus) {
 
 }  // namespace
 
-std::string iso8601(WallTime t) {
-  const auto secs = std::chrono::time_point_cast<std::chrono::seconds>(t);
-  const auto ms =
-      std::chrono::duration_cast<std::chrono::milliseconds>(t - secs).count();
-  const std::time_t tt = std::chrono::system_clock::to_time_t(secs);
-  std::tm tm{};
-  gmtime_r(&tt, &tm);
-  return fmt::format("{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:03}Z",
-                     tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
-                     tm.tm_min, tm.tm_sec, ms);
-}
-
 std::string run_to_json(const measure::Run& run) {
   const measure::Measurement& m = run.measurement;
   ordered_json doc;
@@ -112,8 +101,8 @@ std::string run_to_json(const measure::Run& run) {
   doc["signal"] =
       run.signal ? ordered_json(*run.signal) : ordered_json(nullptr);
   doc["interrupted"] = run.interrupted;
-  doc["start"] = iso8601(m.start);
-  doc["end"] = iso8601(m.end);
+  doc["start"] = format_time(m.start);
+  doc["end"] = format_time(m.end);
   doc["duration_s"] = m.duration.count();
 
   ordered_json ctx;
@@ -180,8 +169,8 @@ std::string run_to_json(const measure::Run& run) {
   for (const measure::WindowRecord& w : run.windows) {
     const measure::Measurement& wm = w.measurement;
     windows.push_back({{"name", w.name},
-                       {"start", iso8601(wm.start)},
-                       {"end", iso8601(wm.end)},
+                       {"start", format_time(wm.start)},
+                       {"end", format_time(wm.end)},
                        {"duration_s", wm.duration.count()},
                        {"energy_j", wm.total.value()},
                        {"method", to_string(wm.method())},
@@ -264,7 +253,7 @@ std::string run_csv_row(const measure::Run& run) {
     tags += t;
   }
   const std::vector<std::string> fields = {
-      iso8601(m.start).substr(0, 19),
+      format_time(m.start).substr(0, 19),
       run.project,
       run.run_id,
       fmt_double(duration),
@@ -379,19 +368,17 @@ Status append_run_csv(const std::filesystem::path& path,
   if (ec)
     lock_path = path;
   lock_path += ".lock";
-  const int lock =
-      ::open(lock_path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
-  if (lock < 0) {
+  const UniqueFd lock(
+      ::open(lock_path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644));
+  if (!lock) {
     return make_error(errc_from_errno(errno), "cannot open {}: {}",
                       lock_path.string(), std::strerror(errno));
   }
-  while (::flock(lock, LOCK_EX) != 0 && errno == EINTR) {
+  while (::flock(lock.get(), LOCK_EX) != 0 && errno == EINTR) {
   }
   auto existing = existing_run_csv(path);
-  if (!existing) {
-    ::close(lock);
+  if (!existing)
     return tl::unexpected(existing.error());
-  }
   std::string content = std::move(*existing);
   if (content.empty()) {
     content = run_csv_header() + "\n";
@@ -400,9 +387,7 @@ Status append_run_csv(const std::filesystem::path& path,
   }
   content += run_csv_row(run);
   content += '\n';
-  auto written = write_file_atomic(path, content);
-  ::close(lock);
-  return written;
+  return write_file_atomic(path, content);
 }
 
 HistoryEntry to_history_entry(const measure::Run& run) {

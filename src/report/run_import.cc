@@ -3,7 +3,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "mlcarbon/carbon/series.h"
+#include "mlcarbon/core/time.h"
 #include "mlcarbon/measure/run.h"
 #include "mlcarbon/report/run_export.h"
 
@@ -57,10 +57,10 @@ Result<HistoryEntry> history_entry_from_run_json(std::string_view text,
                             field<std::string>(doc, "/run_id", source));
   MLCARBON_ASSIGN_OR_RETURN(const std::string start,
                             field<std::string>(doc, "/start", source));
-  auto parsed = carbon::parse_timestamp(start);
+  auto parsed = parse_time(start);
   if (!parsed) {
-    return make_error(Errc::kParse, "{}: /start '{}' is not an ISO-8601 time",
-                      source, start);
+    return make_error(Errc::kParse, "{}: /start '{}': {}", source, start,
+                      parsed.error().message());
   }
   e.start = *parsed;
   MLCARBON_ASSIGN_OR_RETURN(e.duration_s,

@@ -5,6 +5,7 @@
 #include <cmath>
 #include <vector>
 
+#include "mlcarbon/core/csv.h"
 #include "mlcarbon/core/text.h"
 
 namespace mlcarbon::embedded {
@@ -32,24 +33,20 @@ struct Table {
 const Table& table() {
   static const Table kTable = [] {
     Table t;
-    bool header = true;
-    for (std::string_view line : split(embedded::cpu_tdp_csv(), '\n')) {
-      line = trim(line);
-      if (line.empty() || line.front() == '#')
+    // The embedded table is tested as a whole; a row it cannot use is
+    // skipped rather than failing every lookup.
+    auto rows = parse_csv_table(embedded::cpu_tdp_csv(), "cpu_tdp.csv");
+    if (!rows)
+      return t;
+    for (const CsvRow& row : *rows) {
+      auto model = row.get("model");
+      auto tdp = row.number("tdp_w");
+      auto cores = row.get("cores").and_then(
+          [](const std::string& text) { return parse_u64(text); });
+      if (!model || !tdp || !cores)
         continue;
-      if (header) {
-        header = false;
-        continue;
-      }
-      const auto fields = parse_csv_line(line);
-      if (fields.size() < 3)
-        continue;
-      auto tdp = parse_double(fields[1]);
-      auto cores = parse_u64(fields[2]);
-      if (!tdp || !cores)
-        continue;
-      t.rows.push_back({fields[0], Watts(*tdp), static_cast<int>(*cores)});
-      t.normalised.push_back(" " + normalise_cpu_name(fields[0]) + " ");
+      t.rows.push_back({*model, Watts(*tdp), static_cast<int>(*cores)});
+      t.normalised.push_back(" " + normalise_cpu_name(*model) + " ");
     }
     return t;
   }();

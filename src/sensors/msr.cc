@@ -32,7 +32,7 @@ double energy_unit_j(std::uint64_t power_unit) {
 }
 
 struct MsrCounter {
-  int fd = -1;
+  int fd = -1;  // owned by the sensor's fds_
   std::uint32_t reg = 0;
   double unit_j = 0;
   std::uint32_t last = 0;
@@ -41,23 +41,14 @@ struct MsrCounter {
 
 class MsrSensor final : public EnergySensor {
  public:
-  MsrSensor(std::filesystem::path root, std::vector<Domain> domains,
-            std::vector<MsrCounter> counters, const Clock& clock)
+  MsrSensor(std::filesystem::path root, std::vector<UniqueFd> fds,
+            std::vector<Domain> domains, std::vector<MsrCounter> counters,
+            const Clock& clock)
       : root_(std::move(root)),
+        fds_(std::move(fds)),
         domains_(std::move(domains)),
         counters_(std::move(counters)),
         clock_(clock) {}
-  MsrSensor(const MsrSensor&) = delete;
-  MsrSensor& operator=(const MsrSensor&) = delete;
-  ~MsrSensor() override {
-    // Several counters share one fd per CPU; close each once.
-    int last = -1;
-    for (const MsrCounter& c : counters_) {
-      if (c.fd != last)
-        ::close(c.fd);
-      last = c.fd;
-    }
-  }
 
   std::string_view name() const override { return "rapl-msr"; }
   Method method() const override { return Method::kMeasured; }
@@ -85,6 +76,8 @@ class MsrSensor final : public EnergySensor {
 
  private:
   std::filesystem::path root_;
+  // One per package; several counters share each.
+  std::vector<UniqueFd> fds_;
   std::vector<Domain> domains_;
   std::vector<MsrCounter> counters_;
   const Clock& clock_;
@@ -92,8 +85,22 @@ class MsrSensor final : public EnergySensor {
 
 }  // namespace
 
+const MsrOpener& real_msr_opener() {
+  static const MsrOpener kOpen =
+      [](const std::filesystem::path& path) -> Result<UniqueFd> {
+    UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+    if (!fd) {
+      const int err = errno;
+      return make_error(errc_from_errno(err), "cannot open {}: {}",
+                        path.string(), std::strerror(err));
+    }
+    return fd;
+  };
+  return kOpen;
+}
+
 Result<std::unique_ptr<EnergySensor>> open_msr_sensor(
-    const SensorOptions& options, CpuVendor vendor) {
+    const SensorOptions& options, CpuVendor vendor, const MsrOpener& open) {
   std::vector<int> cpus{0};
   if (auto info = procfs::read_cpuinfo(options.proc_root)) {
     cpus = info->package_first_cpu;
@@ -112,41 +119,31 @@ Result<std::unique_ptr<EnergySensor>> open_msr_sensor(
   const std::uint32_t unit_reg =
       intel ? kMsrRaplPowerUnit : kMsrAmdRaplPowerUnit;
 
+  std::vector<UniqueFd> fds;
   std::vector<Domain> domains;
   std::vector<MsrCounter> counters;
-  auto fail = [&](Error e) -> tl::unexpected<Error> {
-    int last = -1;
-    for (const MsrCounter& c : counters) {
-      if (c.fd != last)
-        ::close(c.fd);
-      last = c.fd;
-    }
-    return tl::unexpected(std::move(e));
-  };
   for (std::size_t socket = 0; socket < cpus.size(); ++socket) {
     const int s = static_cast<int>(socket);
     const auto path = options.msr_root / std::to_string(cpus[socket]) / "msr";
-    const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-    if (fd < 0) {
-      const int err = errno;
-      const Errc code = errc_from_errno(err);
-      Error e(
-          code == Errc::kNotFound ? Errc::kUnavailable : code,
-          fmt::format("cannot open {}: {}", path.string(), std::strerror(err)));
-      return fail(std::move(e).with_remedy(
+    Result<UniqueFd> opened = open(path);
+    if (!opened) {
+      const Errc code = opened.error().code();
+      Error e(code == Errc::kNotFound ? Errc::kUnavailable : code,
+              opened.error().message());
+      return tl::unexpected(std::move(e).with_remedy(
           "`sudo modprobe msr` and run as root (or grant CAP_SYS_RAWIO and "
           "read access to /dev/cpu/*/msr)"));
     }
+    const int fd = opened->get();
+    fds.push_back(std::move(*opened));
     auto unit = read_msr(fd, unit_reg, path);
     auto first_pkg =
         unit
             ? read_msr(fd, intel ? kMsrPkgEnergyStatus : kMsrAmdPkgEnergyStatus,
                        path)
             : Result<std::uint64_t>(tl::unexpected(unit.error()));
-    if (!first_pkg) {
-      ::close(fd);
-      return fail(std::move(first_pkg).error());
-    }
+    if (!first_pkg)
+      return tl::unexpected(std::move(first_pkg).error());
     const double unit_j = energy_unit_j(*unit);
     domains.push_back(
         {fmt::format("package-{}", s), DomainKind::kPackage, s, false});
@@ -167,8 +164,9 @@ Result<std::unique_ptr<EnergySensor>> open_msr_sensor(
       }
     }
   }
-  return std::make_unique<MsrSensor>(options.msr_root, std::move(domains),
-                                     std::move(counters), *options.clock);
+  return std::make_unique<MsrSensor>(options.msr_root, std::move(fds),
+                                     std::move(domains), std::move(counters),
+                                     *options.clock);
 }
 
 }  // namespace mlcarbon::sensors

@@ -1,7 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 #include <array>
 #include <cerrno>
-#include <charconv>
 #include <cstring>
 
 #include <linux/perf_event.h>
@@ -13,7 +12,6 @@
 #include "mlcarbon/sensors/rapl.h"
 
 #include "counter.h"
-#include "read_util.h"
 
 namespace mlcarbon::sensors {
 namespace {
@@ -103,16 +101,13 @@ class PerfSensor final : public EnergySensor {
 // "event=0x02" or "event=0x02,umask=0x1": only event= matters for power.
 Result<std::uint64_t> parse_event_config(std::string_view text) {
   for (std::string_view term : split(trim(text), ',')) {
-    if (starts_with(term, "event=")) {
+    if (term.starts_with("event=")) {
       term.remove_prefix(6);
-      std::uint64_t v = 0;
-      const int base = starts_with(term, "0x") ? 16 : 10;
+      const int base = term.starts_with("0x") ? 16 : 10;
       if (base == 16)
         term.remove_prefix(2);
-      const auto [p, ec] =
-          std::from_chars(term.data(), term.data() + term.size(), v, base);
-      if (ec == std::errc() && p == term.data() + term.size())
-        return v;
+      if (auto v = parse_integer<std::uint64_t>(term, base))
+        return *v;
     }
   }
   return make_error(Errc::kParse, "no event= in '{}'", text);

@@ -1,7 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 #include <algorithm>
 #include <array>
-#include <charconv>
 #include <optional>
 #include <string>
 
@@ -12,7 +11,6 @@
 #include "mlcarbon/sensors/rapl.h"
 
 #include "counter.h"
-#include "read_util.h"
 
 namespace mlcarbon::sensors {
 namespace {
@@ -24,7 +22,7 @@ class RealSysfsReader final : public SysfsReader {
     std::array<char, 64> buf{};
     MLCARBON_ASSIGN_OR_RETURN(std::string_view text,
                               read_file_prefix(path.c_str(), buf));
-    auto v = detail::parse_u64_trimmed(text);
+    auto v = parse_u64(text);
     if (!v)
       return make_error(Errc::kParse, "{}: not an integer", path.string());
     return v;
@@ -39,9 +37,9 @@ struct ZoneId {
 
 std::optional<ZoneId> parse_zone_dir(std::string_view name) {
   std::string_view rest;
-  if (starts_with(name, "intel-rapl:"))
+  if (name.starts_with("intel-rapl:"))
     rest = name.substr(11);
-  else if (starts_with(name, "amd-rapl:"))
+  else if (name.starts_with("amd-rapl:"))
     rest = name.substr(9);
   else
     return std::nullopt;  // "intel-rapl" itself, intel-rapl-mmio:*, ...
@@ -49,14 +47,16 @@ std::optional<ZoneId> parse_zone_dir(std::string_view name) {
   const auto parts = split(rest, ':');
   if (parts.empty() || parts.size() > 2)
     return std::nullopt;
-  auto parse = [](std::string_view s, int& out) {
-    const auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), out);
-    return ec == std::errc() && p == s.data() + s.size();
-  };
-  if (!parse(parts[0], id.top))
+  const auto top = parse_integer<int>(parts[0]);
+  if (!top)
     return std::nullopt;
-  if (parts.size() == 2 && !parse(parts[1], id.sub))
-    return std::nullopt;
+  id.top = *top;
+  if (parts.size() == 2) {
+    const auto sub = parse_integer<int>(parts[1]);
+    if (!sub)
+      return std::nullopt;
+    id.sub = *sub;
+  }
   return id;
 }
 
@@ -171,11 +171,9 @@ Result<std::unique_ptr<EnergySensor>> open_powercap_sensor(
       continue;  // not a zone (control files); skip quietly
     int socket = 0;
     const std::string zone_name = to_lower(*name);
-    if (id.sub < 0 && starts_with(zone_name, "package-")) {
-      int parsed = 0;
-      const std::string_view digits = std::string_view(zone_name).substr(8);
-      std::from_chars(digits.data(), digits.data() + digits.size(), parsed);
-      socket = parsed;
+    if (id.sub < 0 && zone_name.starts_with("package-")) {
+      socket =
+          parse_integer<int>(std::string_view(zone_name).substr(8)).value_or(0);
       socket_of_top.emplace_back(id.top, socket);
     } else {
       for (const auto& [top, s] : socket_of_top) {
@@ -185,7 +183,7 @@ Result<std::unique_ptr<EnergySensor>> open_powercap_sensor(
     }
     Domain domain;
     domain.index = socket;
-    if (starts_with(zone_name, "package")) {
+    if (zone_name.starts_with("package")) {
       domain.kind = DomainKind::kPackage;
       domain.name = fmt::format("package-{}", socket);
     } else if (zone_name == "core") {

@@ -2,7 +2,6 @@
 #include "mlcarbon/sensors/procfs.h"
 
 #include <array>
-#include <charconv>
 #include <set>
 
 #include <unistd.h>
@@ -10,24 +9,12 @@
 #include "mlcarbon/core/fs.h"
 #include "mlcarbon/core/text.h"
 
-#include "read_util.h"
-
 namespace mlcarbon::sensors::procfs {
 namespace {
-
-using detail::take_u64;
 
 Seconds ticks_to_seconds(std::uint64_t ticks) {
   return Seconds(static_cast<double>(ticks) /
                  static_cast<double>(ticks_per_second()));
-}
-
-std::optional<int> parse_int(std::string_view s) {
-  int v = 0;
-  const auto [ptr, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
-  if (ec != std::errc() || ptr != s.data() + s.size())
-    return std::nullopt;
-  return v;
 }
 
 }  // namespace
@@ -40,29 +27,43 @@ long ticks_per_second() {
   return kTicks;
 }
 
-Result<CpuTimes> read_cpu_times(const std::filesystem::path& proc_root) {
-  std::array<char, 1024> buf{};
-  const auto path = proc_root / "stat";
-  MLCARBON_ASSIGN_OR_RETURN(std::string_view text,
-                            read_file_prefix(path.c_str(), buf));
-  if (!starts_with(text, "cpu "))
-    return make_error(Errc::kParse, "{}: no 'cpu' line", path.string());
-  text.remove_prefix(4);
-  // user nice system idle iowait irq softirq steal (guest is inside user).
+Result<CpuTimes> parse_cpu_times(std::string_view stat,
+                                 std::string_view origin) {
+  std::string_view line = stat.substr(0, stat.find('\n'));
+  if (!line.starts_with("cpu "))
+    return make_error(Errc::kParse, "{}: no 'cpu' line first", origin);
+  Tokenizer tokens(line.substr(4));
+  // user nice system idle iowait irq softirq steal: guest and guest_nice
+  // after them are already inside user and nice. Kernels before 2.6.11
+  // stop after iowait, so only the first four are required.
   std::uint64_t total = 0;
   std::uint64_t idle = 0;
   for (int field = 0; field < 8; ++field) {
-    const auto v = take_u64(text);
-    if (!v) {
-      if (field < 4)
-        return make_error(Errc::kParse, "{}: short 'cpu' line", path.string());
+    if (field >= 4 && tokens.done())
       break;
+    const auto v = tokens.next_integer<std::uint64_t>();
+    if (!v) {
+      return make_error(Errc::kParse,
+                        "{}: field {} of the 'cpu' line is not a tick count",
+                        origin, field + 1);
     }
     total += *v;
     if (field == 3 || field == 4)
       idle += *v;
   }
   return CpuTimes{ticks_to_seconds(total), ticks_to_seconds(idle)};
+}
+
+Result<CpuTimes> read_stat_file(const char* stat_path) {
+  // The aggregate line comes first and is far shorter than this.
+  std::array<char, 1024> buf{};
+  MLCARBON_ASSIGN_OR_RETURN(const std::string_view text,
+                            read_file_prefix(stat_path, buf));
+  return parse_cpu_times(text, stat_path);
+}
+
+Result<CpuTimes> read_cpu_times(const std::filesystem::path& proc_root) {
+  return read_stat_file((proc_root / "stat").c_str());
 }
 
 double utilisation(const CpuTimes& before, const CpuTimes& after) {
@@ -83,19 +84,21 @@ Result<MemInfo> read_meminfo(const std::filesystem::path& proc_root) {
   bool available = false;
   for (std::string_view line : split(text, '\n')) {
     std::uint64_t* target = nullptr;
-    if (starts_with(line, "MemTotal:")) {
+    if (line.starts_with("MemTotal:")) {
       target = &out.total_bytes;
       total = true;
-    } else if (starts_with(line, "MemAvailable:")) {
+    } else if (line.starts_with("MemAvailable:")) {
       target = &out.available_bytes;
       available = true;
     } else {
       continue;
     }
     line.remove_prefix(line.find(':') + 1);
-    const auto kb = take_u64(line);
-    if (!kb)
-      return make_error(Errc::kParse, "{}: bad line", path.string());
+    const auto kb = Tokenizer(line).next_integer<std::uint64_t>();
+    if (!kb) {
+      return make_error(Errc::kParse, "{}: '{}' is not a size in kB",
+                        path.string(), trim(line));
+    }
     *target = *kb * 1024;
     if (total && available)
       break;
@@ -119,13 +122,14 @@ Result<CpuInfo> read_cpuinfo(const std::filesystem::path& proc_root) {
     const std::string_view value = trim(line.substr(colon + 1));
     if (key == "processor") {
       ++out.logical_cpus;
-      processor = parse_int(value).value_or(out.logical_cpus - 1);
+      processor = parse_integer<int>(value).value_or(out.logical_cpus - 1);
     } else if (key == "model name" && out.model_name.empty()) {
       out.model_name = std::string(value);
     } else if (key == "vendor_id" && out.vendor_id.empty()) {
       out.vendor_id = std::string(value);
     } else if (key == "physical id") {
-      if (auto id = parse_int(value); id && packages.insert(*id).second)
+      if (auto id = parse_integer<int>(value);
+          id && packages.insert(*id).second)
         out.package_first_cpu.push_back(std::max(processor, 0));
     }
   }

@@ -7,6 +7,7 @@
 #include <gtest/gtest.h>
 
 #include "mlcarbon/core/fs.h"
+#include "mlcarbon/core/time.h"
 
 #include "support/test_support.h"
 
@@ -17,7 +18,7 @@ using std::chrono::hours;
 using std::chrono::minutes;
 
 WallTime t0() {
-  return *parse_timestamp("2026-01-01T00:00:00Z");
+  return *parse_time("2026-01-01T00:00:00Z");
 }
 
 IntensitySeries doubling() {
@@ -26,20 +27,6 @@ IntensitySeries doubling() {
   auto series = parse_series(*text, "doubling.csv");
   EXPECT_TRUE(series.has_value()) << series.error().to_string();
   return *series;
-}
-
-TEST(SeriesTest, ParsesTimestampsWithOffsets) {
-  auto utc = parse_timestamp("2026-01-01T00:00:00Z");
-  auto plus = parse_timestamp("2026-01-01T01:00:00+01:00");
-  auto frac = parse_timestamp("2026-01-01 00:00:00.5+0000");
-
-  ASSERT_TRUE(utc.has_value());
-  ASSERT_TRUE(plus.has_value());
-  ASSERT_TRUE(frac.has_value());
-  EXPECT_EQ(*utc, *plus);
-  EXPECT_NEAR(Seconds(*frac - *utc).count(), 0.5, 1e-6);
-  EXPECT_FALSE(parse_timestamp("2026-02-30T00:00:00Z").has_value());
-  EXPECT_FALSE(parse_timestamp("2026-01-01T00:00:00").has_value());
 }
 
 TEST(SeriesTest, AtIsStepFunctionAndClamps) {

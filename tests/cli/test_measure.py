@@ -814,3 +814,42 @@ def test_series_that_does_not_cover_the_run_is_warned(mlcarbon, env,
     warnings = [w for w in doc["warnings"] if "series" in w]
     assert len(warnings) == 1, doc["warnings"]
     assert "2000-01-01T00:00:00Z to 2000-01-01T02:00:00Z" in warnings[0]
+
+
+def test_durations_share_one_grammar_and_refuse_nonsense(mlcarbon, env,
+                                                         tmp_path):
+    marker = tmp_path / "ran"
+    # --idle-baseline's inf, nan and -1: see the test above.
+    for flag, value in (("--interval", "0"), ("--interval", "nan"),
+                        ("--interval", "1e308d"), ("--interval", "5x"),
+                        ("--idle-baseline", "1e308d")):
+        proc = run([mlcarbon, "measure", "--no-history", flag, value, "--",
+                    "touch", str(marker)], env)
+        assert proc.returncode == 2, (flag, value, proc.stderr)
+        assert flag in proc.stderr and value in proc.stderr, proc.stderr
+        assert not marker.exists()
+    proc, _ = measure(mlcarbon, env, tmp_path, "--idle-baseline", "200ms",
+                      "--interval", "0.1")
+    assert proc.returncode == 0, proc.stderr
+    assert "measuring idle power for 0.2 s" in proc.stderr
+
+
+def test_history_ages_need_a_unit_and_dates_may_stand_alone(mlcarbon, env,
+                                                            tmp_path):
+    db = tmp_path / "h.db"
+    run([mlcarbon, "measure", "-q", "--db", str(db), "--", "true"], env)
+
+    def count(*args):
+        proc = run([mlcarbon, "history", "--db", str(db), "--json", *args],
+                   env)
+        assert proc.returncode == 0, proc.stderr
+        return json.loads(proc.stdout)["total"]["runs"]
+
+    assert count("--since", "1h") == 1
+    assert count("--since", "2000-01-01", "--until", "2200-01-01") == 1
+    assert count("--since", "2200-01-01T00:00:00+02:00") == 0
+    for value in ("2026", "2999-01-01"):
+        bad = run([mlcarbon, "history", "--db", str(db), "--since", value],
+                  env)
+        assert bad.returncode == 2
+        assert "--since" in bad.stderr and f"'{value}'" in bad.stderr

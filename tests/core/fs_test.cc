@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "mlcarbon/core/fs.h"
 
+#include <cerrno>
+#include <cstring>
 #include <filesystem>
 
 #include <fcntl.h>
@@ -184,6 +186,43 @@ TEST(FsTest, CheckRefusesAFileWhoseFolderTakesNoTemporaryFile) {
   ASSERT_FALSE(checked.has_value());
   EXPECT_NE(checked.error().message().find("temporary file"),
             std::string::npos);
+}
+
+TEST(FsTest, ErrnoMapsToOneErrcEach) {
+  struct Case {
+    int err;
+    Errc code;
+  };
+  for (const Case& c : {
+           Case{EACCES, Errc::kPermissionDenied},
+           Case{EPERM, Errc::kPermissionDenied},
+           Case{ENOENT, Errc::kNotFound},
+           Case{ENOTDIR, Errc::kNotFound},
+           Case{ESRCH, Errc::kNotFound},
+           Case{ENODEV, Errc::kUnavailable},
+           Case{ENXIO, Errc::kUnavailable},
+           Case{EOPNOTSUPP, Errc::kUnavailable},
+           Case{EIO, Errc::kIo},
+           Case{ENOSPC, Errc::kIo},
+           Case{EBADF, Errc::kIo},
+           Case{0, Errc::kIo},
+       }) {
+    EXPECT_EQ(errc_from_errno(c.err), c.code)
+        << "errno " << c.err << " (" << std::strerror(c.err) << ")";
+  }
+}
+
+TEST(FsTest, ReadingADirectoryIsAnIoErrorNamingThePath) {
+  // open(2) succeeds on a directory and pread(2) fails with EISDIR.
+  testing::TempDir dir;
+  char buf[16];
+
+  const auto r = read_file_prefix(dir.path().c_str(), buf);
+
+  ASSERT_FALSE(r.has_value());
+  EXPECT_EQ(r.error().code(), Errc::kIo);
+  EXPECT_NE(r.error().message().find(dir.path().string()), std::string::npos)
+      << r.error().message();
 }
 
 }  // namespace

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "mlcarbon/core/text.h"
 
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -26,6 +27,54 @@ TEST(TextTest, ParseDoubleIsStrict) {
 TEST(TextTest, ParseU64) {
   EXPECT_EQ(parse_u64("262143328850\n").value(), 262143328850U);
   EXPECT_FALSE(parse_u64("-1").has_value());
+}
+
+TEST(TextTest, ParseIntegerTakesWholeTokensOnly) {
+  EXPECT_EQ(parse_integer<int>("42"), 42);
+  EXPECT_EQ(parse_integer<int>("-7"), -7);
+  EXPECT_EQ(parse_integer<std::uint64_t>("ff", 16), 0xFFU);
+  EXPECT_EQ(parse_integer<std::uint64_t>("18446744073709551615"),
+            18446744073709551615U);
+  for (const char* garbage : {"", " 1", "1 ", "+1", "12abc", "0x10", "1.5",
+                              "--1", "\xff", "18446744073709551616"}) {
+    EXPECT_FALSE(parse_integer<std::uint64_t>(garbage).has_value()) << garbage;
+  }
+  EXPECT_FALSE(parse_integer<std::uint64_t>("-1").has_value());
+  EXPECT_FALSE(parse_integer<int>("2147483648").has_value());
+}
+
+TEST(TextTest, TokenizerWalksWhitespaceSeparatedIntegers) {
+  Tokenizer tokens("cpu  10 20\t30\n 40  ");
+
+  EXPECT_EQ(tokens.next(), "cpu");
+  EXPECT_EQ(tokens.next_integer<std::uint64_t>(), 10U);
+  EXPECT_EQ(tokens.next_integer<int>(), 20);
+  EXPECT_EQ(tokens.next_integer<int>(), 30);
+  EXPECT_FALSE(tokens.done());
+  EXPECT_EQ(tokens.next_integer<int>(), 40);
+  EXPECT_TRUE(tokens.done());
+  EXPECT_EQ(tokens.next(), "");
+  EXPECT_FALSE(tokens.next_integer<int>().has_value());
+}
+
+TEST(TextTest, TokenizerConsumesABadTokenAndGoesOn) {
+  Tokenizer tokens("1 x2 99999999999999999999 -3 4");
+
+  EXPECT_EQ(tokens.next_integer<std::uint64_t>(), 1U);
+  EXPECT_FALSE(tokens.next_integer<std::uint64_t>().has_value());  // x2
+  EXPECT_FALSE(tokens.next_integer<std::uint64_t>().has_value());  // overflow
+  EXPECT_FALSE(tokens.next_integer<std::uint64_t>().has_value());  // sign
+  EXPECT_EQ(tokens.next_integer<std::uint64_t>(), 4U);
+
+  // A NUL or a high byte is part of a token, not a separator.
+  Tokenizer binary(
+      std::string_view("7\0008 \xff"
+                       "9 10",
+                       9));
+  EXPECT_FALSE(binary.next_integer<int>().has_value());
+  EXPECT_FALSE(binary.next_integer<int>().has_value());
+  EXPECT_EQ(binary.next_integer<int>(), 10);
+  EXPECT_TRUE(binary.done());
 }
 
 TEST(TextTest, SuggestsCloseCandidate) {

@@ -1,9 +1,13 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "mlcarbon/sensors/rapl.h"
 
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
 #include <map>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include <sys/stat.h>
 #include <unistd.h>
@@ -11,6 +15,7 @@
 #include <gtest/gtest.h>
 
 #include "mlcarbon/core/clock.h"
+#include "mlcarbon/core/fs.h"
 
 #include "support/test_support.h"
 #include "test_helpers.h"
@@ -344,6 +349,42 @@ TEST(RaplPerfTest, MissingPmuIsCleanlyUnavailable) {
   ASSERT_FALSE(sensor);
   EXPECT_EQ(sensor.error().code(), Errc::kUnavailable);
   EXPECT_NE(sensor.error().message().find("no power PMU"), std::string::npos);
+}
+
+TEST(RaplMsrTest, UnreadableMsrIsPermissionDeniedWithRemedy) {
+  // Root opens any file, so EACCES comes from the injected opener.
+  std::vector<std::filesystem::path> asked;
+  const MsrOpener deny =
+      [&asked](const std::filesystem::path& path) -> Result<UniqueFd> {
+    asked.push_back(path);
+    return make_error(errc_from_errno(EACCES), "cannot open {}: {}",
+                      path.string(), std::strerror(EACCES));
+  };
+
+  auto sensor = open_msr_sensor(
+      SensorOptions{.msr_root = "/dev/cpu", .proc_root = "/nonexistent"},
+      CpuVendor::kIntel, deny);
+
+  ASSERT_FALSE(sensor);
+  EXPECT_EQ(sensor.error().code(), Errc::kPermissionDenied);
+  EXPECT_EQ(sensor.error().message(),
+            "cannot open /dev/cpu/0/msr: Permission denied");
+  EXPECT_NE(sensor.error().remedy().find("CAP_SYS_RAWIO"), std::string::npos)
+      << sensor.error().remedy();
+  EXPECT_NE(sensor.error().remedy().find("modprobe msr"), std::string::npos);
+  EXPECT_EQ(asked, (std::vector<std::filesystem::path>{"/dev/cpu/0/msr"}));
+}
+
+TEST(RaplMsrTest, MissingMsrFileIsUnavailableWithRemedy) {
+  auto sensor = open_msr_sensor(
+      SensorOptions{.msr_root = "/nonexistent", .proc_root = "/nonexistent"},
+      CpuVendor::kIntel);
+
+  ASSERT_FALSE(sensor);
+  EXPECT_EQ(sensor.error().code(), Errc::kUnavailable);
+  EXPECT_NE(sensor.error().message().find("/nonexistent/0/msr"),
+            std::string::npos);
+  EXPECT_NE(sensor.error().remedy().find("modprobe msr"), std::string::npos);
 }
 
 TEST(RaplMsrTest, IntelUnitsGiveJoules) {

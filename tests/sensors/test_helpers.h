@@ -11,27 +11,27 @@
 
 #include <gtest/gtest.h>
 
+#include "mlcarbon/core/fd.h"
+
 namespace mlcarbon::sensors::testing {
 
 inline void write_text(const std::filesystem::path& path,
                        const std::string& text) {
   std::filesystem::create_directories(path.parent_path());
-  const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-  ASSERT_GE(fd, 0) << path;
-  ASSERT_EQ(::write(fd, text.data(), text.size()),
+  const UniqueFd fd(::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644));
+  ASSERT_TRUE(fd) << path;
+  ASSERT_EQ(::write(fd.get(), text.data(), text.size()),
             static_cast<ssize_t>(text.size()));
-  ::close(fd);
 }
 
 /// Writes 8 bytes at offset `reg`, like one register of /dev/cpu/N/msr.
 inline void write_msr(const std::filesystem::path& path, std::uint32_t reg,
                       std::uint64_t value) {
   std::filesystem::create_directories(path.parent_path());
-  const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT, 0644);
-  ASSERT_GE(fd, 0) << path;
-  ASSERT_EQ(::pwrite(fd, &value, sizeof value, static_cast<off_t>(reg)),
+  const UniqueFd fd(::open(path.c_str(), O_WRONLY | O_CREAT, 0644));
+  ASSERT_TRUE(fd) << path;
+  ASSERT_EQ(::pwrite(fd.get(), &value, sizeof value, static_cast<off_t>(reg)),
             static_cast<ssize_t>(sizeof value));
-  ::close(fd);
 }
 
 }  // namespace mlcarbon::sensors::testing

@@ -57,15 +57,12 @@ class IntensitySeries {
 /// "datetime" or "time") and an intensity column ("carbon_intensity_g_per_kwh",
 /// "g_per_kwh", "carbon_intensity" or "intensity"), in any order; other
 /// columns are ignored, lines starting with '#' are comments. Timestamps are
-/// ISO 8601 with Z or a +hh:mm offset ("2026-01-01T00:00:00Z"). Errors name
+/// ISO 8601 as core's parse_time reads them: Z or a +hh:mm offset
+/// ("2026-01-01T00:00:00Z"), or a date alone (midnight UTC). Errors name
 /// "origin:line" and reject bad timestamps, non-numbers, NaN, negative values
 /// and times that do not increase.
 [[nodiscard]] Result<IntensitySeries> parse_series(std::string_view csv,
                                                    std::string_view origin);
-
-/// Parses one ISO 8601 timestamp ("2026-01-01T00:00:00Z",
-/// "2026-01-01 01:00:00+01:00", fractional seconds allowed).
-[[nodiscard]] Result<WallTime> parse_timestamp(std::string_view text);
 
 /// One reading of a cumulative energy counter.
 struct EnergyPoint {

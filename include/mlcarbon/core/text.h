@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 #pragma once
 
+#include <charconv>
+#include <concepts>
 #include <cstdint>
 #include <optional>
 #include <span>
@@ -18,13 +20,47 @@ namespace mlcarbon {
 [[nodiscard]] std::vector<std::string_view> split(std::string_view s, char sep);
 [[nodiscard]] std::string to_lower(std::string_view s);
 [[nodiscard]] bool iequals(std::string_view a, std::string_view b);
-[[nodiscard]] bool starts_with(std::string_view s, std::string_view prefix);
 
 /// Parses a whole string as a finite double; rejects trailing text, NaN and
 /// infinities.
 [[nodiscard]] Result<double> parse_double(std::string_view s);
-/// Parses a whole string as an unsigned 64-bit integer.
+/// Parses a whole string (surrounding whitespace allowed) as an unsigned
+/// 64-bit integer.
 [[nodiscard]] Result<std::uint64_t> parse_u64(std::string_view s);
+
+/// Parses all of `s` as an integer of type T in `base`: no spaces, no '+',
+/// no '-' for unsigned T. nullopt on empty input, other text or overflow.
+template <std::integral T>
+[[nodiscard]] std::optional<T> parse_integer(std::string_view s,
+                                             int base = 10) {
+  T value{};
+  const char* last = s.data() + s.size();
+  const auto [ptr, ec] = std::from_chars(s.data(), last, value, base);
+  if (s.empty() || ec != std::errc() || ptr != last)
+    return std::nullopt;
+  return value;
+}
+
+/// Walks the whitespace-separated tokens of a text without allocating, for
+/// /proc and sysfs files read on hot paths.
+class Tokenizer {
+ public:
+  explicit Tokenizer(std::string_view text) : rest_(text) {}
+  /// The next token, or an empty view when only whitespace is left.
+  [[nodiscard]] std::string_view next();
+  /// The next token as an integer of type T; nullopt at the end or when
+  /// the token is not wholly such an integer ("12abc", overflow, a sign on
+  /// an unsigned type). The token is consumed either way.
+  template <std::integral T>
+  [[nodiscard]] std::optional<T> next_integer() {
+    return parse_integer<T>(next());
+  }
+  /// True when only whitespace is left.
+  [[nodiscard]] bool done() const;
+
+ private:
+  std::string_view rest_;
+};
 
 /// Levenshtein distance, case-insensitive.
 [[nodiscard]] std::size_t edit_distance(std::string_view a, std::string_view b);
@@ -47,7 +83,8 @@ namespace mlcarbon {
 [[nodiscard]] std::string terminal_safe(std::string_view s,
                                         bool keep_newlines = false);
 
-/// Splits one CSV line (RFC 4180 quoting, no embedded newlines).
+/// Splits one CSV line (RFC 4180 quoting, no embedded newlines); see
+/// core/csv.h for whole texts.
 [[nodiscard]] std::vector<std::string> parse_csv_line(std::string_view line);
 /// Quotes a CSV field when it holds a comma, quote or newline; ill-formed
 /// UTF-8 becomes U+FFFD.

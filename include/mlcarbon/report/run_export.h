@@ -42,7 +42,4 @@ inline constexpr int kRunSchemaVersion = 1;
 /// The history's view of a run.
 [[nodiscard]] HistoryEntry to_history_entry(const measure::Run& run);
 
-/// "2026-11-28T10:15:02.123Z"
-[[nodiscard]] std::string iso8601(WallTime t);
-
 }  // namespace mlcarbon::report

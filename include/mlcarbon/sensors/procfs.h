@@ -4,6 +4,7 @@
 #include <cstdint>
 #include <filesystem>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "mlcarbon/core/error.h"
@@ -24,6 +25,13 @@ struct CpuTimes {
 };
 [[nodiscard]] Result<CpuTimes> read_cpu_times(
     const std::filesystem::path& proc_root);
+/// The same from a /proc/stat file's path, without allocating: the one
+/// /proc/stat reader, for the meter's every tick.
+[[nodiscard]] Result<CpuTimes> read_stat_file(const char* stat_path);
+/// The same from /proc/stat text; `origin` names it in errors. Every field
+/// read must be a whole tick count (garbage is an error, not a zero).
+[[nodiscard]] Result<CpuTimes> parse_cpu_times(std::string_view stat,
+                                               std::string_view origin);
 
 /// Busy fraction (0..1) of all CPUs between two readings; 0 when no time
 /// passed.

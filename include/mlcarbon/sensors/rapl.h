@@ -3,10 +3,12 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <memory>
 #include <string>
 
 #include "mlcarbon/core/error.h"
+#include "mlcarbon/core/fd.h"
 #include "mlcarbon/sensors/sensor.h"
 
 /// The three ways to read Intel/AMD RAPL energy counters. Each factory
@@ -80,12 +82,24 @@ struct PerfPowerPmu {
 /// CPU vendors whose RAPL MSRs we know.
 enum class CpuVendor { kUnknown, kIntel, kAmd };
 
+/// Opens one <cpu>/msr file read-only; errors map errno with
+/// errc_from_errno. A seam so tests can inject EACCES, which root (who runs
+/// them) would not see.
+using MsrOpener =
+    std::function<Result<UniqueFd>(const std::filesystem::path& path)>;
+
+/// open(2), read-only.
+[[nodiscard]] const MsrOpener& real_msr_opener();
+
 /// RAPL through /dev/cpu/<n>/msr ("rapl-msr"). Intel: unit 0x606, package
 /// 0x611, dram 0x619; AMD family 17h+: unit 0xC0010299, package 0xC001029B.
 /// One CPU per package (from <proc>/cpuinfo physical id). `vendor`
-/// kUnknown means read vendor_id from <proc>/cpuinfo.
+/// kUnknown means read vendor_id from <proc>/cpuinfo. A file that cannot
+/// be opened gives kUnavailable (missing) or kPermissionDenied, with a
+/// remedy.
 [[nodiscard]] Result<std::unique_ptr<EnergySensor>> open_msr_sensor(
-    const SensorOptions& options, CpuVendor vendor = CpuVendor::kUnknown);
+    const SensorOptions& options, CpuVendor vendor = CpuVendor::kUnknown,
+    const MsrOpener& open = real_msr_opener());
 
 /// MSR register numbers (Intel SDM vol. 4; AMD PPR for family 17h).
 inline constexpr std::uint32_t kMsrRaplPowerUnit = 0x606;

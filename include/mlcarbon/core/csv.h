@@ -1,4 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
+// One CSV record walker for the data tables, intensity series and the
+// sensor model tables.
 #pragma once
 
 #include <functional>
@@ -9,7 +11,7 @@
 
 #include "mlcarbon/core/error.h"
 
-namespace mlcarbon::carbon {
+namespace mlcarbon {
 
 /// The header and name of a parsed CSV text, shared by its rows.
 struct CsvMeta {
@@ -41,17 +43,13 @@ class CsvRow {
 /// trailing '\r' is dropped, fields follow RFC 4180 quoting (no embedded
 /// newlines). `fn(line_number, fields)` sees each record in order; the
 /// first error it returns stops the walk and is returned.
-Status for_each_csv_record(
+[[nodiscard]] Status for_each_csv_record(
     std::string_view text,
     const std::function<Status(int, std::vector<std::string>)>& fn);
 
 /// Parses our data tables: '#' comment lines, one header line, RFC 4180
 /// quoting, no embedded newlines.
-Result<std::vector<CsvRow>> parse_csv_table(std::string_view text,
-                                            std::string origin);
+[[nodiscard]] Result<std::vector<CsvRow>> parse_csv_table(std::string_view text,
+                                                          std::string origin);
 
-/// Lower case, accents and punctuation dropped: "Curaçao" -> "curacao",
-/// "Bosnia & Herzegovina" -> "bosnia herzegovina".
-std::string fold_name(std::string_view text);
-
-}  // namespace mlcarbon::carbon
+}  // namespace mlcarbon

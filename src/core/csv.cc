@@ -1,11 +1,11 @@
 // SPDX-License-Identifier: Apache-2.0
-#include "csv_table.h"
+#include "mlcarbon/core/csv.h"
 
 #include <fmt/format.h>
 
 #include "mlcarbon/core/text.h"
 
-namespace mlcarbon::carbon {
+namespace mlcarbon {
 
 int CsvMeta::column(std::string_view name) const {
   for (std::size_t i = 0; i < header.size(); ++i) {
@@ -82,4 +82,4 @@ Result<std::vector<CsvRow>> parse_csv_table(std::string_view text,
   return rows;
 }
 
-}  // namespace mlcarbon::carbon
+}  // namespace mlcarbon
