@@ -46,6 +46,9 @@ Seconds IntensitySeries::step() const {
 
 namespace {
 
+constexpr int kMinYear = 1970;
+constexpr int kMaxYear = 2100;
+
 std::optional<int> digits(std::string_view s, std::size_t pos,
                           std::size_t count) {
   if (pos + count > s.size())
@@ -74,6 +77,10 @@ Result<WallTime> parse_timestamp(std::string_view text) {
   auto d = digits(s, 8, 2);
   if (!y || !mo || !d || s[4] != '-' || s[7] != '-')
     return bad("no date");
+  // WallTime counts nanoseconds in 64 bits (1678-2262); this range also
+  // keeps a series' last point plus its step representable.
+  if (*y < kMinYear || *y > kMaxYear)
+    return bad(fmt::format("the year is not in {}-{}", kMinYear, kMaxYear));
   if (s.size() < 16 || (s[10] != 'T' && s[10] != 't' && s[10] != ' ')) {
     return bad("no time");
   }

@@ -4,6 +4,7 @@
 #include <string>
 #include <vector>
 
+#include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
 #include "mlcarbon/core/fs.h"
@@ -15,6 +16,7 @@ namespace {
 
 using std::chrono::hours;
 using std::chrono::minutes;
+using ::testing::HasSubstr;
 
 WallTime t0() {
   return *parse_timestamp("2026-01-01T00:00:00Z");
@@ -40,6 +42,23 @@ TEST(SeriesTest, ParsesTimestampsWithOffsets) {
   EXPECT_NEAR(Seconds(*frac - *utc).count(), 0.5, 1e-6);
   EXPECT_FALSE(parse_timestamp("2026-02-30T00:00:00Z").has_value());
   EXPECT_FALSE(parse_timestamp("2026-01-01T00:00:00").has_value());
+}
+
+// Found by series_fuzz: year 4052 overflowed WallTime's nanoseconds
+// (undefined behaviour, a garbage time in practice).
+TEST(SeriesTest, RejectsYearsWallTimeCannotHold) {
+  auto far = parse_timestamp("4052-01-01T01:00:00+01:00");
+  auto early = parse_timestamp("0000-01-01T00:00:00Z");
+  auto last = parse_timestamp("2100-12-31T23:59:59Z");
+  auto series = parse_series(
+      "datetime,g_per_kwh\n4052-01-01T01:00:00+01:00,300\n", "far.csv");
+
+  ASSERT_FALSE(far.has_value());
+  EXPECT_THAT(far.error().message(), HasSubstr("year is not in 1970-2100"));
+  EXPECT_FALSE(early.has_value());
+  EXPECT_TRUE(last.has_value());
+  ASSERT_FALSE(series.has_value());
+  EXPECT_THAT(series.error().message(), HasSubstr("far.csv:2: bad timestamp"));
 }
 
 TEST(SeriesTest, AtIsStepFunctionAndClamps) {
