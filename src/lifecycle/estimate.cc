@@ -4,6 +4,7 @@
 #include "mlcarbon/lifecycle/estimate.h"
 
 #include <algorithm>
+#include <cmath>
 
 #include "mlcarbon/carbon/equivalents.h"
 #include "mlcarbon/core/units.h"
@@ -38,6 +39,37 @@ Result<Range> training_j(const TrainingSpec& t, std::string_view origin) {
       return t.devices * t.power_w * t.hours * kSecondsPerHour;
   }
   return Range{};
+}
+
+bool finite(const Range& r) {
+  return std::isfinite(r.low) && std::isfinite(r.central) &&
+         std::isfinite(r.high);
+}
+
+// Inputs near the largest double multiply to infinity (or 0 · inf = NaN),
+// which reports would print as "inf" or null: refuse, naming the phase.
+Status check_finite(const Footprint& f, std::string_view origin) {
+  for (std::size_t p = 0; p < kPhaseCount; ++p) {
+    const auto& ph = f.phases[p];
+    if (ph && !(finite(ph->device_energy_j) && finite(ph->energy_kwh) &&
+                finite(ph->co2e_kg))) {
+      return make_error(Errc::kInvalidArgument,
+                        "{}: the {} energy is too large to compute (not a "
+                        "finite number): check the magnitudes of its inputs",
+                        origin, to_string(static_cast<Phase>(p)));
+    }
+  }
+  const bool ok = finite(f.energy_kwh) && finite(f.co2e_kg) &&
+                  (!f.energy_per_call_j || finite(*f.energy_per_call_j)) &&
+                  (!f.break_even_calls || finite(*f.break_even_calls));
+  if (!ok) {
+    return make_error(Errc::kInvalidArgument,
+                      "{}: the life-cycle footprint is too large to compute "
+                      "(not a finite number): check the magnitudes of the "
+                      "inputs",
+                      origin);
+  }
+  return {};
 }
 
 // The least direct method of several: one estimated trial makes the sum an
@@ -129,6 +161,7 @@ Result<Footprint> estimate(const Scenario& s) {
         device[0].value_or(Range{}) + device[1].value_or(Range{});
     f.break_even_calls = before / *f.energy_per_call_j;
   }
+  MLCARBON_RETURN_IF_ERROR(check_finite(f, s.origin));
   const GramsCo2e grams(f.co2e_kg.central * 1000.0);
   f.equivalents.car_years = carbon::car_years(grams);
   f.equivalents.car_km = carbon::car_km(grams);

@@ -8,6 +8,7 @@
 #include "mlcarbon/lifecycle/estimate.h"
 #include "mlcarbon/lifecycle/scenario.h"
 
+#include "footprint_check.h"
 #include "fuzz_util.h"
 
 namespace {
@@ -43,6 +44,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data,
     (void)resolved.error().to_string();
     return 0;
   }
-  (void)lifecycle::estimate(scenario);
+  if (auto footprint = lifecycle::estimate(scenario))
+    fuzz::require_finite(*footprint);
   return 0;
 }

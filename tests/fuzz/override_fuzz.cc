@@ -14,6 +14,7 @@
 #include "mlcarbon/lifecycle/estimate.h"
 #include "mlcarbon/lifecycle/scenario.h"
 
+#include "footprint_check.h"
 #include "fuzz_util.h"
 
 namespace {
@@ -91,8 +92,12 @@ void sweep_once(const lifecycle::Scenario& base, std::string_view spec) {
   auto count = parse_u64(trim(parts[2]));
   if (!start || !stop || !count || *count == 0)
     return;
-  (void)lifecycle::sweep(base, trim(spec.substr(0, eq)), *start, *stop,
-                         std::min(*count, kMaxSweepPoints));
+  auto points = lifecycle::sweep(base, trim(spec.substr(0, eq)), *start, *stop,
+                                 std::min(*count, kMaxSweepPoints));
+  if (points) {
+    for (const auto& p : *points)
+      fuzz::require_finite(p.footprint);
+  }
 }
 
 }  // namespace
@@ -139,7 +144,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data,
       (void)applied.error().to_string();
       continue;
     }
-    (void)lifecycle::estimate(changed);
+    if (auto footprint = lifecycle::estimate(changed))
+      fuzz::require_finite(*footprint);
   }
   return 0;
 }

@@ -9,6 +9,7 @@
 #include "mlcarbon/lifecycle/estimate.h"
 #include "mlcarbon/lifecycle/scenario.h"
 
+#include "footprint_check.h"
 #include "fuzz_util.h"
 
 namespace {
@@ -37,6 +38,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data,
   auto footprint = lifecycle::estimate(*scenario);
   if (!footprint)
     return 0;
+  fuzz::require_finite(*footprint);
   (void)lifecycle::recommend(*scenario, *footprint);
   return 0;
 }

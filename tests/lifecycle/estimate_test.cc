@@ -157,6 +157,39 @@ TEST(EstimateTest, UnresolvedMeasuredRunIsAnError) {
       << f.error().message();
 }
 
+// Found by scenario_fuzz and measured_run_fuzz: products of huge inputs
+// came out as inf (or NaN), printed as "inf" and written as JSON null.
+TEST(EstimateTest, OverflowingInputsAreAnErrorNamingThePhase) {
+  auto model = parse_scenario(
+      "name: big\ncarbon_intensity_g_per_kwh: 400\n"
+      "training: {samples: 1e308, epochs: 10, energy_per_inference_j: 0.1}\n",
+      "big.yaml");
+  auto measured = parse_scenario(
+      "name: big\ncarbon_intensity_g_per_kwh: 400\n"
+      "inference: {measured_run: run.json, calls_in_run: 1e-300, calls: 10}\n",
+      "run.yaml");
+  ASSERT_TRUE(model && measured);
+  ASSERT_TRUE(resolve_measured_runs(
+      *measured, [](std::string_view) -> Result<std::string> {
+        return R"({"tool": "mlcarbon", "kind": "run",
+                   "energy": {"total_j": 1e308}})";
+      }));
+
+  auto from_model = estimate(*model);
+  auto from_run = estimate(*measured);
+
+  ASSERT_FALSE(from_model);
+  EXPECT_EQ(from_model.error().code(), Errc::kInvalidArgument);
+  EXPECT_NE(from_model.error().message().find(
+                "big.yaml: the training energy is too large"),
+            std::string::npos)
+      << from_model.error().message();
+  ASSERT_FALSE(from_run);
+  EXPECT_NE(from_run.error().message().find("inference energy is too large"),
+            std::string::npos)
+      << from_run.error().message();
+}
+
 TEST(EstimateTest, LeftOutPhasesAreAbsentAndCountZero) {
   const Scenario s = load("strubell_bert_base.yaml");
 

@@ -63,8 +63,9 @@ struct Footprint {
   }
 };
 
-/// Computes the footprint. Fails (Errc::kInvalidArgument) only on a
-/// measured_run that was not resolved. Pure and fast (no I/O, no lookup).
+/// Computes the footprint. Fails (Errc::kInvalidArgument) on a
+/// measured_run that was not resolved, and when inputs are so large that a
+/// figure is not a finite number. Pure and fast (no I/O, no lookup).
 [[nodiscard]] Result<Footprint> estimate(const Scenario& scenario);
 
 /// Sets one input, as `--what-if key=value` does: "region" (a region code or
