@@ -48,9 +48,9 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data,
   const auto reader = measure::make_proc_cpu_reader(tree.root());
   (void)reader->machine_busy_time();
   for (int pid = 1; pid <= 2; ++pid) {
-    const auto tree = reader->tree_cpu_time(pid);
-    if (!tree)
-      (void)tree.error().to_string();
+    const auto cpu = reader->tree_cpu_time(pid);
+    if (!cpu)
+      (void)cpu.error().to_string();
     (void)reader->last_tree();
   }
   return 0;
