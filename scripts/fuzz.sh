@@ -31,8 +31,11 @@ else
   done
 fi
 
-export CMAKE_CXX_COMPILER_LAUNCHER=${CMAKE_CXX_COMPILER_LAUNCHER:-$(command -v ccache || true)}
-export CMAKE_C_COMPILER_LAUNCHER=${CMAKE_C_COMPILER_LAUNCHER:-$CMAKE_CXX_COMPILER_LAUNCHER}
+if command -v ccache >/dev/null; then
+  export CMAKE_CXX_COMPILER_LAUNCHER=${CMAKE_CXX_COMPILER_LAUNCHER:-ccache}
+  export CMAKE_C_COMPILER_LAUNCHER=${CMAKE_C_COMPILER_LAUNCHER:-ccache}
+fi
+export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1}
 cmake --preset fuzz >/dev/null
 cmake --build --preset fuzz -j "$(nproc)" \
   --target "${targets[@]/%/_fuzz}"
@@ -64,7 +67,7 @@ for name in "${targets[@]}"; do
     echo "fuzz.sh: $name FAILED; last lines of $log:" >&2
     tail -n 40 "$log" >&2
   else
-    grep -E '^(#[0-9]+ +DONE|stat::number_of_executed_units|stat::average_exec_per_sec)' "$log" |
+    grep -E '^(#[0-9]+[[:space:]]+DONE|stat::number_of_executed_units|stat::average_exec_per_sec)' "$log" |
       sed "s/^/  $name: /" || true
   fi
   if [ "$grow" = 1 ]; then

@@ -16,6 +16,7 @@
 
 #include "footprint_check.h"
 #include "fuzz_util.h"
+#include "small_regions.h"
 
 namespace {
 
@@ -53,26 +54,6 @@ search:
     - {devices: 2, power_w: 300, hours: 5}
     - {energy_kwh: 12}
 )"};
-
-// A few regions: "did you mean" over the whole builtin table costs
-// milliseconds per miss, which would starve the fuzzer (region_fuzz covers
-// the builtin table).
-constexpr std::string_view kGrid =
-    R"(code,alpha3,name,kind,country,g_per_kwh,year,scope,source
-WORLD,,World,world,,475.0,2019,lifecycle,test
-DE,DEU,Germany,country,DE,380.95,2023,lifecycle,test
-FR,FRA,France,country,FR,56.04,2023,lifecycle,test
-US-IA,,"Iowa, United States",subdivision,US,293.85,2020,direct,test
-)";
-constexpr std::string_view kCloud =
-    R"(code,provider,region,name,location,country,g_per_kwh,year,scope,pue,pue_source,source
-gcp:europe-west3,gcp,europe-west3,GCP europe-west3 (Frankfurt),DE,DE,276,2024,direct,1.08,test,test
-)";
-constexpr std::string_view kCountries = R"(alpha2,alpha3,name,aliases
-DE,DEU,Germany,Federal Republic of Germany
-FR,FRA,France,French Republic
-US,USA,United States,USA
-)";
 
 constexpr std::string_view kRunFile = R"({"tool": "mlcarbon", "kind": "run",
   "energy": {"total_j": 7200000.0}})";
@@ -119,12 +100,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data,
     }
     return out;
   }();
-  static const carbon::RegionTable kRegions = [] {
-    auto table = carbon::RegionTable::parse(kGrid, kCloud, kCountries);
-    if (!table)
-      __builtin_trap();
-    return std::move(*table);
-  }();
+  const carbon::RegionTable& regions = fuzz::small_regions();
   const lifecycle::Scenario* base = &kParsed[data[0] % kParsed.size()];
   std::string_view text = fuzz::as_text(data + 1, size - 1);
   for (std::string_view line : split(text, '\n')) {
@@ -137,9 +113,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data,
     if (eq == std::string_view::npos)
       continue;
     lifecycle::Scenario changed = *base;
-    const auto applied =
-        lifecycle::apply_override(changed, trim(line.substr(0, eq)),
-                                  trim(line.substr(eq + 1)), &kRegions);
+    const auto applied = lifecycle::apply_override(
+        changed, trim(line.substr(0, eq)), trim(line.substr(eq + 1)), &regions);
     if (!applied) {
       (void)applied.error().to_string();
       continue;

@@ -11,6 +11,7 @@
 
 #include "footprint_check.h"
 #include "fuzz_util.h"
+#include "small_regions.h"
 
 namespace {
 
@@ -23,8 +24,8 @@ constexpr std::string_view kRunFile = R"({"schema_version": 1,
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data,
                                       std::size_t size) {
   using namespace mlcarbon;
-  auto scenario =
-      lifecycle::parse_scenario(fuzz::as_text(data, size), "fuzz.yaml");
+  auto scenario = lifecycle::parse_scenario(
+      fuzz::as_text(data, size), "fuzz.yaml", &fuzz::small_regions());
   if (!scenario) {
     (void)scenario.error().to_string();
     return 0;
@@ -39,6 +40,6 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data,
   if (!footprint)
     return 0;
   fuzz::require_finite(*footprint);
-  (void)lifecycle::recommend(*scenario, *footprint);
+  (void)lifecycle::recommend(*scenario, *footprint, &fuzz::small_regions());
   return 0;
 }
