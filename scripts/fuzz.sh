@@ -54,6 +54,10 @@ for name in "${targets[@]}"; do
   corpus=$work/$name
   mkdir -p "$corpus" "$build/artifacts/$name"
   cp tests/fuzz/corpus/"$name"/* "$corpus"/
+  # Inputs of past findings run first, as seeds.
+  if [ -d tests/fuzz/regressions/"$name" ]; then
+    cp tests/fuzz/regressions/"$name"/* "$corpus"/
+  fi
   log=$build/artifacts/$name/last.log
   echo "fuzz.sh: $name for ${seconds}s (log: $log)"
   # -timeout: seconds one input may take; -rss_limit_mb also caps a single
