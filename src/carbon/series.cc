@@ -6,6 +6,7 @@
 #include <cmath>
 #include <optional>
 
+#include <fmt/chrono.h>
 #include <fmt/format.h>
 
 #include "mlcarbon/core/text.h"
@@ -36,6 +37,24 @@ IntensitySeries::Lookup IntensitySeries::lookup(WallTime t) const {
 
 GramsCo2ePerKwh IntensitySeries::at(WallTime t) const {
   return lookup(t).intensity;
+}
+
+std::optional<std::string> IntensitySeries::coverage_warning(
+    WallTime start, WallTime end) const {
+  const WallTime first = points_.front().start;
+  const WallTime last = points_.back().start +
+                        std::chrono::duration_cast<WallTime::duration>(step());
+  if (start >= first && end <= last)
+    return std::nullopt;
+  auto iso = [](WallTime t) {
+    return fmt::format("{:%Y-%m-%dT%H:%M:%SZ}",
+                       std::chrono::floor<std::chrono::seconds>(t));
+  };
+  return fmt::format(
+      "the intensity series {} covers {} to {}, but the run went from {} to "
+      "{}: outside it the {} value was used",
+      origin_, iso(first), iso(last), iso(start), iso(end),
+      start < first ? "first" : "last");
 }
 
 Seconds IntensitySeries::step() const {
@@ -251,6 +270,10 @@ GramsCo2e emissions(const IntensitySeries& series,
 
 GramsCo2e emissions(GramsCo2ePerKwh intensity, Joules energy) {
   return energy * intensity;
+}
+
+GramsCo2e emissions(GramsCo2ePerKwh intensity, Joules energy, double pue) {
+  return emissions(intensity, energy * pue);
 }
 
 }  // namespace mlcarbon::carbon

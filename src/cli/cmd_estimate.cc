@@ -14,6 +14,7 @@
 #include "mlcarbon/lifecycle/estimate.h"
 #include "mlcarbon/lifecycle/scenario.h"
 #include "mlcarbon/report/footprint.h"
+#include "mlcarbon/report/output.h"
 
 #include "command.h"
 
@@ -49,9 +50,6 @@ struct SweepSpec {
   std::size_t count = 0;
 };
 
-// The most points a sweep may ask for: 10^7 footprints are about 2 GB.
-constexpr std::uint64_t kMaxSweepPoints = 1'000'000;
-
 Result<SweepSpec> parse_sweep(std::string_view text) {
   MLCARBON_ASSIGN_OR_RETURN(auto kv, split_assignment("--sweep", text));
   const auto parts = split(kv.second, ':');
@@ -66,25 +64,25 @@ Result<SweepSpec> parse_sweep(std::string_view text) {
   auto start = parse_double(trim(parts[0]));
   auto stop = parse_double(trim(parts[1]));
   auto count = parse_u64(trim(parts[2]));
-  if (!start || !stop || !count || *count == 0 || *count > kMaxSweepPoints)
+  if (!start || !stop || !count || *count == 0)
     return bad();
-  return SweepSpec{kv.first, *start, *stop, static_cast<std::size_t>(*count)};
-}
-
-Status emit(const std::string& path, const std::string& content) {
-  if (path == "-") {
-    std::fwrite(content.data(), 1, content.size(), stdout);
-    return {};
+  if (*count > lifecycle::kMaxSweepPoints) {
+    return make_error(Errc::kInvalidArgument,
+                      "--sweep '{}': {} points are more than the {} a sweep "
+                      "may have; use fewer steps",
+                      text, *count, lifecycle::kMaxSweepPoints);
   }
-  auto written = write_file_atomic(path, content);
-  if (!written)
-    return tl::unexpected(std::move(written).error().with_context(
-        fmt::format("writing {}", path)));
-  return {};
+  return SweepSpec{kv.first, *start, *stop, static_cast<std::size_t>(*count)};
 }
 
 Result<int> run_estimate(const EstimateOptions& o) {
   const std::filesystem::path file(o.file);
+  // Refuse a huge file before reading it; parse_scenario checks the text.
+  std::error_code ec;
+  const auto size = std::filesystem::file_size(file, ec);
+  if (!ec) {
+    MLCARBON_RETURN_IF_ERROR(lifecycle::check_scenario_size(size, o.file));
+  }
   MLCARBON_ASSIGN_OR_RETURN(std::string text, read_file(file));
   MLCARBON_ASSIGN_OR_RETURN(lifecycle::Scenario scenario,
                             lifecycle::parse_scenario(text, o.file));
@@ -127,20 +125,22 @@ Result<int> run_estimate(const EstimateOptions& o) {
   bool stdout_taken = false;
   if (!o.json.empty()) {
     MLCARBON_ASSIGN_OR_RETURN(std::string json, report::footprint_json(r));
-    MLCARBON_RETURN_IF_ERROR(emit(o.json, json));
+    MLCARBON_RETURN_IF_ERROR(report::write_output(o.json, json));
     stdout_taken = stdout_taken || o.json == "-";
   }
   if (!o.markdown.empty()) {
-    MLCARBON_RETURN_IF_ERROR(emit(o.markdown, report::footprint_markdown(r)));
+    MLCARBON_RETURN_IF_ERROR(
+        report::write_output(o.markdown, report::footprint_markdown(r)));
     stdout_taken = stdout_taken || o.markdown == "-";
   }
   if (!o.csv.empty()) {
-    MLCARBON_RETURN_IF_ERROR(emit(o.csv, report::footprint_csv(r)));
+    MLCARBON_RETURN_IF_ERROR(
+        report::write_output(o.csv, report::footprint_csv(r)));
     stdout_taken = stdout_taken || o.csv == "-";
   }
   if (!stdout_taken) {
-    const std::string console = report::footprint_text(r);
-    std::fwrite(console.data(), 1, console.size(), stdout);
+    MLCARBON_RETURN_IF_ERROR(
+        report::write_output("-", report::footprint_text(r)));
   }
   return static_cast<int>(ExitCode::kSuccess);
 }

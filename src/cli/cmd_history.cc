@@ -2,23 +2,17 @@
 // `mlcarbon history`: lists, filters and sums the runs recorded by
 // `mlcarbon measure`.
 #include <chrono>
-#include <cstdio>
 #include <optional>
 #include <string>
-
-#include <unistd.h>
-
-#include <fmt/format.h>
-#include <nlohmann/json.hpp>
 
 #include "mlcarbon/carbon/series.h"
 #include "mlcarbon/core/text.h"
 #include "mlcarbon/report/history.h"
-#include "mlcarbon/report/run_export.h"
+#include "mlcarbon/report/history_report.h"
+#include "mlcarbon/report/output.h"
 
 #include "command.h"
 #include "options.h"
-#include "summary.h"
 
 namespace mlcarbon::cli {
 namespace {
@@ -84,63 +78,11 @@ Result<int> run_history(const HistoryArgs& args) {
     MLCARBON_ASSIGN_OR_RETURN(runs, history.query(filter));
   }
 
-  if (args.json) {
-    nlohmann::ordered_json doc;
-    doc["schema_version"] = 1;
-    doc["tool"] = "mlcarbon";
-    doc["kind"] = "history";
-    doc["database"] = path.string();
-    nlohmann::ordered_json list = nlohmann::ordered_json::array();
-    for (const auto& r : runs) {
-      list.push_back({{"run_id", r.run_id},
-                      {"start", report::iso8601(r.start)},
-                      {"duration_s", r.duration_s},
-                      {"project_name", r.project},
-                      {"command", r.command},
-                      {"tags", r.tags},
-                      {"exit_status",
-                       r.exit_status ? nlohmann::ordered_json(*r.exit_status)
-                                     : nlohmann::ordered_json(nullptr)},
-                      {"energy_j", r.energy_j},
-                      {"attributed_energy_j", r.attributed_energy_j},
-                      {"co2e_kg", r.co2e_g / 1000.0},
-                      {"attributed_co2e_kg", r.attributed_co2e_g / 1000.0},
-                      {"method", r.method},
-                      {"region", r.region}});
-    }
-    if (!args.sum_only)
-      doc["runs"] = std::move(list);
-    doc["total"] = {{"runs", totals.runs},
-                    {"duration_s", totals.duration_s},
-                    {"energy_j", totals.energy_j},
-                    {"energy_kwh", totals.energy_j / kJoulesPerKwh},
-                    {"attributed_energy_j", totals.attributed_energy_j},
-                    {"co2e_kg", totals.co2e_g / 1000.0},
-                    {"attributed_co2e_kg", totals.attributed_co2e_g / 1000.0}};
-    std::printf("%s\n", doc.dump(2).c_str());
-    return 0;
-  }
-
-  if (!runs.empty()) {
-    std::printf("%-24s %9s %11s %14s %-9s %4s  %s\n", "start (UTC)", "duration",
-                "energy", "CO2e", "method", "exit", "command");
-  }
-  for (const auto& r : runs) {
-    std::string tags;
-    for (const auto& t : r.tags)
-      tags += " #" + t;
-    std::printf("%-24s %8.1fs %11s %14s %-9s %4s  %s%s\n",
-                report::iso8601(r.start).substr(0, 19).c_str(), r.duration_s,
-                human_energy(Joules(r.energy_j)).c_str(),
-                human_co2e(GramsCo2e(r.co2e_g)).c_str(), r.method.c_str(),
-                r.exit_status ? fmt::format("{}", *r.exit_status).c_str() : "-",
-                r.command.c_str(), tags.c_str());
-  }
-  std::printf("%zu run%s, %.1f s, %s (%s attributed), %s\n", totals.runs,
-              totals.runs == 1 ? "" : "s", totals.duration_s,
-              human_energy(Joules(totals.energy_j)).c_str(),
-              human_energy(Joules(totals.attributed_energy_j)).c_str(),
-              human_co2e(GramsCo2e(totals.co2e_g)).c_str());
+  const std::string text =
+      args.json
+          ? report::history_json(path.string(), runs, !args.sum_only, totals)
+          : report::history_text(runs, totals);
+  MLCARBON_RETURN_IF_ERROR(report::write_output("-", text));
   return 0;
 }
 

@@ -5,15 +5,12 @@
 // status.
 #include <atomic>
 #include <cerrno>
-#include <chrono>
-#include <condition_variable>
 #include <csignal>
 #include <cstdio>
 #include <cstring>
-#include <mutex>
+#include <memory>
 #include <optional>
 #include <string>
-#include <thread>
 #include <vector>
 
 #include <fcntl.h>
@@ -22,16 +19,17 @@
 
 #include <fmt/format.h>
 
-#include "mlcarbon/carbon/series.h"
 #include "mlcarbon/core/fs.h"
-#include "mlcarbon/measure/monitor.h"
+#include "mlcarbon/core/text.h"
+#include "mlcarbon/measure/pipeline.h"
 #include "mlcarbon/measure/run.h"
 #include "mlcarbon/report/history.h"
+#include "mlcarbon/report/output.h"
 #include "mlcarbon/report/run_export.h"
+#include "mlcarbon/report/run_text.h"
 
 #include "command.h"
 #include "options.h"
-#include "summary.h"
 
 namespace mlcarbon::cli {
 namespace {
@@ -158,86 +156,6 @@ std::optional<int> exec_error(int status_fd) {
   return std::nullopt;
 }
 
-// Energy segments for the live line and the time-varying intensity: every
-// period the "segment" window is closed and reopened.
-class Segmenter {
- public:
-  Segmenter(measure::Monitor& monitor, Seconds period, bool live)
-      : monitor_(monitor), period_(period), live_(live) {}
-  Segmenter(const Segmenter&) = delete;
-  Segmenter& operator=(const Segmenter&) = delete;
-  ~Segmenter() { stop(); }
-
-  Status start(WallTime t0) {
-    points_.push_back({t0, Joules(0)});
-    MLCARBON_RETURN_IF_ERROR(monitor_.begin_window(kName));
-    thread_ = std::thread([this] { loop(); });
-    return {};
-  }
-  // Closes the last segment and joins the thread.
-  void stop() {
-    {
-      std::lock_guard lock(mutex_);
-      if (stopped_)
-        return;
-      stopped_ = true;
-    }
-    wake_.notify_all();
-    if (thread_.joinable())
-      thread_.join();
-    cut();
-    if (live_)
-      std::fputs("\r\033[K", stderr);
-  }
-  [[nodiscard]] const std::vector<carbon::EnergyPoint>& points() const {
-    return points_;
-  }
-  void set_status(std::function<std::string(Seconds, Joules)> status) {
-    status_ = std::move(status);
-  }
-
- private:
-  static constexpr std::string_view kName = "mlcarbon.segment";
-
-  void loop() {
-    const auto t0 = std::chrono::steady_clock::now();
-    std::unique_lock lock(mutex_);
-    while (!stopped_) {
-      wake_.wait_for(lock, period_);
-      if (stopped_)
-        break;
-      lock.unlock();
-      cut();
-      if (!monitor_.begin_window(kName))
-        break;
-      if (live_ && status_) {
-        const Seconds elapsed = std::chrono::steady_clock::now() - t0;
-        const std::string line = status_(elapsed, points_.back().cumulative);
-        std::fprintf(stderr, "\r\033[K%s", line.c_str());
-        std::fflush(stderr);
-      }
-      lock.lock();
-    }
-  }
-  void cut() {
-    auto m = monitor_.end_window(kName);
-    if (!m)
-      return;
-    const Joules before = points_.back().cumulative;
-    points_.push_back({m->end, before + m->total});
-  }
-
-  measure::Monitor& monitor_;
-  Seconds period_;
-  bool live_;
-  std::function<std::string(Seconds, Joules)> status_;
-  std::vector<carbon::EnergyPoint> points_;
-  std::mutex mutex_;
-  std::condition_variable wake_;
-  bool stopped_ = false;
-  std::thread thread_;
-};
-
 int exit_code_of(int wait_status) {
   if (WIFEXITED(wait_status))
     return WEXITSTATUS(wait_status);
@@ -254,17 +172,31 @@ Result<int> run_measure(const MeasureArgs& args) {
   }
   MLCARBON_ASSIGN_OR_RETURN(const Seconds interval,
                             parse_duration(args.interval, "--interval"));
-  if (args.idle_baseline_s < 0.0) {
-    return make_error(Errc::kInvalidArgument,
-                      "--idle-baseline must be a non-negative number of "
-                      "seconds");
+  const bool quiet = args.quiet;
+  const bool live = !quiet && ::isatty(STDERR_FILENO) != 0;
+  measure::PipelineOptions options{
+      .project = args.project,
+      .tags = args.tags,
+      .carbon = {.region = args.region,
+                 .carbon_intensity = args.carbon_intensity,
+                 .intensity_series = args.intensity_series,
+                 .pue = args.pue},
+      .interval = interval,
+      .idle_baseline = Seconds(args.idle_baseline_s),
+      .sensors = args.sensors.options()};
+  // The live line is drawn from the pipeline's segmenting thread.
+  const measure::CarbonInfo* live_carbon = nullptr;
+  if (live) {
+    options.on_status = [&live_carbon](Seconds elapsed, Joules energy) {
+      const std::string line =
+          report::live_status_line(elapsed, energy, *live_carbon);
+      std::fprintf(stderr, "\r\033[K%s", line.c_str());
+      std::fflush(stderr);
+    };
   }
-  MLCARBON_ASSIGN_OR_RETURN(
-      const measure::CarbonSetup carbon_setup,
-      measure::resolve_carbon({.region = args.region,
-                               .carbon_intensity = args.carbon_intensity,
-                               .intensity_series = args.intensity_series,
-                               .pue = args.pue}));
+  MLCARBON_ASSIGN_OR_RETURN(std::unique_ptr<measure::Pipeline> pipeline,
+                            measure::Pipeline::create(std::move(options)));
+  live_carbon = &pipeline->carbon();
   MLCARBON_RETURN_IF_ERROR(check_writable(args.json, "--json"));
   MLCARBON_RETURN_IF_ERROR(check_writable(args.csv, "--csv"));
   std::optional<report::History> history;
@@ -277,53 +209,26 @@ Result<int> run_measure(const MeasureArgs& args) {
     history.emplace(std::move(*opened));
   }
 
-  sensors::Detection detection =
-      sensors::detect_sensors(args.sensors.options());
-  measure::Run run;
-  run.run_id = measure::new_run_id();
-  run.project = args.project;
-  run.tags = args.tags;
-  run.command = args.command;
-  run.context = measure::collect_context(detection);
-  run.carbon = carbon_setup.info;  // for the live line
-
-  measure::Monitor monitor(std::move(detection.sensors),
-                           {.interval = interval});
-  const bool quiet = args.quiet;
   if (args.idle_baseline_s > 0.0) {
     if (!quiet) {
       std::fprintf(stderr, "mlcarbon: measuring idle power for %g s...\n",
                    args.idle_baseline_s);
     }
-    MLCARBON_RETURN_IF_ERROR(
-        monitor.measure_idle(Seconds(args.idle_baseline_s)));
+    MLCARBON_RETURN_IF_ERROR(pipeline->measure_idle());
   }
-  MLCARBON_RETURN_IF_ERROR(monitor.start());
 
   SignalForwarding forwarding;
   MLCARBON_ASSIGN_OR_RETURN(Child child, spawn_stopped(args.command));
   g_child.store(child.pid);
-  monitor.track_process(child.pid);
-  const WallTime wall_start = std::chrono::system_clock::now();
-  MLCARBON_RETURN_IF_ERROR(monitor.begin_window("run"));
-  const bool live = !quiet && ::isatty(STDERR_FILENO) != 0;
-  const Seconds period = carbon_setup.series ? std::min(interval, Seconds(60.0))
-                                             : std::max(interval, Seconds(1.0));
-  Segmenter segments(monitor, period, live);
-  if (live) {
-    segments.set_status([&](Seconds elapsed, Joules energy) {
-      return live_status_line(elapsed, energy, run.carbon);
-    });
-  }
-  if (carbon_setup.series || live) {
-    MLCARBON_RETURN_IF_ERROR(segments.start(wall_start));
-  }
+  MLCARBON_RETURN_IF_ERROR(pipeline->start(child.pid));
   ::close(child.go_fd);
   if (const auto err = exec_error(child.status_fd)) {
     int ignored = 0;
     ::waitpid(child.pid, &ignored, 0);
     g_child.store(0);
-    monitor.stop();
+    pipeline->abort();
+    if (live)
+      std::fputs("\r\033[K", stderr);
     return tl::unexpected(
         Error(Errc::kNotFound,
               fmt::format("cannot run '{}': {}", args.command[0],
@@ -332,28 +237,28 @@ Result<int> run_measure(const MeasureArgs& args) {
   }
 
   // Wait without reaping, so that the child's CPU time is still readable
-  // from /proc when the window closes.
+  // from /proc when the run window closes.
   siginfo_t info{};
   while (::waitid(P_PID, static_cast<id_t>(child.pid), &info,
                   WEXITED | WNOWAIT) != 0 &&
          errno == EINTR) {
   }
-  segments.stop();
-  auto measured = monitor.end_window("run");
+  auto measured = pipeline->stop();
+  if (live)
+    std::fputs("\r\033[K", stderr);
   int wait_status = 0;
   while (::waitpid(child.pid, &wait_status, 0) < 0 && errno == EINTR) {
   }
   g_child.store(0);
-  monitor.stop();
   if (!measured)
     return tl::unexpected(measured.error());
 
-  run.measurement = std::move(*measured);
+  measure::Run run = std::move(*measured);
+  run.command = args.command;
   run.exit_status = exit_code_of(wait_status);
   if (WIFSIGNALED(wait_status))
     run.signal = WTERMSIG(wait_status);
   run.interrupted = g_received.load() != 0;
-  measure::apply_carbon(run, carbon_setup, segments.points());
 
   // Write every output even if one fails; report the first failure after.
   std::optional<Error> failure;
@@ -361,20 +266,12 @@ Result<int> run_measure(const MeasureArgs& args) {
     if (!s && !failure)
       failure = s.error();
   };
-  const std::string json = report::run_to_json(run);
-  if (args.json) {
-    if (*args.json == "-") {
-      std::fwrite(json.data(), 1, json.size(), stdout);
-      std::fflush(stdout);
-    } else {
-      keep(write_file_atomic(*args.json, json));
-    }
-  }
+  if (args.json)
+    keep(report::write_output(*args.json, report::run_to_json(run)));
   if (args.csv) {
     if (*args.csv == "-") {
-      std::printf("%s\n%s\n", report::run_csv_header().c_str(),
-                  report::run_csv_row(run).c_str());
-      std::fflush(stdout);
+      keep(report::write_output("-", report::run_csv_header() + "\n" +
+                                         report::run_csv_row(run) + "\n"));
     } else {
       keep(report::append_run_csv(*args.csv, run));
     }
@@ -383,11 +280,12 @@ Result<int> run_measure(const MeasureArgs& args) {
     keep(history->record(report::to_history_entry(run)));
   if (!quiet) {
     const std::string text =
-        measure_summary(run, use_color(args.color, STDERR_FILENO));
+        report::run_summary_text(run, use_color(args.color, STDERR_FILENO));
     std::fputs(text.c_str(), stderr);
   }
   if (failure) {
-    std::fprintf(stderr, "mlcarbon: error: %s\n", failure->to_string().c_str());
+    std::fprintf(stderr, "mlcarbon: error: %s\n",
+                 terminal_safe(failure->to_string(), true).c_str());
     return static_cast<int>(ExitCode::kFailure);
   }
   return *run.exit_status;

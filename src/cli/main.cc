@@ -29,9 +29,12 @@ constexpr std::array kCommands = {
 };
 
 int print_error(const Error& error) {
-  std::fprintf(stderr, "mlcarbon: error: %s\n", error.to_string().c_str());
+  // Messages quote the user's input (paths, region names): no raw controls.
+  std::fprintf(stderr, "mlcarbon: error: %s\n",
+               terminal_safe(error.to_string(), true).c_str());
   if (!error.remedy().empty()) {
-    std::fprintf(stderr, "mlcarbon: hint: %s\n", error.remedy().c_str());
+    std::fprintf(stderr, "mlcarbon: hint: %s\n",
+                 terminal_safe(error.remedy(), true).c_str());
   }
   return static_cast<int>(error.code() == Errc::kInvalidArgument
                               ? ExitCode::kUsage
@@ -50,7 +53,8 @@ bool reject_unknown_command(int argc, char** argv) {
       return false;
     names.emplace_back(c.name);
   }
-  std::string message = fmt::format("unknown command '{}'", word);
+  std::string message =
+      fmt::format("unknown command '{}'", terminal_safe(word));
   if (auto best = suggest(word, names)) {
     message += fmt::format(", did you mean '{}'?", *best);
   }

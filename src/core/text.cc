@@ -6,6 +6,8 @@
 #include <charconv>
 #include <cmath>
 
+#include <fmt/format.h>
+
 namespace mlcarbon {
 namespace {
 
@@ -17,7 +19,114 @@ char lower(char c) {
   return static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
 }
 
+// One step of UTF-8 decoding: the length of the well-formed sequence at the
+// start of `s`, or of its maximal ill-formed subpart (Unicode 15, 3.9).
+struct Utf8Step {
+  std::size_t length;
+  bool valid;
+};
+
+Utf8Step next_utf8(std::string_view s) {
+  const auto b0 = static_cast<unsigned char>(s[0]);
+  if (b0 < 0x80)
+    return {1, true};
+  // Table 3-7: the lead byte fixes the length and the second byte's range.
+  std::size_t trail = 0;
+  unsigned char lo = 0x80;
+  unsigned char hi = 0xBF;
+  if (b0 >= 0xC2 && b0 <= 0xDF) {
+    trail = 1;
+  } else if (b0 == 0xE0) {
+    trail = 2;
+    lo = 0xA0;  // no overlong forms
+  } else if (b0 == 0xED) {
+    trail = 2;
+    hi = 0x9F;  // no surrogates
+  } else if (b0 >= 0xE1 && b0 <= 0xEF) {
+    trail = 2;
+  } else if (b0 == 0xF0) {
+    trail = 3;
+    lo = 0x90;  // no overlong forms
+  } else if (b0 >= 0xF1 && b0 <= 0xF3) {
+    trail = 3;
+  } else if (b0 == 0xF4) {
+    trail = 3;
+    hi = 0x8F;  // nothing above U+10FFFF
+  } else {
+    return {1, false};
+  }
+  for (std::size_t k = 1; k <= trail; ++k) {
+    if (k >= s.size())
+      return {k, false};
+    const auto b = static_cast<unsigned char>(s[k]);
+    if (b < lo || b > hi)
+      return {k, false};
+    lo = 0x80;
+    hi = 0xBF;
+  }
+  return {trail + 1, true};
+}
+
+constexpr std::string_view kReplacement = "\xEF\xBF\xBD";  // U+FFFD
+
 }  // namespace
+
+std::size_t first_invalid_utf8(std::string_view s) {
+  std::size_t at = 0;
+  while (at < s.size()) {
+    const Utf8Step step = next_utf8(s.substr(at));
+    if (!step.valid)
+      return at;
+    at += step.length;
+  }
+  return std::string_view::npos;
+}
+
+bool is_valid_utf8(std::string_view s) {
+  return first_invalid_utf8(s) == std::string_view::npos;
+}
+
+std::string to_valid_utf8(std::string_view s) {
+  if (is_valid_utf8(s))
+    return std::string(s);
+  std::string out;
+  out.reserve(s.size() + 8);
+  while (!s.empty()) {
+    const Utf8Step step = next_utf8(s);
+    if (step.valid) {
+      out.append(s.substr(0, step.length));
+    } else {
+      out.append(kReplacement);
+    }
+    s.remove_prefix(step.length);
+  }
+  return out;
+}
+
+std::string terminal_safe(std::string_view s, bool keep_newlines) {
+  std::string out;
+  out.reserve(s.size());
+  while (!s.empty()) {
+    const Utf8Step step = next_utf8(s);
+    const auto b0 = static_cast<unsigned char>(s[0]);
+    if (!step.valid) {
+      out.append(kReplacement);
+    } else if (b0 < 0x20 || b0 == 0x7F) {
+      if (b0 == '\n' && keep_newlines) {
+        out += '\n';
+      } else {
+        out += fmt::format("\\x{:02x}", b0);
+      }
+    } else if (b0 == 0xC2 && static_cast<unsigned char>(s[1]) < 0xA0) {
+      // C1 controls: some terminals act on U+009B (CSI) as on ESC [.
+      out += fmt::format("\\u{:04x}", static_cast<unsigned char>(s[1]));
+    } else {
+      out.append(s.substr(0, step.length));
+    }
+    s.remove_prefix(step.length);
+  }
+  return out;
+}
 
 std::string_view trim(std::string_view s) {
   while (!s.empty() && is_space(s.front()))
@@ -143,9 +252,11 @@ std::vector<std::string> parse_csv_line(std::string_view line) {
   return fields;
 }
 
-std::string csv_escape(std::string_view field) {
-  if (field.find_first_of(",\"\n\r") == std::string_view::npos) {
-    return std::string(field);
+std::string csv_escape(std::string_view raw) {
+  // CSV readers expect UTF-8; a stray byte must not make the file unreadable.
+  const std::string field = to_valid_utf8(raw);
+  if (field.find_first_of(",\"\n\r") == std::string::npos) {
+    return field;
   }
   std::string out = "\"";
   for (const char c : field) {

@@ -6,8 +6,12 @@
 #include <algorithm>
 #include <cmath>
 
+#include <fmt/format.h>
+
 #include "mlcarbon/carbon/equivalents.h"
 #include "mlcarbon/core/units.h"
+
+#include "schema.h"
 
 namespace mlcarbon::lifecycle {
 namespace {
@@ -26,50 +30,65 @@ Result<Range> measured_j(const std::optional<MeasuredRun>& run,
   return Range::exact(*run->energy_j);
 }
 
-// Device energy of one training run, joules, before PUE.
-Result<Range> training_j(const TrainingSpec& t, std::string_view origin) {
-  switch (t.method) {
-    case EnergyMethod::kModelBased:
-      return t.epochs * t.samples * t.energy_per_inference_j * t.overhead;
-    case EnergyMethod::kMeasured:
-      if (t.measured_run)
-        return measured_j(t.measured_run, origin);
-      return t.energy_kwh * kJoulesPerKwh;
-    case EnergyMethod::kResourceTime:
-      return t.devices * t.power_w * t.hours * kSecondsPerHour;
-  }
-  return Range{};
-}
-
-bool finite(const Range& r) {
+bool finite(Range r) {
   return std::isfinite(r.low) && std::isfinite(r.central) &&
          std::isfinite(r.high);
 }
 
-// Inputs near the largest double multiply to infinity (or 0 · inf = NaN),
-// which reports would print as "inf" or null: refuse, naming the phase.
-Status check_finite(const Footprint& f, std::string_view origin) {
-  for (std::size_t p = 0; p < kPhaseCount; ++p) {
-    const auto& ph = f.phases[p];
-    if (ph && !(finite(ph->device_energy_j) && finite(ph->energy_kwh) &&
-                finite(ph->co2e_kg))) {
-      return make_error(Errc::kInvalidArgument,
-                        "{}: the {} energy is too large to compute (not a "
-                        "finite number): check the magnitudes of its inputs",
-                        origin, to_string(static_cast<Phase>(p)));
-    }
+// A figure that overflowed (or became NaN from an overflow): an error that
+// names the inputs it was computed from. Kept out of line: the happy path of
+// a sweep must not build these strings.
+[[gnu::cold]] tl::unexpected<Error> not_finite(std::string_view origin,
+                                               std::string_view what, Range r,
+                                               std::string_view unit,
+                                               std::string_view inputs) {
+  const double bad = !std::isfinite(r.high)      ? r.high
+                     : !std::isfinite(r.central) ? r.central
+                                                 : r.low;
+  return tl::unexpected(
+      Error(Errc::kInvalidArgument,
+            fmt::format("{}: the {} is {} {}, not a finite number; it is "
+                        "computed from {}",
+                        origin, what, bad, unit, inputs))
+          .with_remedy("an input is too large for a double: check its "
+                       "value and unit"));
+}
+
+// The inputs of one training run's energy, for errors.
+std::string training_inputs(const TrainingSpec& t, std::string_view where) {
+  if (t.method == EnergyMethod::kMeasured && t.measured_run) {
+    return fmt::format("{}.measured_run ('{}')", where, t.measured_run->path);
   }
-  const bool ok = finite(f.energy_kwh) && finite(f.co2e_kg) &&
-                  (!f.energy_per_call_j || finite(*f.energy_per_call_j)) &&
-                  (!f.break_even_calls || finite(*f.break_even_calls));
-  if (!ok) {
-    return make_error(Errc::kInvalidArgument,
-                      "{}: the life-cycle footprint is too large to compute "
-                      "(not a finite number): check the magnitudes of the "
-                      "inputs",
-                      origin);
+  return detail::inputs_of("training", t.method, where);
+}
+
+// Device energy of one training run, joules, before PUE. `where` is its
+// block ("training"), with `run` > 0 the list search.runs[run].
+Result<Range> training_j(const TrainingSpec& t, std::string_view origin,
+                         std::string_view where, std::size_t run = 0) {
+  Range j;
+  switch (t.method) {
+    case EnergyMethod::kModelBased:
+      j = t.epochs * t.samples * t.energy_per_inference_j * t.overhead;
+      break;
+    case EnergyMethod::kMeasured:
+      if (t.measured_run) {
+        MLCARBON_ASSIGN_OR_RETURN(j, measured_j(t.measured_run, origin));
+      } else {
+        j = t.energy_kwh * kJoulesPerKwh;
+      }
+      break;
+    case EnergyMethod::kResourceTime:
+      j = t.devices * t.power_w * t.hours * kSecondsPerHour;
+      break;
   }
-  return {};
+  if (!finite(j)) {
+    const std::string block =
+        run > 0 ? fmt::format("{}[{}]", where, run) : std::string(where);
+    return not_finite(origin, fmt::format("{} energy", block), j, "J",
+                      training_inputs(t, block));
+  }
+  return j;
 }
 
 // The least direct method of several: one estimated trial makes the sum an
@@ -101,23 +120,35 @@ Result<Footprint> estimate(const Scenario& s) {
   std::array<EnergyMethod, kPhaseCount> method{};
   if (s.search) {
     if (s.search->runs.empty()) {
-      MLCARBON_ASSIGN_OR_RETURN(Range t,
-                                training_j(s.search->per_trial, s.origin));
+      MLCARBON_ASSIGN_OR_RETURN(
+          Range t,
+          training_j(s.search->per_trial, s.origin, "search.per_trial"));
       device[0] = s.search->trials * t;
       method[0] = s.search->per_trial.method;
     } else {
       Range sum;
       method[0] = s.search->runs.front().method;
-      for (const auto& run : s.search->runs) {
-        MLCARBON_ASSIGN_OR_RETURN(Range t, training_j(run, s.origin));
+      for (std::size_t i = 0; i < s.search->runs.size(); ++i) {
+        const TrainingSpec& run = s.search->runs[i];
+        MLCARBON_ASSIGN_OR_RETURN(
+            Range t, training_j(run, s.origin, "search.runs", i + 1));
         sum = sum + t;
         method[0] = weakest(method[0], run.method);
       }
       device[0] = sum;
     }
+    if (!finite(*device[0])) {
+      return not_finite(
+          s.origin, "search energy", *device[0], "J",
+          s.search->runs.empty()
+              ? "search.trials, " +
+                    training_inputs(s.search->per_trial, "search.per_trial")
+              : std::string("the sum of search.runs"));
+    }
   }
   if (s.training) {
-    MLCARBON_ASSIGN_OR_RETURN(device[1], training_j(*s.training, s.origin));
+    MLCARBON_ASSIGN_OR_RETURN(device[1],
+                              training_j(*s.training, s.origin, "training"));
     method[1] = s.training->method;
   }
   if (s.inference) {
@@ -135,6 +166,18 @@ Result<Footprint> estimate(const Scenario& s) {
     f.energy_per_call_j = per_call;
     device[2] = per_call * calls;
     method[2] = inf.method;
+    if (!finite(per_call) || !finite(calls) || !finite(*device[2])) {
+      std::string inputs = inf.method == EnergyMethod::kMeasured
+                               ? fmt::format(
+                                     "inference.measured_run ('{}'), "
+                                     "inference.calls_in_run",
+                                     inf.measured_run->path)
+                               : std::string("inference.energy_per_call_j");
+      inputs += inf.calls_from_rate
+                    ? ", inference.rate_per_s, inference.lifetime_days"
+                    : ", inference.calls";
+      return not_finite(s.origin, "inference energy", *device[2], "J", inputs);
+    }
   }
   Range total_j;
   for (std::size_t p = 0; p < kPhaseCount; ++p) {
@@ -150,6 +193,22 @@ Result<Footprint> estimate(const Scenario& s) {
   }
   f.energy_kwh = total_j * f.pue / kJoulesPerKwh;
   f.co2e_kg = f.energy_kwh * f.intensity_g_per_kwh / 1000.0;
+  // Each phase is finite; their sum, PUE and EF can still overflow, and
+  // then so may a phase's CO2e (never more than the total's).
+  if (!finite(total_j) || !finite(f.energy_kwh)) {
+    std::string inputs;
+    for (std::size_t p = 0; p < kPhaseCount; ++p) {
+      if (device[p])
+        inputs += fmt::format("{}, ", to_string(static_cast<Phase>(p)));
+    }
+    return not_finite(s.origin, "life-cycle energy",
+                      finite(total_j) ? f.energy_kwh : total_j,
+                      finite(total_j) ? "kWh" : "J", inputs + "pue");
+  }
+  if (!finite(f.co2e_kg)) {
+    return not_finite(s.origin, "life-cycle CO2e", f.co2e_kg, "kg",
+                      "the energy and the carbon intensity");
+  }
   for (auto& ph : f.phases) {
     if (ph && total_j.central > 0.0)
       ph->share = ph->device_energy_j.central / total_j.central;
@@ -160,14 +219,24 @@ Result<Footprint> estimate(const Scenario& s) {
     const Range before =
         device[0].value_or(Range{}) + device[1].value_or(Range{});
     f.break_even_calls = before / *f.energy_per_call_j;
+    if (!finite(*f.break_even_calls)) {
+      return not_finite(s.origin, "break-even point", *f.break_even_calls,
+                        "calls",
+                        "the search and training energy divided by the "
+                        "inference energy per call");
+    }
   }
-  MLCARBON_RETURN_IF_ERROR(check_finite(f, s.origin));
   const GramsCo2e grams(f.co2e_kg.central * 1000.0);
   f.equivalents.car_years = carbon::car_years(grams);
   f.equivalents.car_km = carbon::car_km(grams);
   f.equivalents.flight_km = carbon::flight_km(grams);
   if (auto flight = carbon::find_flight("nyc-sf"))
     f.equivalents.flights_nyc_sf = carbon::flights(grams, *flight);
+  if (!std::isfinite(f.equivalents.car_km) ||
+      !std::isfinite(f.equivalents.flight_km)) {
+    return not_finite(s.origin, "CO2e in grams", Range::exact(grams.value()),
+                      "g", "the life-cycle CO2e");
+  }
   return f;
 }
 
@@ -177,6 +246,16 @@ Result<std::vector<SweepPoint>> sweep(const Scenario& scenario,
   if (count == 0) {
     return make_error(Errc::kInvalidArgument,
                       "sweep {}: the count must be at least 1", key);
+  }
+  if (count > kMaxSweepPoints) {
+    return make_error(Errc::kInvalidArgument,
+                      "sweep {}: {} points are more than the {} a sweep may "
+                      "have",
+                      key, count, kMaxSweepPoints);
+  }
+  if (!std::isfinite(start) || !std::isfinite(stop)) {
+    return make_error(Errc::kInvalidArgument,
+                      "sweep {}: start and stop must be finite numbers", key);
   }
   std::vector<SweepPoint> points;
   points.reserve(count);

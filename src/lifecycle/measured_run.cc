@@ -34,6 +34,22 @@ Result<double> run_energy_j(std::string_view text) {
                       "is not an mlcarbon run file (expected \"tool\": "
                       "\"mlcarbon\" and \"kind\": \"run\")");
   }
+  // The run-file schema this reader knows; mlcarbon measure writes it
+  // (report/run_export.h, kRunSchemaVersion).
+  constexpr int kRunSchema = 1;
+  auto version = j.find("schema_version");
+  if (version == j.end() || !version->is_number()) {
+    return make_error(Errc::kInvalidArgument,
+                      "has no number at schema_version; this mlcarbon reads "
+                      "run files of schema_version {}",
+                      kRunSchema);
+  }
+  if (version->get<double>() != kRunSchema) {
+    return make_error(Errc::kInvalidArgument,
+                      "has schema_version {}; this mlcarbon reads run files "
+                      "of schema_version {}",
+                      version->dump(), kRunSchema);
+  }
   auto energy = j.find("energy");
   if (energy == j.end() || !energy->is_object()) {
     return make_error(Errc::kInvalidArgument,

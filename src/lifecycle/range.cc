@@ -7,7 +7,11 @@ namespace mlcarbon::lifecycle {
 
 double central_of(double low, double high) {
   if (low > 0.0 && high > 10.0 * low) {
-    return std::sqrt(low * high);
+    // The product of far-apart ends can overflow (or underflow) a double.
+    const double product = low * high;
+    if (std::isfinite(product) && product > 0.0)
+      return std::sqrt(product);
+    return std::sqrt(low) * std::sqrt(high);
   }
   return low + (high - low) / 2.0;
 }

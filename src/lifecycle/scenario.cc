@@ -5,30 +5,29 @@
 
 #include <array>
 #include <cmath>
+#include <optional>
 #include <set>
-#include <span>
 #include <string>
 #include <utility>
 
 #include <fmt/format.h>
+#include <yaml-cpp/depthguard.h>
 #include <yaml-cpp/yaml.h>
 
 #include "mlcarbon/carbon/regions.h"
 #include "mlcarbon/core/text.h"
-#include "mlcarbon/core/units.h"
 
-#include "bounds.h"
+#include "schema.h"
 
 namespace mlcarbon::lifecycle {
 namespace {
 
-using detail::Bound;
-using detail::check_bound;
+using detail::Field;
+using detail::find_field;
 
 class Parser {
  public:
-  Parser(std::string_view origin, const carbon::RegionTable& regions)
-      : origin_(origin), regions_(regions) {}
+  Parser(std::string_view origin, const carbon::RegionTable& regions);
 
   Result<Scenario> parse_root(const YAML::Node& root);
 
@@ -42,19 +41,25 @@ class Parser {
   }
 
   Status check_fields(const YAML::Node& map, std::string_view where,
-                      std::span<const std::string_view> allowed) const;
+                      std::string_view block) const;
   Result<std::optional<Range>> number(const YAML::Node& map,
+                                      std::string_view block,
                                       std::string_view key,
-                                      std::string_view where,
-                                      Bound bound) const;
+                                      std::string_view where) const;
   Result<Range> to_range(const YAML::Node& node, std::string_view path,
-                         Bound bound) const;
+                         const Field& field) const;
   Result<std::optional<std::string>> text(const YAML::Node& map,
                                           std::string_view key,
                                           std::string_view where) const;
   Status expect_map(const YAML::Node& node, std::string_view where) const;
+  Status read_way(const YAML::Node& map, std::string_view where,
+                  TrainingSpec& t) const;
   Result<TrainingSpec> parse_training(const YAML::Node& map,
                                       std::string_view where) const;
+  Result<TrainingSpec> parse_measured(const YAML::Node& map,
+                                      std::string_view where) const;
+  Result<TrainingSpec> parse_resource_time(const YAML::Node& map,
+                                           std::string_view where) const;
   Result<SearchSpec> parse_search(const YAML::Node& map) const;
   Result<InferenceSpec> parse_inference(const YAML::Node& map) const;
   Result<std::optional<MeasuredRun>> measured_run(const YAML::Node& map,
@@ -62,6 +67,7 @@ class Parser {
   Status parse_place(const YAML::Node& root, Scenario& s) const;
 
   std::string origin_;
+  std::string shown_origin_;  ///< origin_ as valid UTF-8, for reports
   const carbon::RegionTable& regions_;
 };
 
@@ -108,8 +114,53 @@ Result<double> parse_one(std::string_view s) {
   return *v;
 }
 
+Parser::Parser(std::string_view origin, const carbon::RegionTable& regions)
+    : origin_(origin),
+      shown_origin_(to_valid_utf8(origin)),
+      regions_(regions) {}
+
+// Line and column (1-based, in characters) of a byte offset of valid text.
+SourcePos position_of(std::string_view text, std::size_t offset) {
+  SourcePos pos{1, 1};
+  for (std::size_t i = 0; i < offset; ++i) {
+    if (text[i] == '\n') {
+      ++pos.line;
+      pos.column = 1;
+    } else if ((static_cast<unsigned char>(text[i]) & 0xC0) != 0x80) {
+      ++pos.column;
+    }
+  }
+  return pos;
+}
+
+// The first node nested deeper than kMaxNesting levels, if any (yaml-cpp
+// itself stops only at 2000). Aliases share nodes, so a walk could visit
+// exponentially many; it gives up after `budget` visits, which a file within
+// kMaxScenarioBytes without aliases never needs.
+std::optional<YAML::Mark> too_deep(const YAML::Node& node, int depth,
+                                   std::size_t& budget) {
+  if (budget == 0)
+    return std::nullopt;
+  --budget;
+  if (depth > kMaxNesting)
+    return node.Mark();
+  if (node.IsMap()) {
+    for (const auto& kv : node) {
+      if (auto m = too_deep(kv.second, depth + 1, budget))
+        return m;
+    }
+  } else if (node.IsSequence()) {
+    for (const auto& item : node) {
+      if (auto m = too_deep(item, depth + 1, budget))
+        return m;
+    }
+  }
+  return std::nullopt;
+}
+
 Status Parser::check_fields(const YAML::Node& map, std::string_view where,
-                            std::span<const std::string_view> allowed) const {
+                            std::string_view block) const {
+  const std::vector<std::string_view> allowed = detail::field_names(block);
   std::set<std::string> seen;
   for (const auto& kv : map) {
     const std::string key = kv.first.Scalar();
@@ -149,7 +200,7 @@ Status Parser::expect_map(const YAML::Node& node,
 }
 
 Result<Range> Parser::to_range(const YAML::Node& node, std::string_view path,
-                               Bound bound) const {
+                               const Field& field) const {
   Range r;
   if (node.IsSequence()) {
     if (node.size() != 2) {
@@ -183,20 +234,21 @@ Result<Range> Parser::to_range(const YAML::Node& node, std::string_view path,
                             "'value ± percent', got {}",
                             path, describe(node)));
   }
-  if (auto ok = check_bound(r, bound); !ok) {
+  if (auto ok = detail::check_value(r, field); !ok) {
     return fail(node.Mark(), fmt::format("{}: {}", path, ok.error().message()));
   }
-  return r;
+  return r * field.scale;
 }
 
 Result<std::optional<Range>> Parser::number(const YAML::Node& map,
+                                            std::string_view block,
                                             std::string_view key,
-                                            std::string_view where,
-                                            Bound bound) const {
+                                            std::string_view where) const {
   const YAML::Node node = map[std::string(key)];
   if (!node.IsDefined())
     return std::optional<Range>();
-  MLCARBON_ASSIGN_OR_RETURN(Range r, to_range(node, join(where, key), bound));
+  const Field* field = find_field(block, key);
+  MLCARBON_ASSIGN_OR_RETURN(Range r, to_range(node, join(where, key), *field));
   return std::optional<Range>(r);
 }
 
@@ -209,6 +261,15 @@ Result<std::optional<std::string>> Parser::text(const YAML::Node& map,
   if (!node.IsScalar() || node.Scalar().empty()) {
     return fail(node.Mark(), fmt::format("{}: expected text, got {}",
                                          join(where, key), describe(node)));
+  }
+  // The file is checked to be UTF-8, but yaml-cpp decodes a lone UTF-16
+  // surrogate to bytes that are not.
+  if (first_invalid_utf8(node.Scalar()) != std::string_view::npos) {
+    return fail(node.Mark(),
+                fmt::format("{}: the text is not valid UTF-8 (an escape or "
+                            "a UTF-16 surrogate gives an invalid character)",
+                            join(where, key)),
+                Errc::kParse);
   }
   return std::optional<std::string>(node.Scalar());
 }
@@ -223,18 +284,6 @@ Result<std::optional<MeasuredRun>> Parser::measured_run(
       MeasuredRun{*path, SourcePos{mark.line + 1, mark.column + 1}, {}});
 }
 
-// The first key of `map` that is in `group`, or nullptr.
-const char* first_of(const YAML::Node& map,
-                     std::span<const std::string_view> group) {
-  for (const auto& kv : map) {
-    for (auto g : group) {
-      if (kv.first.Scalar() == g)
-        return g.data();
-    }
-  }
-  return nullptr;
-}
-
 YAML::Mark key_mark(const YAML::Node& map, std::string_view key) {
   for (const auto& kv : map) {
     if (kv.first.Scalar() == key)
@@ -243,37 +292,96 @@ YAML::Mark key_mark(const YAML::Node& map, std::string_view key) {
   return map.Mark();
 }
 
-constexpr std::array<std::string_view, 4> kModelFields = {
-    "samples", "epochs", "energy_per_inference_j", "overhead"};
-constexpr std::array<std::string_view, 2> kMeasuredFields = {"energy_kwh",
-                                                             "measured_run"};
-constexpr std::array<std::string_view, 4> kResourceFields = {
-    "hours", "days", "devices", "power_w"};
-constexpr std::array<std::string_view, 10> kTrainingFields = {
-    "samples",  "epochs",     "energy_per_inference_j",
-    "overhead", "energy_kwh", "measured_run",
-    "hours",    "days",       "devices",
-    "power_w"};
+// The ways a training block is given, each with its first key in the block,
+// in table order (model-based, measured, resource-time).
+struct Way {
+  EnergyMethod method;
+  std::string_view key;
+};
 
-// θ when not given: the paper measured the training overhead approaching
-// 80 % of training energy (section 4.3), i.e. a pass costs 5 inferences.
-constexpr double kDefaultOverhead = 5.0;
+std::vector<Way> ways_given(const YAML::Node& map) {
+  std::vector<Way> ways;
+  for (const Field& f : detail::fields()) {
+    if (f.block != "training" || !f.way)
+      continue;
+    bool known = false;
+    for (const Way& w : ways)
+      known = known || w.method == *f.way;
+    if (known)
+      continue;
+    // The first key of the block that belongs to this way.
+    for (const auto& kv : map) {
+      const Field* g = find_field("training", kv.first.Scalar());
+      if (g != nullptr && g->way == f.way) {
+        ways.push_back({*f.way, g->name});
+        break;
+      }
+    }
+  }
+  return ways;
+}
+
+// Reads the numbers of the block's way (t.method) into t: a field left out
+// takes its fallback; a required one left out is an error.
+Status Parser::read_way(const YAML::Node& map, std::string_view where,
+                        TrainingSpec& t) const {
+  for (const Field& f : detail::fields()) {
+    const auto* member = std::get_if<Range TrainingSpec::*>(&f.target);
+    if (f.block != "training" || f.way != t.method || member == nullptr)
+      continue;
+    MLCARBON_ASSIGN_OR_RETURN(auto r, number(map, f.block, f.name, where));
+    if (r) {
+      t.** member = *r;
+    } else if (f.fallback) {
+      t.** member = Range::exact(*f.fallback);
+    } else if (f.required) {
+      return fail(map.Mark(), fmt::format("{}: {} training needs '{}'", where,
+                                          to_string(t.method), f.name));
+    }
+  }
+  return {};
+}
+
+Result<TrainingSpec> Parser::parse_measured(const YAML::Node& map,
+                                            std::string_view where) const {
+  TrainingSpec t;
+  t.method = EnergyMethod::kMeasured;
+  if (map["energy_kwh"].IsDefined() && map["measured_run"].IsDefined()) {
+    return fail(key_mark(map, "measured_run"),
+                fmt::format("{} is given two ways: 'energy_kwh' and "
+                            "'measured_run'; keep one",
+                            where));
+  }
+  MLCARBON_ASSIGN_OR_RETURN(t.measured_run, measured_run(map, where));
+  MLCARBON_RETURN_IF_ERROR(read_way(map, where, t));
+  return t;
+}
+
+Result<TrainingSpec> Parser::parse_resource_time(const YAML::Node& map,
+                                                 std::string_view where) const {
+  TrainingSpec t;
+  t.method = EnergyMethod::kResourceTime;
+  // hours and days fill the same input: one of them.
+  const bool hours = map["hours"].IsDefined();
+  const bool days = map["days"].IsDefined();
+  if (hours && days) {
+    return fail(key_mark(map, "days"),
+                fmt::format("{}: give 'hours' or 'days', not both", where));
+  }
+  if (!hours && !days) {
+    return fail(map.Mark(), fmt::format("{}: resource-time training needs "
+                                        "'hours' or 'days'",
+                                        where));
+  }
+  MLCARBON_RETURN_IF_ERROR(read_way(map, where, t));
+  return t;
+}
 
 Result<TrainingSpec> Parser::parse_training(const YAML::Node& map,
                                             std::string_view where) const {
   MLCARBON_RETURN_IF_ERROR(expect_map(map, where));
-  MLCARBON_RETURN_IF_ERROR(check_fields(map, where, kTrainingFields));
-  struct Way {
-    EnergyMethod method;
-    const char* key;
-  };
-  std::vector<Way> ways;
-  if (auto k = first_of(map, kModelFields))
-    ways.push_back({EnergyMethod::kModelBased, k});
-  if (auto k = first_of(map, kMeasuredFields))
-    ways.push_back({EnergyMethod::kMeasured, k});
-  if (auto k = first_of(map, kResourceFields))
-    ways.push_back({EnergyMethod::kResourceTime, k});
+  MLCARBON_RETURN_IF_ERROR(check_fields(map, where, "training"));
+  const std::vector<Way> ways = ways_given(map);
   if (ways.empty()) {
     return fail(map.Mark(),
                 fmt::format("{}: give the energy one way: samples, epochs, "
@@ -289,75 +397,22 @@ Result<TrainingSpec> Parser::parse_training(const YAML::Node& map,
                             where, ways[0].key, to_string(ways[0].method),
                             ways[1].key, to_string(ways[1].method)));
   }
-  TrainingSpec t;
-  t.method = ways[0].method;
-  auto require = [&](std::string_view key, Bound bound) -> Result<Range> {
-    MLCARBON_ASSIGN_OR_RETURN(auto r, number(map, key, where, bound));
-    if (!r) {
-      return fail(map.Mark(), fmt::format("{}: {} training needs '{}'", where,
-                                          to_string(t.method), key));
-    }
-    return *r;
-  };
-  switch (t.method) {
-    case EnergyMethod::kModelBased: {
-      MLCARBON_ASSIGN_OR_RETURN(t.samples,
-                                require("samples", Bound::kPositive));
-      MLCARBON_ASSIGN_OR_RETURN(t.epochs, require("epochs", Bound::kPositive));
-      MLCARBON_ASSIGN_OR_RETURN(
-          t.energy_per_inference_j,
-          require("energy_per_inference_j", Bound::kPositive));
-      MLCARBON_ASSIGN_OR_RETURN(
-          auto overhead, number(map, "overhead", where, Bound::kPositive));
-      t.overhead = overhead.value_or(Range::exact(kDefaultOverhead));
+  switch (ways[0].method) {
+    case EnergyMethod::kMeasured:
+      return parse_measured(map, where);
+    case EnergyMethod::kResourceTime:
+      return parse_resource_time(map, where);
+    case EnergyMethod::kModelBased:
       break;
-    }
-    case EnergyMethod::kMeasured: {
-      if (map["energy_kwh"].IsDefined() && map["measured_run"].IsDefined()) {
-        return fail(key_mark(map, "measured_run"),
-                    fmt::format("{} is given two ways: 'energy_kwh' and "
-                                "'measured_run'; keep one",
-                                where));
-      }
-      MLCARBON_ASSIGN_OR_RETURN(t.measured_run, measured_run(map, where));
-      if (!t.measured_run) {
-        MLCARBON_ASSIGN_OR_RETURN(t.energy_kwh,
-                                  require("energy_kwh", Bound::kPositive));
-      }
-      break;
-    }
-    case EnergyMethod::kResourceTime: {
-      MLCARBON_ASSIGN_OR_RETURN(auto hours,
-                                number(map, "hours", where, Bound::kPositive));
-      MLCARBON_ASSIGN_OR_RETURN(auto days,
-                                number(map, "days", where, Bound::kPositive));
-      if (hours && days) {
-        return fail(key_mark(map, "days"),
-                    fmt::format("{}: give 'hours' or 'days', not both", where));
-      }
-      if (!hours && !days) {
-        return fail(map.Mark(),
-                    fmt::format("{}: resource-time training needs 'hours' or "
-                                "'days'",
-                                where));
-      }
-      t.hours = hours ? *hours : *days * 24.0;
-      MLCARBON_ASSIGN_OR_RETURN(
-          auto devices, number(map, "devices", where, Bound::kPositive));
-      t.devices = devices.value_or(Range::exact(1.0));
-      MLCARBON_ASSIGN_OR_RETURN(t.power_w,
-                                require("power_w", Bound::kPositive));
-      break;
-    }
   }
+  TrainingSpec t;  // model-based: T = E · D · I · θ
+  MLCARBON_RETURN_IF_ERROR(read_way(map, where, t));
   return t;
 }
 
 Result<SearchSpec> Parser::parse_search(const YAML::Node& map) const {
-  static constexpr std::array<std::string_view, 3> kFields = {
-      "trials", "per_trial", "runs"};
   MLCARBON_RETURN_IF_ERROR(expect_map(map, "search"));
-  MLCARBON_RETURN_IF_ERROR(check_fields(map, "search", kFields));
+  MLCARBON_RETURN_IF_ERROR(check_fields(map, "search", "search"));
   SearchSpec s;
   const YAML::Node runs = map["runs"];
   if (runs.IsDefined()) {
@@ -373,16 +428,25 @@ Result<SearchSpec> Parser::parse_search(const YAML::Node& map) const {
                   "search.runs: expected a list of training blocks, one per "
                   "trial");
     }
-    for (std::size_t i = 0; i < runs.size(); ++i) {
+    if (runs.size() > kMaxListEntries) {
+      return fail(runs.Mark(),
+                  fmt::format("search.runs: {} runs are more than the {} a "
+                              "scenario may list; give identical trials as "
+                              "'trials' with 'per_trial'",
+                              runs.size(), kMaxListEntries));
+    }
+    s.runs.reserve(runs.size());
+    std::size_t i = 0;
+    for (const auto& item : runs) {
+      ++i;
       MLCARBON_ASSIGN_OR_RETURN(
-          auto run,
-          parse_training(runs[i], fmt::format("search.runs[{}]", i + 1)));
+          auto run, parse_training(item, fmt::format("search.runs[{}]", i)));
       s.runs.push_back(std::move(run));
     }
     return s;
   }
   MLCARBON_ASSIGN_OR_RETURN(auto trials,
-                            number(map, "trials", "search", Bound::kPositive));
+                            number(map, "search", "trials", "search"));
   if (!trials || !map["per_trial"].IsDefined()) {
     return fail(map.Mark(),
                 "search needs 'trials' and 'per_trial' (one training block), "
@@ -395,18 +459,16 @@ Result<SearchSpec> Parser::parse_search(const YAML::Node& map) const {
 }
 
 Result<InferenceSpec> Parser::parse_inference(const YAML::Node& map) const {
-  static constexpr std::array<std::string_view, 6> kFields = {
-      "energy_per_call_j", "measured_run", "calls_in_run", "calls",
-      "rate_per_s",        "lifetime_days"};
   constexpr std::string_view kWhere = "inference";
   MLCARBON_RETURN_IF_ERROR(expect_map(map, kWhere));
-  MLCARBON_RETURN_IF_ERROR(check_fields(map, kWhere, kFields));
+  MLCARBON_RETURN_IF_ERROR(check_fields(map, kWhere, kWhere));
   InferenceSpec inf;
-  MLCARBON_ASSIGN_OR_RETURN(auto per_call, number(map, "energy_per_call_j",
-                                                  kWhere, Bound::kPositive));
+  auto get = [&](std::string_view key) {
+    return number(map, kWhere, key, kWhere);
+  };
+  MLCARBON_ASSIGN_OR_RETURN(auto per_call, get("energy_per_call_j"));
   MLCARBON_ASSIGN_OR_RETURN(inf.measured_run, measured_run(map, kWhere));
-  MLCARBON_ASSIGN_OR_RETURN(
-      auto in_run, number(map, "calls_in_run", kWhere, Bound::kPositive));
+  MLCARBON_ASSIGN_OR_RETURN(auto in_run, get("calls_in_run"));
   if (per_call && inf.measured_run) {
     return fail(key_mark(map, "measured_run"),
                 "inference is given two ways: 'energy_per_call_j' and "
@@ -431,12 +493,9 @@ Result<InferenceSpec> Parser::parse_inference(const YAML::Node& map) const {
                 "inference needs 'energy_per_call_j', or 'measured_run' with "
                 "'calls_in_run'");
   }
-  MLCARBON_ASSIGN_OR_RETURN(auto calls,
-                            number(map, "calls", kWhere, Bound::kNonNegative));
-  MLCARBON_ASSIGN_OR_RETURN(
-      auto rate, number(map, "rate_per_s", kWhere, Bound::kNonNegative));
-  MLCARBON_ASSIGN_OR_RETURN(
-      auto days, number(map, "lifetime_days", kWhere, Bound::kPositive));
+  MLCARBON_ASSIGN_OR_RETURN(auto calls, get("calls"));
+  MLCARBON_ASSIGN_OR_RETURN(auto rate, get("rate_per_s"));
+  MLCARBON_ASSIGN_OR_RETURN(auto days, get("lifetime_days"));
   if (calls && (rate || days)) {
     return fail(key_mark(map, rate ? "rate_per_s" : "lifetime_days"),
                 "inference calls are given two ways: 'calls' and "
@@ -457,22 +516,17 @@ Result<InferenceSpec> Parser::parse_inference(const YAML::Node& map) const {
 }
 
 Status Parser::parse_place(const YAML::Node& root, Scenario& s) const {
-  struct Unit {
-    std::string_view key;
-    double grams;  // per the unit of the field
-  };
-  static constexpr std::array<Unit, 3> kIntensity = {
-      Unit{"carbon_intensity_g_per_kwh", 1.0},
-      Unit{"carbon_intensity_kg_per_kwh", 1000.0},
-      Unit{"carbon_intensity_lb_per_kwh", kGramsPerPound}};
+  // The carbon intensity fields: the top-level numbers stored as EF.
   std::vector<std::string_view> given;
-  for (const auto& u : kIntensity) {
-    MLCARBON_ASSIGN_OR_RETURN(auto r,
-                              number(root, u.key, "", Bound::kNonNegative));
+  for (const Field& f : detail::fields()) {
+    if (!f.block.empty() ||
+        !std::holds_alternative<Range Scenario::*>(f.target))
+      continue;
+    MLCARBON_ASSIGN_OR_RETURN(auto r, number(root, "", f.name, ""));
     if (r) {
-      given.push_back(u.key);
-      s.intensity_g_per_kwh = *r * u.grams;
-      s.intensity_source = fmt::format("{} in {}", u.key, origin_);
+      given.push_back(f.name);
+      s.intensity_g_per_kwh = *r;
+      s.intensity_source = fmt::format("{} in {}", f.name, shown_origin_);
     }
   }
   const YAML::Node region = root["region"];
@@ -510,19 +564,6 @@ Status Parser::parse_place(const YAML::Node& root, Scenario& s) const {
 }
 
 Result<Scenario> Parser::parse_root(const YAML::Node& root) {
-  static constexpr std::array<std::string_view, 12> kFields = {
-      "name",
-      "description",
-      "region",
-      "carbon_intensity_g_per_kwh",
-      "carbon_intensity_kg_per_kwh",
-      "carbon_intensity_lb_per_kwh",
-      "pue",
-      "hardware",
-      "search",
-      "training",
-      "inference",
-      "schema_version"};
   if (!root.IsMap()) {
     YAML::Mark mark = root.Mark();
     if (mark.is_null())
@@ -531,21 +572,29 @@ Result<Scenario> Parser::parse_root(const YAML::Node& root) {
                 "a scenario is a mapping of fields (name, region, search, "
                 "training, inference)");
   }
-  MLCARBON_RETURN_IF_ERROR(check_fields(root, "", kFields));
+  std::size_t budget = kMaxScenarioBytes;
+  if (auto deep = too_deep(root, 0, budget)) {
+    return fail(*deep,
+                fmt::format("nested more than {} levels deep; a scenario "
+                            "needs a few",
+                            kMaxNesting),
+                Errc::kParse);
+  }
+  MLCARBON_RETURN_IF_ERROR(check_fields(root, "", ""));
   Scenario s;
   s.origin = origin_;
   MLCARBON_ASSIGN_OR_RETURN(auto name, text(root, "name", ""));
-  s.name = name.value_or(origin_);
+  s.name = name.value_or(shown_origin_);
   MLCARBON_ASSIGN_OR_RETURN(auto description, text(root, "description", ""));
   (void)description;
   MLCARBON_ASSIGN_OR_RETURN(auto version,
-                            number(root, "schema_version", "", Bound::kPue));
+                            number(root, "", "schema_version", ""));
   if (version && !(version->is_exact() && version->central == 1.0)) {
     return fail(root["schema_version"].Mark(),
                 "schema_version: this mlcarbon reads scenario schema 1");
   }
   MLCARBON_RETURN_IF_ERROR(parse_place(root, s));
-  MLCARBON_ASSIGN_OR_RETURN(s.pue, number(root, "pue", "", Bound::kPue));
+  MLCARBON_ASSIGN_OR_RETURN(s.pue, number(root, "", "pue", ""));
   MLCARBON_ASSIGN_OR_RETURN(auto hardware, text(root, "hardware", ""));
   if (hardware) {
     auto parsed = detail::parse_hardware(*hardware);
@@ -573,62 +622,6 @@ Result<Scenario> Parser::parse_root(const YAML::Node& root) {
 }
 
 }  // namespace
-
-namespace detail {
-
-Status check_bound(Range r, Bound bound) {
-  if (r.low > r.high) {
-    return make_error(Errc::kInvalidArgument,
-                      "range [{}, {}] has its low end above its high end",
-                      r.low, r.high);
-  }
-  switch (bound) {
-    case Bound::kNonNegative:
-      if (r.low < 0.0)
-        return make_error(Errc::kInvalidArgument,
-                          "must not be negative, got {}", r.low);
-      break;
-    case Bound::kPositive:
-      if (r.low < 0.0)
-        return make_error(Errc::kInvalidArgument,
-                          "must not be negative, got {}", r.low);
-      if (r.low == 0.0)
-        return make_error(Errc::kInvalidArgument,
-                          "must be greater than zero, got 0");
-      break;
-    case Bound::kPue:
-      if (r.low < 1.0)
-        return make_error(
-            Errc::kInvalidArgument,
-            "must be at least 1.0 (facility energy / IT energy), got {}",
-            r.low);
-      break;
-  }
-  return {};
-}
-
-Result<Hardware> parse_hardware(std::string_view text) {
-  const std::string h = to_lower(trim(text));
-  if (h == "cpu")
-    return Hardware::kCpu;
-  if (h == "gpu")
-    return Hardware::kGpu;
-  if (h == "tpu")
-    return Hardware::kTpu;
-  return make_error(Errc::kInvalidArgument,
-                    "hardware: expected cpu, gpu or tpu, got '{}'", text);
-}
-
-void use_region(Scenario& s, const carbon::Region& r) {
-  s.region_code = r.code;
-  s.region_name = r.name;
-  s.intensity_g_per_kwh = Range::exact(r.intensity.value());
-  s.intensity_source =
-      fmt::format("{} ({}), {}, {}", r.name, r.code, r.year, r.source);
-  s.region_pue = carbon::pue_for(r).pue;
-}
-
-}  // namespace detail
 
 std::string_view to_string(EnergyMethod method) {
   switch (method) {
@@ -693,10 +686,26 @@ Result<Range> parse_range(std::string_view text) {
       return make_error(Errc::kInvalidArgument,
                         "'{}': the percentage must not be negative", text);
     }
-    return Range::plus_minus(value, percent);
+    const Range r = Range::plus_minus(value, percent);
+    if (!std::isfinite(r.low) || !std::isfinite(r.high)) {
+      return make_error(Errc::kInvalidArgument,
+                        "'{}' is not a finite range of numbers", text);
+    }
+    return r;
   }
   MLCARBON_ASSIGN_OR_RETURN(double v, parse_one(text));
   return Range::exact(v);
+}
+
+Status check_scenario_size(std::uint64_t bytes, std::string_view origin) {
+  if (bytes > kMaxScenarioBytes) {
+    return make_error(Errc::kParse,
+                      "{}: the file has {} bytes; a scenario may have at "
+                      "most {} ({} MiB)",
+                      origin, bytes, kMaxScenarioBytes,
+                      kMaxScenarioBytes >> 20);
+  }
+  return {};
 }
 
 Result<Scenario> parse_scenario(std::string_view yaml_text,
@@ -704,10 +713,43 @@ Result<Scenario> parse_scenario(std::string_view yaml_text,
                                 const carbon::RegionTable* regions) {
   const carbon::RegionTable& table =
       regions != nullptr ? *regions : carbon::RegionTable::builtin();
+  MLCARBON_RETURN_IF_ERROR(check_scenario_size(yaml_text.size(), origin));
+  constexpr std::string_view kBom = "\xEF\xBB\xBF";
+  if (yaml_text.starts_with(kBom))
+    yaml_text.remove_prefix(kBom.size());
+  // YAML also allows UTF-16 and UTF-32 with a byte-order mark, which
+  // yaml-cpp decodes; everything else must be UTF-8.
+  const bool wide = yaml_text.starts_with("\xFE\xFF") ||
+                    yaml_text.starts_with("\xFF\xFE") ||
+                    yaml_text.starts_with(std::string_view("\0\0\xFE\xFF", 4));
+  if (const auto bad =
+          wide ? std::string_view::npos : first_invalid_utf8(yaml_text);
+      bad != std::string_view::npos) {
+    const SourcePos pos = position_of(yaml_text, bad);
+    return make_error(Errc::kParse,
+                      "{}:{}:{}: byte 0x{:02X} is not UTF-8; save the "
+                      "scenario as UTF-8",
+                      origin, pos.line, pos.column,
+                      static_cast<unsigned char>(yaml_text[bad]));
+  }
   Parser parser(origin, table);
   try {
-    const YAML::Node root = YAML::Load(std::string(yaml_text));
-    return parser.parse_root(root);
+    const std::vector<YAML::Node> docs = YAML::LoadAll(std::string(yaml_text));
+    for (std::size_t i = 1; i < docs.size(); ++i) {
+      // An empty document after a trailing '---' holds nothing to ignore.
+      if (docs[i].IsNull())
+        continue;
+      return make_error(Errc::kParse,
+                        "{}:{}: a second YAML document; put one scenario "
+                        "per file",
+                        origin, docs[i].Mark().line + 1);
+    }
+    return parser.parse_root(docs.empty() ? YAML::Node() : docs.front());
+  } catch (const YAML::DeepRecursion& e) {
+    return make_error(Errc::kParse,
+                      "{}:{}:{}: malformed YAML: nested more than {} levels "
+                      "deep; a scenario needs a few",
+                      origin, e.mark.line + 1, e.mark.column + 1, kMaxNesting);
   } catch (const YAML::Exception& e) {
     // yaml-cpp's marks are 0-based; an unknown position reads as 1:1.
     const int line = e.mark.is_null() ? 0 : e.mark.line;

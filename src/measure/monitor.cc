@@ -2,6 +2,7 @@
 #include "mlcarbon/measure/monitor.h"
 
 #include <algorithm>
+#include <iterator>
 #include <utility>
 
 #include <fmt/format.h>
@@ -21,15 +22,31 @@ bool is_gpu(sensors::DomainKind kind) {
   return kind == sensors::DomainKind::kGpu;
 }
 
+std::size_t count_domains(
+    const std::vector<std::unique_ptr<sensors::EnergySensor>>& sensors) {
+  std::size_t n = 0;
+  for (const auto& s : sensors) {
+    MLCARBON_CHECK(s != nullptr, "a sensor is null");
+    n += s->domains().size();
+  }
+  return n;
+}
+
 }  // namespace
 
 Monitor::Monitor(std::vector<std::unique_ptr<sensors::EnergySensor>> sensors,
                  MonitorOptions options)
-    : sensors_(std::move(sensors)), options_(std::move(options)) {
+    : sensors_(std::move(sensors)),
+      options_(std::move(options)),
+      own_reader_(options_.cpu_reader != nullptr
+                      ? nullptr
+                      : make_proc_cpu_reader(options_.proc_root)),
+      reader_(options_.cpu_reader != nullptr ? options_.cpu_reader
+                                             : own_reader_.get()),
+      attribution_(*reader_, count_domains(sensors_), options_.tracked_pid) {
   MLCARBON_CHECK(options_.clock != nullptr, "MonitorOptions::clock is null");
   states_.resize(sensors_.size());
   for (std::size_t s = 0; s < sensors_.size(); ++s) {
-    MLCARBON_CHECK(sensors_[s] != nullptr, "sensor {} is null", s);
     states_[s].first_domain = current_.size();
     states_[s].domain_count = sensors_[s]->domains().size();
     for (std::size_t d = 0; d < states_[s].domain_count; ++d) {
@@ -38,14 +55,6 @@ Monitor::Monitor(std::vector<std::unique_ptr<sensors::EnergySensor>> sensors,
     }
   }
   idle_power_.assign(current_.size(), Watts(0));
-  gpu_use_.assign(current_.size(), GpuUse{});
-  if (options_.cpu_reader != nullptr) {
-    reader_ = options_.cpu_reader;
-  } else {
-    own_reader_ = make_proc_cpu_reader(options_.proc_root);
-    reader_ = own_reader_.get();
-  }
-  tracked_pid_ = options_.tracked_pid;
   // Seed the counters so that a sensor's first reading is not taken as the
   // energy since boot by a window begun before any tick.
   std::lock_guard lock(mutex_);
@@ -111,11 +120,7 @@ void Monitor::set_sync(std::function<void()> sync) {
 
 void Monitor::track_process(int pid) {
   std::lock_guard lock(mutex_);
-  tracked_pid_ = pid;
-  ++tracking_epoch_;
-  tree_last_.reset();
-  busy_last_.reset();
-  read_tree_locked();
+  attribution_.track(pid);
 }
 
 void Monitor::run_thread() {
@@ -167,31 +172,23 @@ void Monitor::read_all_locked(bool tick) {
     std::copy(
         sample->energy.begin(), sample->energy.end(),
         current_.begin() + static_cast<std::ptrdiff_t>(state.first_domain));
+    for (std::string& w : sample->warnings) {
+      state.warnings.push_back(
+          fmt::format("sensor '{}': {}", sensors_[s]->name(), std::move(w)));
+    }
   }
-  read_tree_locked();
+  attribution_.read_cpu();
   read_gpu_use_locked(tick);
   ++readings_;
 }
 
-bool Monitor::gpu_is_ours_locked(std::size_t domain,
-                                 const Window& window) const {
-  if (domain >= window.gpu_use.size()) {
-    return true;
-  }
-  const GpuUse& now = gpu_use_[domain];
-  const GpuUse& then = window.gpu_use[domain];
-  // Without process lists the GPU's energy goes to the tree in full.
-  return now.lists == then.lists || now.ours > then.ours;
-}
-
 void Monitor::read_gpu_use_locked(bool tick) {
-  if (!tracked_pid_ || tree_pids_.empty()) {
+  if (!attribution_.wants_gpu_lists()) {
     return;
   }
   auto seen_by_every_window = [&](std::size_t i) {
     return std::all_of(windows_.begin(), windows_.end(), [&](const auto& w) {
-      return i < w.second.gpu_use.size() &&
-             gpu_use_[i].ours > w.second.gpu_use[i].ours;
+      return attribution_.gpu_seen_since(i, w.second.attribution);
     });
   };
   for (std::size_t i = 0; i < current_.size(); ++i) {
@@ -207,41 +204,10 @@ void Monitor::read_gpu_use_locked(bool tick) {
     }
     const std::optional<std::vector<int>> pids =
         sensors_[s]->device_processes(local);
-    if (!pids) {
-      continue;
+    if (pids) {
+      attribution_.record_gpu_processes(i, *pids);
     }
-    GpuUse& use = gpu_use_[i];
-    ++use.lists;
-    use.busy += pids->empty() ? 0U : 1U;
-    const bool ours = std::any_of(pids->begin(), pids->end(), [&](int pid) {
-      return std::find(tree_pids_.begin(), tree_pids_.end(), pid) !=
-             tree_pids_.end();
-    });
-    use.ours += ours ? 1U : 0U;
   }
-}
-
-void Monitor::read_tree_locked() {
-  if (!tracked_pid_ || reader_ == nullptr) {
-    return;
-  }
-  // Accumulate positive steps only: a descendant that leaves the tree
-  // (orphaned, reparented to init) lowers the sum without giving back the
-  // time it used while it was ours.
-  Result<Seconds> busy = reader_->machine_busy_time();
-  Result<Seconds> tree = reader_->tree_cpu_time(*tracked_pid_);
-  if (!busy || !tree) {
-    ++tree_failures_;
-    tree_error_ = (!busy ? busy.error() : tree.error()).to_string();
-    return;
-  }
-  if (busy_last_ && tree_last_) {
-    busy_accumulated_ += std::max(*busy - *busy_last_, Seconds(0));
-    tree_accumulated_ += std::max(*tree - *tree_last_, Seconds(0));
-  }
-  busy_last_ = *busy;
-  tree_last_ = *tree;
-  tree_pids_ = reader_->last_tree();
 }
 
 Status Monitor::begin_window(std::string_view name) {
@@ -268,16 +234,13 @@ Status Monitor::begin_window(std::string_view name) {
   window.wall_start = options_.clock->wall_now();
   window.energy = current_;
   window.failures.reserve(states_.size());
+  window.warnings.reserve(states_.size());
   for (const SensorState& state : states_) {
     window.failures.push_back(state.failures);
+    window.warnings.push_back(state.warnings.size());
   }
   window.readings = readings_;
-  window.epoch = tracking_epoch_;
-  window.tree_ok = tracked_pid_.has_value() && tree_last_.has_value();
-  window.tree = tree_accumulated_;
-  window.busy = busy_accumulated_;
-  window.tree_failures = tree_failures_;
-  window.gpu_use = gpu_use_;
+  window.attribution = attribution_.mark();
   windows_.emplace(std::string(name), std::move(window));
   return {};
 }
@@ -369,18 +332,23 @@ Measurement Monitor::make_measurement_locked(const std::string& name,
       m.above_idle += std::max(d.energy - d.idle_energy, Joules(0));
       if (!is_gpu(d.kind)) {
         cpu_and_memory += d.energy;
-      } else if (gpu_is_ours_locked(i, window)) {
+      } else if (attribution_.gpu_is_ours(i, window.attribution)) {
         gpu += d.energy;
-      } else if (tracked_pid_) {
+      } else if (attribution_.tracked_pid()) {
         m.warnings.push_back(fmt::format(
             "{}: no process of the tracked tree was seen on it ({} process "
             "lists read); its energy is not attributed",
-            d.domain, gpu_use_[i].lists - window.gpu_use[i].lists));
+            d.domain, attribution_.gpu_lists_since(i, window.attribution)));
       }
     }
     m.domains.push_back(std::move(d));
   }
   for (std::size_t s = 0; s < states_.size(); ++s) {
+    const std::vector<std::string>& warned = states_[s].warnings;
+    m.warnings.insert(
+        m.warnings.end(),
+        warned.begin() + static_cast<std::ptrdiff_t>(window.warnings[s]),
+        warned.end());
     const std::uint64_t failed = states_[s].failures - window.failures[s];
     if (failed > 0) {
       m.warnings.push_back(fmt::format(
@@ -389,28 +357,12 @@ Measurement Monitor::make_measurement_locked(const std::string& name,
           sensors_[s]->name(), failed, m.samples, states_[s].last_error));
     }
   }
-  if (tracked_pid_ && window.tree_ok && window.epoch == tracking_epoch_) {
-    const Seconds busy = busy_accumulated_ - window.busy;
-    const Seconds tree = tree_accumulated_ - window.tree;
-    const double share =
-        busy > Seconds(0) ? std::clamp(tree / busy, 0.0, 1.0) : 0.0;
-    m.attributed_share = share;
-    m.attributed = cpu_and_memory * share + gpu;
-    if (tree_failures_ > window.tree_failures) {
-      m.warnings.push_back(fmt::format(
-          "process {} could not be read {} times (last error: {}); CPU time "
-          "after its last good reading is not attributed",
-          *tracked_pid_, tree_failures_ - window.tree_failures, tree_error_));
-    }
-  } else {
-    if (tracked_pid_) {
-      m.warnings.push_back(fmt::format(
-          "process {} could not be read when the window began ({}); the "
-          "whole machine's energy is attributed",
-          *tracked_pid_, tree_error_));
-    }
-    m.attributed = m.total;
-  }
+  AttributedShare share = attribution_.share_since(window.attribution);
+  m.warnings.insert(m.warnings.end(),
+                    std::make_move_iterator(share.warnings.begin()),
+                    std::make_move_iterator(share.warnings.end()));
+  m.attributed_share = share.share;
+  m.attributed = share.share ? cpu_and_memory * *share.share + gpu : m.total;
   return m;
 }
 

@@ -2,9 +2,13 @@
 #include "mlcarbon/measure/run.h"
 
 #include <array>
+#include <cerrno>
 #include <cstdint>
-#include <cstdio>
+#include <cstring>
+#include <utility>
+#include <vector>
 
+#include <sys/random.h>
 #include <sys/utsname.h>
 #include <unistd.h>
 
@@ -40,6 +44,12 @@ RunContext collect_context(const sensors::Detection& detection,
   for (const auto& s : detection.sensors) {
     ctx.sensors.push_back(
         {std::string(s->name()), s->method(), s->description()});
+    // GPUs by model name, as the driver reports it.
+    if (const auto* nvml = dynamic_cast<const sensors::NvmlSensor*>(s.get())) {
+      for (const auto& g : nvml->gpus())
+        ctx.gpus.push_back(g.name);
+      continue;
+    }
     for (const auto& d : s->domains()) {
       if (d.kind == sensors::DomainKind::kGpu)
         ctx.gpus.push_back(d.name);
@@ -52,12 +62,27 @@ RunContext collect_context(const sensors::Detection& detection,
   return ctx;
 }
 
-std::string new_run_id() {
+Status system_random(std::span<std::uint8_t> out) {
+  std::size_t done = 0;
+  while (done < out.size()) {
+    const ssize_t n = ::getrandom(out.data() + done, out.size() - done, 0);
+    if (n < 0) {
+      if (errno == EINTR)
+        continue;
+      return make_error(Errc::kIo, "getrandom: {}", std::strerror(errno));
+    }
+    done += static_cast<std::size_t>(n);
+  }
+  return {};
+}
+
+Result<std::string> new_run_id(RandomSource random) {
   std::array<std::uint8_t, 16> b{};
-  if (std::FILE* f = std::fopen("/dev/urandom", "rb")) {
-    const std::size_t n = std::fread(b.data(), 1, b.size(), f);
-    std::fclose(f);
-    (void)n;
+  if (Status got = random(b); !got) {
+    return tl::unexpected(
+        Error(got.error().code(),
+              fmt::format("cannot make a run id: no random bytes ({})",
+                          got.error().message())));
   }
   b[6] = static_cast<std::uint8_t>((b[6] & 0x0F) | 0x40);  // version 4
   b[8] = static_cast<std::uint8_t>((b[8] & 0x3F) | 0x80);  // RFC 4122
@@ -123,28 +148,85 @@ Result<CarbonSetup> resolve_carbon(const CarbonOptions& options) {
   return setup;
 }
 
+namespace {
+
+// The cumulative energy at `t`, linear between the points, clamped to the
+// first and last.
+Joules energy_at(std::span<const carbon::EnergyPoint> energy, WallTime t) {
+  if (t <= energy.front().time)
+    return energy.front().cumulative;
+  for (std::size_t i = 1; i < energy.size(); ++i) {
+    const carbon::EnergyPoint& a = energy[i - 1];
+    const carbon::EnergyPoint& b = energy[i];
+    if (t <= b.time) {
+      const Seconds span = b.time - a.time;
+      const double f = span > Seconds(0) ? Seconds(t - a.time) / span : 1.0;
+      return a.cumulative + (b.cumulative - a.cumulative) * f;
+    }
+  }
+  return energy.back().cumulative;
+}
+
+// The points inside [start, end], with interpolated points at both edges.
+std::vector<carbon::EnergyPoint> cut_points(
+    std::span<const carbon::EnergyPoint> energy, WallTime start, WallTime end) {
+  std::vector<carbon::EnergyPoint> out;
+  out.push_back({start, energy_at(energy, start)});
+  for (const carbon::EnergyPoint& p : energy) {
+    if (p.time > start && p.time < end)
+      out.push_back(p);
+  }
+  out.push_back({end, energy_at(energy, end)});
+  return out;
+}
+
+}  // namespace
+
+GramsCo2ePerKwh mean_intensity(const CarbonSetup& setup, WallTime start,
+                               WallTime end,
+                               std::span<const carbon::EnergyPoint> energy) {
+  if (!setup.series)
+    return setup.info.intensity;
+  if (energy.size() < 2 || end <= start)
+    return setup.series->at(start);
+  const std::vector<carbon::EnergyPoint> cut = cut_points(energy, start, end);
+  const Joules segmented = cut.back().cumulative - cut.front().cumulative;
+  if (!(segmented.value() > 0.0))
+    return setup.series->at(start);
+  const GramsCo2e g = carbon::emissions(*setup.series, cut);
+  return GramsCo2ePerKwh(g.value() / to_kwh(segmented).value());
+}
+
 void apply_carbon(Run& run, const CarbonSetup& setup,
                   std::span<const carbon::EnergyPoint> energy) {
   run.carbon = setup.info;
-  const Measurement& m = run.measurement;
+  Measurement& m = run.measurement;
   const double pue = run.carbon.pue;
-  if (setup.series && energy.size() >= 2) {
-    // The segments cover the run up to the edges of the run's window:
-    // their energy-weighted mean intensity prices the whole run.
-    const Joules segmented =
-        energy.back().cumulative - energy.front().cumulative;
-    if (segmented.value() > 0.0) {
-      const GramsCo2e g = carbon::emissions(*setup.series, energy);
-      run.carbon.intensity =
-          GramsCo2ePerKwh(g.value() / to_kwh(segmented).value());
-    } else {
-      run.carbon.intensity = setup.series->at(m.start);
-    }
-  } else if (setup.series) {
-    run.carbon.intensity = setup.series->at(m.start);
+  // The segments cover the run up to the edges of the run's window: their
+  // energy-weighted mean intensity prices the whole run.
+  const WallTime start = energy.size() >= 2 ? energy.front().time : m.start;
+  const WallTime end = energy.size() >= 2 ? energy.back().time : m.end;
+  run.carbon.intensity = mean_intensity(setup, start, end, energy);
+  if (setup.series) {
+    if (auto warning = setup.series->coverage_warning(m.start, m.end))
+      m.warnings.push_back(std::move(*warning));
   }
-  run.co2e = (m.total * pue) * run.carbon.intensity;
-  run.attributed_co2e = (m.attributed * pue) * run.carbon.intensity;
+  run.co2e = carbon::emissions(run.carbon.intensity, m.total, pue);
+  run.attributed_co2e =
+      carbon::emissions(run.carbon.intensity, m.attributed, pue);
+}
+
+WindowRecord price_window(Measurement measurement, const CarbonSetup& setup,
+                          std::span<const carbon::EnergyPoint> energy) {
+  WindowRecord w;
+  w.name = measurement.name;
+  w.intensity =
+      mean_intensity(setup, measurement.start, measurement.end, energy);
+  const double pue = setup.info.pue;
+  w.co2e = (measurement.total * pue) * w.intensity;
+  w.attributed_co2e = (measurement.attributed * pue) * w.intensity;
+  w.measurement = std::move(measurement);
+  return w;
 }
 
 std::string quote_command(const std::vector<std::string>& argv) {

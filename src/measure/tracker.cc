@@ -5,88 +5,74 @@
 
 #include <unistd.h>
 
-#include "mlcarbon/measure/monitor.h"
-
 namespace mlcarbon {
 
-namespace {
-constexpr std::string_view kWindow = "mlcarbon.tracker";
-}  // namespace
-
 struct Tracker::Impl {
-  TrackerOptions options;
-  measure::CarbonSetup carbon;
-  measure::RunContext context;
-  std::unique_ptr<measure::Monitor> monitor;
-  bool running = false;
+  std::unique_ptr<measure::Pipeline> pipeline;
+  std::vector<std::string> tags;
+  bool attribute_to_self = true;
 };
 
 Tracker::Tracker(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 Tracker::Tracker(Tracker&&) noexcept = default;
 Tracker& Tracker::operator=(Tracker&&) noexcept = default;
 Tracker::~Tracker() {
-  if (impl_ && impl_->running)
+  if (impl_ && impl_->pipeline->running())
     (void)stop();
 }
 
 Result<Tracker> Tracker::create(TrackerOptions options) {
   auto impl = std::make_unique<Impl>();
-  MLCARBON_ASSIGN_OR_RETURN(impl->carbon,
-                            measure::resolve_carbon(options.carbon));
-  sensors::Detection detection = sensors::detect_sensors(options.sensors);
-  impl->context =
-      measure::collect_context(detection, options.sensors.proc_root);
-  impl->monitor = std::make_unique<measure::Monitor>(
-      std::move(detection.sensors),
-      measure::MonitorOptions{.interval = options.interval,
-                              .clock = options.sensors.clock,
-                              .proc_root = options.sensors.proc_root});
-  if (options.attribute_to_self)
-    impl->monitor->track_process(::getpid());
-  impl->options = std::move(options);
+  impl->tags = options.tags;
+  impl->attribute_to_self = options.attribute_to_self;
+  MLCARBON_ASSIGN_OR_RETURN(
+      impl->pipeline,
+      measure::Pipeline::create({.project = std::move(options.project),
+                                 .tags = std::move(options.tags),
+                                 .carbon = std::move(options.carbon),
+                                 .interval = options.interval,
+                                 .idle_baseline = options.idle_baseline,
+                                 .sensors = std::move(options.sensors),
+                                 .run_window = "tracker",
+                                 .fakes = std::move(options.fakes)}));
   return Tracker(std::move(impl));
 }
 
 Status Tracker::start() {
-  if (impl_->running) {
+  if (impl_->pipeline->running()) {
     return make_error(Errc::kInvalidArgument, "the tracker is already running");
   }
-  MLCARBON_RETURN_IF_ERROR(impl_->monitor->start());
-  if (auto s = impl_->monitor->begin_window(kWindow); !s) {
-    impl_->monitor->stop();
-    return s;
-  }
-  impl_->running = true;
-  return {};
+  return impl_->pipeline->start(
+      impl_->attribute_to_self ? std::optional<int>(::getpid()) : std::nullopt);
 }
 
 Result<measure::Run> Tracker::stop() {
-  if (!impl_->running) {
+  if (!impl_->pipeline->running()) {
     return make_error(Errc::kInvalidArgument, "the tracker is not running");
   }
-  impl_->running = false;
-  auto m = impl_->monitor->end_window(kWindow);
-  impl_->monitor->stop();
-  if (!m)
-    return tl::unexpected(m.error());
-  measure::Run run;
-  run.run_id = measure::new_run_id();
-  run.project = impl_->options.project;
-  run.tags = impl_->options.tags;
-  run.context = impl_->context;
-  run.measurement = std::move(*m);
-  run.measurement.name = "tracker";
-  // Without energy points a series gives the intensity at the start.
-  measure::apply_carbon(run, impl_->carbon);
+  MLCARBON_ASSIGN_OR_RETURN(measure::Run run, impl_->pipeline->stop());
+  run.tags = impl_->tags;
   return run;
 }
 
 bool Tracker::running() const {
-  return impl_->running;
+  return impl_->pipeline->running();
 }
 
 void Tracker::add_tag(std::string tag) {
-  impl_->options.tags.push_back(std::move(tag));
+  impl_->tags.push_back(std::move(tag));
+}
+
+Status Tracker::begin_window(std::string_view name) {
+  return impl_->pipeline->begin_window(name);
+}
+
+Result<measure::WindowRecord> Tracker::end_window(std::string_view name) {
+  return impl_->pipeline->end_window(name);
+}
+
+void Tracker::tick() {
+  impl_->pipeline->tick();
 }
 
 Tracker::Scope::Scope(Tracker& tracker,

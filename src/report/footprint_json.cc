@@ -1,11 +1,13 @@
 // SPDX-License-Identifier: Apache-2.0
-// nlohmann-json throws (invalid UTF-8 in a name): caught here, returned as
-// an Error.
+// nlohmann-json may still throw (a number it cannot store): caught here and
+// returned as an Error. Invalid UTF-8 in a name becomes U+FFFD (dump_json).
 #include <string>
 
 #include <nlohmann/json.hpp>
 
 #include "mlcarbon/report/footprint.h"
+
+#include "json_text.h"
 
 namespace mlcarbon::report {
 namespace {
@@ -101,7 +103,7 @@ Result<std::string> footprint_json(const FootprintReport& r) {
       }
       j["sweep"] = {{"key", r.sweep_key}, {"points", points}};
     }
-    return j.dump(2) + "\n";
+    return dump_json(j);
   } catch (const nlohmann::json::exception& e) {
     return make_error(Errc::kInvalidArgument, "writing JSON: {}", e.what());
   }

@@ -16,6 +16,14 @@ namespace mlcarbon::report {
 namespace {
 
 constexpr int kBusyTimeoutMs = 60'000;
+
+// Text columns hold valid UTF-8 only: a stray byte in a command line or tag
+// becomes U+FFFD, so that every reader (JSON, Python) can load the row.
+void bind_text(sqlite3_stmt* s, int index, std::string_view text) {
+  const std::string valid = to_valid_utf8(text);
+  sqlite3_bind_text(s, index, valid.data(), static_cast<int>(valid.size()),
+                    SQLITE_TRANSIENT);
+}
 constexpr char kTagSeparator = '\x1f';
 
 constexpr const char* kSchema = R"sql(
@@ -161,11 +169,11 @@ Status History::record(const HistoryEntry& e) {
     if (!insert.ok())
       return fail("cannot prepare insert");
     sqlite3_stmt* s = insert.get();
-    sqlite3_bind_text(s, 1, e.run_id.c_str(), -1, SQLITE_TRANSIENT);
+    bind_text(s, 1, e.run_id);
     sqlite3_bind_int64(s, 2, to_unix_ns(e.start));
     sqlite3_bind_double(s, 3, e.duration_s);
-    sqlite3_bind_text(s, 4, e.project.c_str(), -1, SQLITE_TRANSIENT);
-    sqlite3_bind_text(s, 5, e.command.c_str(), -1, SQLITE_TRANSIENT);
+    bind_text(s, 4, e.project);
+    bind_text(s, 5, e.command);
     if (e.exit_status) {
       sqlite3_bind_int(s, 6, *e.exit_status);
     } else {
@@ -175,9 +183,9 @@ Status History::record(const HistoryEntry& e) {
     sqlite3_bind_double(s, 8, e.attributed_energy_j);
     sqlite3_bind_double(s, 9, e.co2e_g);
     sqlite3_bind_double(s, 10, e.attributed_co2e_g);
-    sqlite3_bind_text(s, 11, e.method.c_str(), -1, SQLITE_TRANSIENT);
-    sqlite3_bind_text(s, 12, e.region.c_str(), -1, SQLITE_TRANSIENT);
-    sqlite3_bind_text(s, 13, e.document.c_str(), -1, SQLITE_TRANSIENT);
+    bind_text(s, 11, e.method);
+    bind_text(s, 12, e.region);
+    bind_text(s, 13, e.document);
     if (sqlite3_step(s) != SQLITE_DONE)
       return fail("cannot insert run");
   }
@@ -186,8 +194,8 @@ Status History::record(const HistoryEntry& e) {
                      "INSERT OR IGNORE INTO run_tags(run_id, tag) VALUES(?,?)");
     if (!insert.ok())
       return fail("cannot prepare tag insert");
-    sqlite3_bind_text(insert.get(), 1, e.run_id.c_str(), -1, SQLITE_TRANSIENT);
-    sqlite3_bind_text(insert.get(), 2, tag.c_str(), -1, SQLITE_TRANSIENT);
+    bind_text(insert.get(), 1, e.run_id);
+    bind_text(insert.get(), 2, tag);
     if (sqlite3_step(insert.get()) != SQLITE_DONE) {
       return fail("cannot insert tag");
     }
@@ -240,7 +248,7 @@ void bind_where(sqlite3_stmt* s, const Where& w) {
   int index = 1;
   for (const auto& value : w.values) {
     if (const auto* text = std::get_if<std::string>(&value)) {
-      sqlite3_bind_text(s, index++, text->c_str(), -1, SQLITE_TRANSIENT);
+      bind_text(s, index++, *text);
     } else {
       sqlite3_bind_int64(s, index++, std::get<std::int64_t>(value));
     }

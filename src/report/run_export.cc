@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "mlcarbon/report/run_export.h"
 
+#include <algorithm>
 #include <cerrno>
 #include <chrono>
 #include <cstring>
@@ -15,6 +16,8 @@
 #include "mlcarbon/carbon/equivalents.h"
 #include "mlcarbon/core/fs.h"
 #include "mlcarbon/core/text.h"
+
+#include "json_text.h"
 
 namespace mlcarbon::report {
 namespace {
@@ -56,6 +59,28 @@ constexpr auto kRamKinds = {sensors::DomainKind::kDram,
 
 std::string fmt_double(double v) {
   return fmt::format("{}", v);
+}
+
+// CodeCarbon's gpu_model: "2 x NVIDIA A100-SXM4-40GB", and for a mixed
+// machine each model with its count, in order of first appearance.
+std::string gpu_models(const std::vector<std::string>& gpus) {
+  std::vector<std::pair<std::string, std::size_t>> counts;
+  for (const auto& name : gpus) {
+    auto it = std::find_if(counts.begin(), counts.end(),
+                           [&](const auto& c) { return c.first == name; });
+    if (it == counts.end()) {
+      counts.emplace_back(name, 1);
+    } else {
+      ++it->second;
+    }
+  }
+  std::string out;
+  for (const auto& [name, n] : counts) {
+    if (!out.empty())
+      out += ", ";
+    out += fmt::format("{} x {}", n, name);
+  }
+  return out;
 }
 
 }  // namespace
@@ -151,7 +176,27 @@ std::string run_to_json(const measure::Run& run) {
   doc["equivalents"] = {{"car_km", carbon::car_km(run.co2e)}};
   doc["samples"] = m.samples;
   doc["warnings"] = m.warnings;
-  return doc.dump(2) + "\n";
+  ordered_json windows = ordered_json::array();
+  for (const measure::WindowRecord& w : run.windows) {
+    const measure::Measurement& wm = w.measurement;
+    windows.push_back({{"name", w.name},
+                       {"start", iso8601(wm.start)},
+                       {"end", iso8601(wm.end)},
+                       {"duration_s", wm.duration.count()},
+                       {"energy_j", wm.total.value()},
+                       {"method", to_string(wm.method())},
+                       {"attributed_j", wm.attributed.value()},
+                       {"attributed_share",
+                        wm.attributed_share ? ordered_json(*wm.attributed_share)
+                                            : ordered_json(nullptr)},
+                       {"above_idle_j", wm.above_idle.value()},
+                       {"intensity_g_per_kwh", w.intensity.value()},
+                       {"co2e_kg", kg(w.co2e)},
+                       {"attributed_co2e_kg", kg(w.attributed_co2e)},
+                       {"warnings", wm.warnings}});
+  }
+  doc["windows"] = std::move(windows);
+  return dump_json(doc);
 }
 
 const std::vector<std::string>& run_csv_columns() {
@@ -211,11 +256,7 @@ std::string method_of(const measure::Measurement& m,
 std::string run_csv_row(const measure::Run& run) {
   const measure::Measurement& m = run.measurement;
   const double duration = m.duration.count();
-  Joules idle;
-  for (const auto& d : m.domains) {
-    if (!d.nested)
-      idle += d.idle_energy;
-  }
+  const Joules idle = m.counted_idle_energy();
   std::string tags;
   for (const auto& t : run.tags) {
     if (!tags.empty())
@@ -247,9 +288,7 @@ std::string run_csv_row(const measure::Run& run) {
       fmt::format("{}", run.context.cpu_count),
       run.context.cpu_model,
       fmt::format("{}", run.context.gpus.size()),
-      run.context.gpus.empty() ? ""
-                               : fmt::format("{} x {}", run.context.gpus.size(),
-                                             run.context.gpus.front()),
+      gpu_models(run.context.gpus),
       "",  // longitude: mlcarbon never geolocates
       "",  // latitude
       fmt_double(run.context.ram_total_gb),

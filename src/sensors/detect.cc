@@ -1,7 +1,13 @@
 // SPDX-License-Identifier: Apache-2.0
 #include <algorithm>
 #include <cstdlib>
+#include <optional>
+#include <string>
+#include <vector>
 
+#include <fmt/format.h>
+
+#include "mlcarbon/core/text.h"
 #include "mlcarbon/sensors/models.h"
 #include "mlcarbon/sensors/nvml.h"
 #include "mlcarbon/sensors/rapl.h"
@@ -21,10 +27,12 @@ bool has_kind(const EnergySensor& s, DomainKind kind) {
                      [kind](const Domain& d) { return d.kind == kind; });
 }
 
-Error covered_by(std::string_view other) {
-  return Error(
-      Errc::kUnavailable,
-      fmt::format("not needed: {} reads the same RAPL counters", other));
+Unavailable covered_by(std::string_view sensor, std::string_view other) {
+  return {
+      std::string(sensor),
+      Error(Errc::kUnavailable,
+            fmt::format("not needed: {} reads the same RAPL counters", other)),
+      /*redundant=*/true};
 }
 
 }  // namespace
@@ -49,6 +57,53 @@ std::string_view to_string(DomainKind kind) {
       return "memory";
   }
   return "unknown";
+}
+
+std::span<const std::string> known_sensor_names() {
+  static const std::vector<std::string> kNames = {
+      "rapl-powercap", "rapl-perf", "rapl-msr",
+      "nvml",          "cpu-model", "memory-model"};
+  return kNames;
+}
+
+Status check_sensor_names(const std::vector<std::string>& only) {
+  const std::span<const std::string> known = known_sensor_names();
+  for (const std::string& name : only) {
+    if (std::find(known.begin(), known.end(), name) != known.end())
+      continue;
+    std::string list;
+    for (const std::string& k : known)
+      list += (list.empty() ? "" : ", ") + k;
+    const std::optional<std::string> guess = suggest(name, known);
+    return tl::unexpected(
+        Error(Errc::kInvalidArgument,
+              fmt::format("unknown sensor '{}'{}; the sensors are {}", name,
+                          guess ? fmt::format(" (did you mean '{}'?)", *guess)
+                                : std::string(),
+                          list))
+            .with_remedy("pass --sensors auto, or a comma list of sensor "
+                         "names"));
+  }
+  return {};
+}
+
+Result<Detection> detect_requested_sensors(const SensorOptions& options) {
+  MLCARBON_RETURN_IF_ERROR(check_sensor_names(options.only));
+  Detection detection = detect_sensors(options);
+  for (const Unavailable& u : detection.unavailable) {
+    // Every name in `only` was asked for explicitly.
+    if (options.only.empty() || u.redundant)
+      continue;
+    return tl::unexpected(
+        Error(u.reason.code(),
+              fmt::format("sensor '{}' was requested but is unavailable: {}",
+                          u.sensor, u.reason.message()))
+            .with_remedy(u.reason.remedy().empty()
+                             ? std::string("pass --sensors auto to use what "
+                                           "this machine has")
+                             : u.reason.remedy()));
+  }
+  return detection;
 }
 
 SensorOptions with_environment(SensorOptions options) {
@@ -94,13 +149,13 @@ Detection detect_sensors(const SensorOptions& options) {
     covers_packages("rapl-powercap");
   if (wanted(options, "rapl-perf")) {
     if (!rapl_in_use.empty())
-      out.unavailable.push_back({"rapl-perf", covered_by(rapl_in_use)});
+      out.unavailable.push_back(covered_by("rapl-perf", rapl_in_use));
     else
       covers_packages("rapl-perf");
   }
   if (wanted(options, "rapl-msr")) {
     if (!rapl_in_use.empty())
-      out.unavailable.push_back({"rapl-msr", covered_by(rapl_in_use)});
+      out.unavailable.push_back(covered_by("rapl-msr", rapl_in_use));
     else
       covers_packages("rapl-msr");
   }
@@ -119,7 +174,8 @@ Detection detect_sensors(const SensorOptions& options) {
           {"cpu-model",
            Error(Errc::kUnavailable,
                  fmt::format("not needed: {} measures the CPU packages",
-                             rapl_in_use))});
+                             rapl_in_use)),
+           /*redundant=*/true});
     } else {
       add("cpu-model", CpuModelSensor::create(options));
     }
@@ -129,7 +185,8 @@ Detection detect_sensors(const SensorOptions& options) {
       out.unavailable.push_back(
           {"memory-model",
            Error(Errc::kUnavailable,
-                 fmt::format("not needed: {} measures DRAM", rapl_in_use))});
+                 fmt::format("not needed: {} measures DRAM", rapl_in_use)),
+           /*redundant=*/true});
     } else {
       add("memory-model", MemoryModelSensor::create(options));
     }

@@ -15,7 +15,8 @@ constexpr NvmlReturn kNvmlSuccess = 0;
 constexpr NvmlReturn kNvmlErrorNotSupported = 3;
 constexpr NvmlReturn kNvmlErrorInsufficientSize = 7;
 
-// nvmlProcessInfo_t as used by the _v3 process queries.
+// nvmlProcessInfo_t as used by the _v3 process queries; the _v2 queries
+// (drivers R470 to R510) fill the same layout (nvmlProcessInfo_v2_t).
 struct NvmlProcessInfo {
   unsigned int pid;
   unsigned long long used_gpu_memory;
@@ -39,7 +40,8 @@ struct NvmlFunctions {
 
 class DlNvmlApi final : public NvmlApi {
  public:
-  DlNvmlApi(void* handle, NvmlFunctions f) : handle_(handle), f_(f) {}
+  DlNvmlApi(void* handle, NvmlFunctions f, std::string process_call)
+      : handle_(handle), f_(f), process_call_(std::move(process_call)) {}
   DlNvmlApi(const DlNvmlApi&) = delete;
   DlNvmlApi& operator=(const DlNvmlApi&) = delete;
   ~DlNvmlApi() override {
@@ -83,7 +85,13 @@ class DlNvmlApi final : public NvmlApi {
         check(f_.power(device(gpu), &power_mw), "nvmlDeviceGetPowerUsage"));
     return Watts(static_cast<double>(power_mw) * 1e-3);
   }
+  std::string_view process_list_call() const override { return process_call_; }
   Result<std::vector<GpuProcess>> processes(int gpu) override {
+    if (f_.processes == nullptr) {
+      return make_error(Errc::kUnavailable,
+                        "the NVIDIA driver has no per-process list "
+                        "(nvmlDeviceGetComputeRunningProcesses_v3 or _v2)");
+    }
     std::vector<NvmlProcessInfo> infos(16);
     while (true) {
       auto count = static_cast<unsigned int>(infos.size());
@@ -92,8 +100,7 @@ class DlNvmlApi final : public NvmlApi {
         infos.resize(count + 8);  // processes may start meanwhile
         continue;
       }
-      MLCARBON_RETURN_IF_ERROR(
-          check(r, "nvmlDeviceGetComputeRunningProcesses_v3"));
+      MLCARBON_RETURN_IF_ERROR(check(r, process_call_));
       std::vector<GpuProcess> out;
       out.reserve(count);
       for (unsigned int i = 0; i < count; ++i) {
@@ -117,6 +124,7 @@ class DlNvmlApi final : public NvmlApi {
 
   void* handle_;
   NvmlFunctions f_;
+  std::string process_call_;  // empty when the driver has none
   std::vector<NvmlDevice> handles_;
 };
 
@@ -157,7 +165,6 @@ Result<std::unique_ptr<NvmlApi>> load_nvml(const std::string& library) {
   need("nvmlDeviceGetUUID", f.uuid);
   need("nvmlDeviceGetTotalEnergyConsumption", f.total_energy);
   need("nvmlDeviceGetPowerUsage", f.power);
-  need("nvmlDeviceGetComputeRunningProcesses_v3", f.processes);
   need("nvmlErrorString", f.error_string);
   if (missing != nullptr) {
     ::dlclose(handle);
@@ -166,6 +173,16 @@ Result<std::unique_ptr<NvmlApi>> load_nvml(const std::string& library) {
               fmt::format("{} lacks {} (driver too old)", library, missing))
             .with_remedy("update the NVIDIA driver to R470 or newer"));
   }
+  // The process list only attributes GPU energy: an older driver without
+  // _v3 still measures, through _v2 or without attribution.
+  std::string process_call;
+  for (const char* symbol : {"nvmlDeviceGetComputeRunningProcesses_v3",
+                             "nvmlDeviceGetComputeRunningProcesses_v2"}) {
+    if (bind(handle, symbol, f.processes)) {
+      process_call = symbol;
+      break;
+    }
+  }
   if (const NvmlReturn r = f.init(); r != kNvmlSuccess) {
     std::string why = f.error_string(r);
     ::dlclose(handle);
@@ -173,7 +190,7 @@ Result<std::unique_ptr<NvmlApi>> load_nvml(const std::string& library) {
         Error(Errc::kBackend, fmt::format("nvmlInit failed: {}", why))
             .with_remedy("check the driver with `nvidia-smi`"));
   }
-  return std::make_unique<DlNvmlApi>(handle, f);
+  return std::make_unique<DlNvmlApi>(handle, f, std::move(process_call));
 }
 
 Result<std::unique_ptr<NvmlSensor>> NvmlSensor::create(
@@ -210,11 +227,18 @@ std::string NvmlSensor::description() const {
   bool integrated = false;
   for (const GpuInfo& g : gpus_)
     (g.energy_counter ? counter : integrated) = true;
-  if (counter && integrated)
-    return "NVML total-energy counter; integrated power samples on GPUs "
-           "without one";
-  return counter ? "NVML total-energy counter"
-                 : "NVML integrated power samples";
+  std::string out =
+      counter && integrated
+          ? "NVML total-energy counter; integrated power samples on GPUs "
+            "without one"
+      : counter ? "NVML total-energy counter"
+                : "NVML integrated power samples";
+  if (api_->process_list_call().empty()) {
+    out +=
+        "; the driver lists no processes, so each GPU's energy counts in "
+        "full for the measured command";
+  }
+  return out;
 }
 
 Result<EnergySample> NvmlSensor::sample() {
@@ -258,6 +282,8 @@ bool NvmlSensor::needs_periodic_sampling() const {
 
 std::optional<std::vector<int>> NvmlSensor::device_processes(
     std::size_t domain) {
+  if (api_->process_list_call().empty())
+    return std::nullopt;
   auto list = processes(static_cast<int>(domain));
   if (!list)
     return std::nullopt;

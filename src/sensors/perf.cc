@@ -12,6 +12,7 @@
 #include "mlcarbon/core/text.h"
 #include "mlcarbon/sensors/rapl.h"
 
+#include "counter.h"
 #include "read_util.h"
 
 namespace mlcarbon::sensors {
@@ -45,7 +46,9 @@ class RealPerfEventApi final : public PerfEventApi {
 struct Counter {
   int fd = -1;
   double scale_j = 0;
-  std::uint64_t start = 0;
+  /// The last count read (the first at open).
+  std::uint64_t last = 0;
+  Joules total{0};
 };
 
 class PerfSensor final : public EnergySensor {
@@ -71,10 +74,20 @@ class PerfSensor final : public EnergySensor {
   Result<EnergySample> sample() override {
     EnergySample out;
     out.energy.reserve(counters_.size());
-    for (const Counter& c : counters_) {
+    for (Counter& c : counters_) {
       MLCARBON_ASSIGN_OR_RETURN(const std::uint64_t count, api_->read(c.fd));
-      // perf extends the 32-bit MSR to 64 bits, so no wrap here.
-      out.energy.emplace_back(static_cast<double>(count - c.start) * c.scale_j);
+      // perf extends the 32-bit MSR to 64 bits, so no wrap here: a count
+      // below the last one is impossible and its step is dropped.
+      if (const auto step = detail::counter_step(c.last, count, 0)) {
+        c.total += Joules(static_cast<double>(*step) * c.scale_j);
+      } else {
+        out.warnings.push_back(
+            fmt::format("perf counter for {} went down from {} to {}; that "
+                        "step was dropped",
+                        domains_[out.energy.size()].name, c.last, count));
+      }
+      c.last = count;
+      out.energy.push_back(c.total);
     }
     out.time = clock_.now();
     return out;
@@ -223,7 +236,7 @@ Result<std::unique_ptr<EnergySensor>> open_perf_sensor(
         close_all();
         return tl::unexpected(std::move(start).error());
       }
-      counters.push_back(Counter{*fd, e.scale_j, *start});
+      counters.push_back(Counter{*fd, e.scale_j, *start, Joules(0)});
       domains.push_back(std::move(d));
     }
   }

@@ -3,6 +3,7 @@
 #include <array>
 #include <charconv>
 #include <optional>
+#include <string>
 
 #include <dirent.h>
 
@@ -10,6 +11,7 @@
 #include "mlcarbon/core/text.h"
 #include "mlcarbon/sensors/rapl.h"
 
+#include "counter.h"
 #include "read_util.h"
 
 namespace mlcarbon::sensors {
@@ -92,9 +94,17 @@ class PowercapSensor final : public EnergySensor {
                                 reader_.read_u64(z.energy_path));
       // The counter wraps at max_energy_range_uj; assume at most one wrap
       // between samples (about 60 s at full load on a big server).
-      const std::uint64_t delta =
-          now >= z.last_uj ? now - z.last_uj : z.max_range_uj - z.last_uj + now;
-      z.total += Joules(static_cast<double>(delta) * 1e-6);
+      if (const auto step =
+              detail::counter_step(z.last_uj, now, z.max_range_uj)) {
+        z.total += Joules(static_cast<double>(*step) * 1e-6);
+      } else {
+        out.warnings.push_back(fmt::format(
+            "{} went from {} to {} uJ, which no wrap at max_energy_range_uj "
+            "{} explains; that step was dropped",
+            z.energy_path.string(), z.last_uj, now,
+            z.max_range_uj == 0 ? std::string("(unknown)")
+                                : std::to_string(z.max_range_uj)));
+      }
       z.last_uj = now;
       out.energy.push_back(z.total);
     }
@@ -215,9 +225,10 @@ Result<std::unique_ptr<EnergySensor>> open_powercap_sensor(
     }
     zone.last_uj = *first;
     auto range = reader.read_u64(dir / "max_energy_range_uj");
-    // Without a range a wrap cannot be undone; 2^32 uJ is the hardware's
-    // smallest counter, so it is the safe guess.
-    zone.max_range_uj = range ? *range : (std::uint64_t{1} << 32);
+    // Without a range, or with one the counter already exceeds (0 on some
+    // VMs), a wrap cannot be undone: such a step is dropped with a warning
+    // rather than guessed.
+    zone.max_range_uj = range && *range >= *first ? *range : 0;
     domains.push_back(std::move(domain));
     zones.push_back(std::move(zone));
   }

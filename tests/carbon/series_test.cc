@@ -141,5 +141,13 @@ TEST(SeriesTest, MalformedLinesNameOriginAndLine) {
   }
 }
 
+TEST(SeriesTest, ConstantIntensityEmissionsIncludePue) {
+  // 3.6 MJ = 1 kWh; x PUE 1.5 x 400 g/kWh = 600 g.
+  EXPECT_NEAR(emissions(GramsCo2ePerKwh(400.0), Joules(3.6e6), 1.5).value(),
+              600.0, 1e-9);
+  EXPECT_NEAR(emissions(GramsCo2ePerKwh(400.0), Joules(3.6e6)).value(), 400.0,
+              1e-9);
+}
+
 }  // namespace
 }  // namespace mlcarbon::carbon

@@ -16,10 +16,15 @@ BUSY_TWO_THREADS = (
 )
 
 
+# The sensors every test pins, so results do not depend on whether this
+# machine has readable RAPL counters or a GPU.
+MODELS = ("--sensors", "cpu-model,memory-model")
+
+
 def measure(mlcarbon, env, tmp_path, *args, command=("true",)):
     out = tmp_path / "run.json"
-    proc = run([mlcarbon, "measure", "--json", str(out), *args, "--",
-                *command], env)
+    proc = run([mlcarbon, "measure", *MODELS, "--json", str(out), *args,
+                "--", *command], env)
     doc = json.loads(out.read_text()) if out.exists() and out.stat().st_size else None
     return proc, doc
 
@@ -58,7 +63,7 @@ def test_busy_loop_in_germany_is_estimated_attributed_and_priced(
         assert energy["attributed_share"] > 0.8, energy
     carbon = doc["carbon"]
     assert carbon["region"] == "DE"
-    de = json.loads(run([mlcarbon, "measure", "--region", "Germany",
+    de = json.loads(run([mlcarbon, "measure", *MODELS, "--region", "Germany",
                          "--json", "-", "--no-history", "--", "true"],
                         env).stdout)["carbon"]["intensity_g_per_kwh"]
     assert carbon["intensity_g_per_kwh"] == de
@@ -85,8 +90,8 @@ def test_killed_child_gives_128_plus_signal_and_a_report(mlcarbon, env,
 def test_sigterm_is_forwarded_and_the_partial_run_is_reported(
         mlcarbon, env, tmp_path):
     out = tmp_path / "run.json"
-    p = subprocess.Popen([mlcarbon, "measure", "--json", str(out), "--",
-                          "sleep", "30"], env=env, stderr=subprocess.PIPE,
+    p = subprocess.Popen([mlcarbon, "measure", *MODELS, "--json", str(out),
+                          "--", "sleep", "30"], env=env, stderr=subprocess.PIPE,
                          text=True)
     import time
     time.sleep(0.5)
@@ -99,8 +104,8 @@ def test_sigterm_is_forwarded_and_the_partial_run_is_reported(
 
 
 def test_stdin_and_stdout_are_the_childs(mlcarbon, env):
-    proc = subprocess.run([mlcarbon, "measure", "-q", "--no-history", "--",
-                           "tr", "a-z", "A-Z"], input="hello\n", env=env,
+    proc = subprocess.run([mlcarbon, "measure", *MODELS, "-q",
+                           "--no-history", "--", "tr", "a-z", "A-Z"], input="hello\n", env=env,
                           capture_output=True, text=True, timeout=60)
     assert proc.stdout == "HELLO\n"
     assert proc.stderr == ""
@@ -108,8 +113,8 @@ def test_stdin_and_stdout_are_the_childs(mlcarbon, env):
 
 def test_unknown_region_fails_before_running(mlcarbon, env, tmp_path):
     marker = tmp_path / "ran"
-    proc = run([mlcarbon, "measure", "--region", "Germny", "--", "touch",
-                str(marker)], env)
+    proc = run([mlcarbon, "measure", *MODELS, "--region", "Germny", "--",
+                "touch", str(marker)], env)
     assert proc.returncode != 0
     assert "did you mean" in proc.stderr and "Germany" in proc.stderr
     assert not marker.exists()
@@ -117,15 +122,15 @@ def test_unknown_region_fails_before_running(mlcarbon, env, tmp_path):
 
 def test_unwritable_export_fails_before_running(mlcarbon, env, tmp_path):
     marker = tmp_path / "ran"
-    proc = run([mlcarbon, "measure", "--json", "/nonexistent/dir/r.json",
-                "--", "touch", str(marker)], env)
+    proc = run([mlcarbon, "measure", *MODELS, "--json",
+                "/nonexistent/dir/r.json", "--", "touch", str(marker)], env)
     assert proc.returncode == 2
     assert "/nonexistent/dir/r.json" in proc.stderr
     assert not marker.exists()
 
 
 def test_missing_command_is_reported(mlcarbon, env):
-    proc = run([mlcarbon, "measure", "--no-history", "--",
+    proc = run([mlcarbon, "measure", *MODELS, "--no-history", "--",
                 "no-such-command-xyz"], env)
     assert proc.returncode == 1
     assert "cannot run 'no-such-command-xyz'" in proc.stderr
@@ -134,8 +139,8 @@ def test_missing_command_is_reported(mlcarbon, env):
 def test_csv_uses_codecarbon_columns_and_appends(mlcarbon, env, tmp_path):
     path = tmp_path / "emissions.csv"
     for _ in range(2):
-        proc = run([mlcarbon, "measure", "-q", "--region", "FR", "--csv",
-                    str(path), "--", "true"], env)
+        proc = run([mlcarbon, "measure", *MODELS, "-q", "--region", "FR",
+                    "--csv", str(path), "--", "true"], env)
         assert proc.returncode == 0, proc.stderr
     rows = list(csv.DictReader(path.open()))
     assert len(rows) == 2
@@ -168,8 +173,8 @@ def test_concurrent_measures_lose_no_history_row(mlcarbon, env, tmp_path):
 
     def worker(i):
         for _ in range(50):
-            p = run([mlcarbon, "measure", "-q", "--db", str(db), "--tag",
-                     f"w{i}", "--", "true"], env)
+            p = run([mlcarbon, "measure", *MODELS, "-q", "--db", str(db),
+                     "--tag", f"w{i}", "--", "true"], env)
             if p.returncode != 0:
                 return p.stderr
         return None
@@ -188,8 +193,8 @@ def test_concurrent_measures_lose_no_history_row(mlcarbon, env, tmp_path):
 def test_history_lists_filters_and_sums(mlcarbon, env, tmp_path):
     db = tmp_path / "h.db"
     for tag, cmd in (("train", "true"), ("eval", "false"), ("train", "true")):
-        run([mlcarbon, "measure", "-q", "--db", str(db), "--tag", tag, "--",
-             cmd], env)
+        run([mlcarbon, "measure", *MODELS, "-q", "--db", str(db), "--tag",
+             tag, "--", cmd], env)
     listing = run([mlcarbon, "history", "--db", str(db)], env)
     assert listing.returncode == 0
     assert "3 runs" in listing.stdout
@@ -217,11 +222,11 @@ def test_idle_baseline_reports_energy_above_idle(mlcarbon, env, tmp_path):
 
 
 def test_json_and_csv_to_stdout(mlcarbon, env):
-    proc = run([mlcarbon, "measure", "-q", "--no-history", "--json", "-",
-                "--", "true"], env)
+    proc = run([mlcarbon, "measure", *MODELS, "-q", "--no-history", "--json",
+                "-", "--", "true"], env)
     assert json.loads(proc.stdout)["kind"] == "run"
-    proc = run([mlcarbon, "measure", "-q", "--no-history", "--csv", "-",
-                "--", "true"], env)
+    proc = run([mlcarbon, "measure", *MODELS, "-q", "--no-history", "--csv",
+                "-", "--", "true"], env)
     rows = list(csv.DictReader(proc.stdout.splitlines()))
     assert len(rows) == 1 and rows[0]["exit_status"] == "0"
 
@@ -231,13 +236,108 @@ def test_live_status_line_only_on_a_terminal(mlcarbon, env, tmp_path):
     typescript = tmp_path / "typescript"
     proc = subprocess.run(
         ["script", "-qec",
-         f"{mlcarbon} measure --no-history --interval 200ms -- sleep 2.5",
+         f"{mlcarbon} measure {' '.join(MODELS)} --no-history "
+         "--interval 200ms -- sleep 2.5",
          str(typescript)], env=env, capture_output=True, text=True,
         timeout=60)
     assert proc.returncode == 0, proc.stdout
     screen = typescript.read_bytes().decode(errors="replace")
     assert "mlcarbon:" in screen and " s " in screen
     assert "\r\x1b[K" in screen  # the line redraws itself
-    piped = run([mlcarbon, "measure", "--no-history", "--", "sleep", "1.2"],
-                env)
+    piped = run([mlcarbon, "measure", *MODELS, "--no-history", "--", "sleep",
+                 "1.2"], env)
     assert "\x1b[K" not in piped.stderr
+
+
+def test_non_utf8_arguments_keep_status_json_csv_and_history(
+        mlcarbon, env, tmp_path):
+    # Before: nlohmann-json threw on the Latin-1 byte after the command ran;
+    # mlcarbon aborted, lost the status and history row, left a 0-byte JSON.
+    out, table, db = (tmp_path / "r.json", tmp_path / "r.csv",
+                      tmp_path / "h.db")
+    proc = subprocess.run(
+        [mlcarbon, "measure", *MODELS, "--json", str(out), "--csv", str(table),
+         "--db", str(db), "--tag", b"t\xff", "--project", b"p\x1b[31m",
+         "--", "sh", "-c", "exit 3", b"caf\xe9", b"\x1b[2J"],
+        env=env, capture_output=True, timeout=120)
+    assert proc.returncode == 3, proc.stderr
+    doc = json.loads(out.read_bytes().decode("utf-8"))
+    assert doc["exit_status"] == 3
+    assert doc["command"][3:] == ["caf\ufffd", "\x1b[2J"]
+    assert doc["tags"] == ["t\ufffd"]
+    rows = list(csv.DictReader(table.read_bytes().decode("utf-8")
+                               .splitlines()))
+    assert rows[0]["tags"] == "t\ufffd" and rows[0]["exit_status"] == "3"
+    listed = run([mlcarbon, "history", "--db", str(db), "--json"], env)
+    assert listed.returncode == 0, listed.stderr
+    runs = json.loads(listed.stdout)["runs"]
+    assert len(runs) == 1 and "caf\ufffd" in runs[0]["command"]
+    assert runs[0]["exit_status"] == 3
+    # The terminal sees escapes, not control sequences or stray bytes.
+    proc.stderr.decode("utf-8")
+    assert b"\x1b" not in proc.stderr
+    assert b"\\x1b[2J" in proc.stderr
+    text = subprocess.run([mlcarbon, "history", "--db", str(db)], env=env,
+                          capture_output=True, timeout=60)
+    assert text.returncode == 0
+    text.stdout.decode("utf-8")
+    assert b"\x1b" not in text.stdout and b"\\x1b[2J" in text.stdout
+
+
+def test_unknown_sensor_is_an_error_with_a_suggestion(mlcarbon, env,
+                                                      tmp_path):
+    marker = tmp_path / "ran"
+    proc = run([mlcarbon, "measure", "--no-history", "--sensors",
+                "rapl-powercp", "--", "touch", str(marker)], env)
+    assert proc.returncode == 2, proc.stderr
+    assert "unknown sensor 'rapl-powercp'" in proc.stderr
+    assert "did you mean 'rapl-powercap'" in proc.stderr
+    assert "cpu-model" in proc.stderr and "nvml" in proc.stderr
+    assert not marker.exists()
+
+
+def test_requested_sensor_that_is_unavailable_is_an_error(mlcarbon, env,
+                                                          tmp_path):
+    marker = tmp_path / "ran"
+    proc = run([mlcarbon, "measure", "--no-history", "--sensors", "nvml",
+                "--nvml-library", "/nonexistent/libnvidia-ml.so.1", "--",
+                "touch", str(marker)], env)
+    assert proc.returncode != 0
+    assert "sensor 'nvml' was requested but is unavailable" in proc.stderr
+    assert "/nonexistent/libnvidia-ml.so.1" in proc.stderr
+    assert not marker.exists()
+
+
+def test_auto_falls_back_when_a_sensor_is_missing(mlcarbon, env, tmp_path):
+    proc = run([mlcarbon, "measure", "--no-history", "--json", "-",
+                "--sensors", "auto", "--nvml-library",
+                "/nonexistent/libnvidia-ml.so.1", "--", "true"], env)
+    assert proc.returncode == 0, proc.stderr
+    doc = json.loads(proc.stdout)
+    assert any(u.startswith("nvml:") for u in doc["context"]["unavailable"])
+
+
+def test_idle_baseline_must_be_finite_and_not_negative(mlcarbon, env,
+                                                       tmp_path):
+    marker = tmp_path / "ran"
+    for bad in ("inf", "nan", "-1"):
+        proc = run([mlcarbon, "measure", "--no-history",
+                    "--idle-baseline=" + bad, "--", "touch", str(marker)],
+                   env)
+        assert proc.returncode == 2, (bad, proc.stderr)
+        assert "idle-baseline" in proc.stderr, (bad, proc.stderr)
+    assert not marker.exists()
+
+
+def test_series_that_does_not_cover_the_run_is_warned(mlcarbon, env,
+                                                      tmp_path):
+    series = tmp_path / "series.csv"
+    series.write_text("timestamp,g_per_kwh\n2000-01-01T00:00:00Z,100\n"
+                      "2000-01-01T01:00:00Z,900\n")
+    proc, doc = measure(mlcarbon, env, tmp_path, "--intensity-series",
+                        str(series))
+    assert proc.returncode == 0, proc.stderr
+    assert doc["carbon"]["intensity_g_per_kwh"] == 900
+    warnings = [w for w in doc["warnings"] if "series" in w]
+    assert len(warnings) == 1, doc["warnings"]
+    assert "2000-01-01T00:00:00Z to 2000-01-01T02:00:00Z" in warnings[0]

@@ -30,33 +30,41 @@ Footprint footprint_of(const Scenario& s) {
   return *f;
 }
 
-// Within 1 % of a published figure: the papers round their results.
-void expect_within_1_percent(double actual, double published) {
-  EXPECT_NEAR(actual, published, 0.01 * published);
+// Within `percent` % of a published figure: the papers round their results
+// to four significant digits, so the bound is just above what rounding and
+// each paper's own rounded inputs explain.
+void expect_within_percent(double actual, double published, double percent) {
+  EXPECT_NEAR(actual, published, percent / 100.0 * published);
 }
 
 TEST(EstimateTest, ReproducesStrubell2019BertBase) {
-  // Strubell et al. 2019, Table 3, BERT-base: 1,507 kWh and 1,438 lb CO2e
-  // from 12,041.51 W, 79.2 h, PUE 1.58 and 0.954 lb/kWh.
+  // Strubell et al. 2019, "Energy and Policy Considerations for Deep
+  // Learning in NLP", Table 3, BERT-base: 1,507 kWh and 1,438 lb CO2e from
+  // 12,041.51 W, 79.2 h, PUE 1.58 and 0.954 lb/kWh. We get 1,506.8 kWh and
+  // 1,437.5 lb (0.013 % and 0.035 % off): pinned at 0.05 %.
   const Scenario s = load("strubell_bert_base.yaml");
 
   const Footprint f = footprint_of(s);
 
   ASSERT_TRUE(f.phase(Phase::kTraining));
   EXPECT_EQ(f.phase(Phase::kTraining)->method, EnergyMethod::kResourceTime);
-  expect_within_1_percent(f.energy_kwh.central, 1507.0);
-  expect_within_1_percent(f.co2e_kg.central * 1000.0 / kGramsPerPound, 1438.0);
+  expect_within_percent(f.energy_kwh.central, 1507.0, 0.05);
+  expect_within_percent(f.co2e_kg.central * 1000.0 / kGramsPerPound, 1438.0,
+                        0.05);
 }
 
 TEST(EstimateTest, ReproducesPatterson2021Gpt3) {
-  // Patterson et al. 2021, Table 4, GPT-3: 1,287 MWh and 552 tCO2e from
-  // 10,000 V100 x 14.8 days x 330 W, PUE 1.10, 0.429 kg/kWh.
+  // Patterson et al. 2021, "Carbon Emissions and Large Neural Network
+  // Training", Table 4, GPT-3: 1,287 MWh and 552 tCO2e from 10,000 V100 x
+  // 14.8 days x 330 W, PUE 1.10, 0.429 kg/kWh. We get 1,289.4 MWh and
+  // 553.1 t (0.18 % and 0.21 % off, the paper rounds its days): pinned at
+  // 0.3 %.
   const Scenario s = load("patterson_gpt3.yaml");
 
   const Footprint f = footprint_of(s);
 
-  expect_within_1_percent(f.energy_kwh.central / 1000.0, 1287.0);
-  expect_within_1_percent(f.co2e_kg.central / 1000.0, 552.0);
+  expect_within_percent(f.energy_kwh.central / 1000.0, 1287.0, 0.3);
+  expect_within_percent(f.co2e_kg.central / 1000.0, 552.0, 0.3);
 }
 
 TEST(EstimateTest, ResourceTimeIsDevicesTimesPowerTimesHoursTimesPue) {
@@ -67,6 +75,18 @@ TEST(EstimateTest, ResourceTimeIsDevicesTimesPowerTimesHoursTimesPue) {
   // 10,000 x 330 W x (14.8 x 24) h x 1.10 = 1,289,376 kWh exactly.
   EXPECT_NEAR(f.energy_kwh.central, 10000.0 * 330.0 * 14.8 * 24.0 * 1.10 / 1e3,
               1e-6);
+}
+
+TEST(EstimateTest, StrubellIsPowerTimesHoursTimesPueTimesIntensity) {
+  const Scenario s = load("strubell_bert_base.yaml");
+
+  const Footprint f = footprint_of(s);
+
+  // Strubell et al. 2019, equation 1: p_t = 1.58 · t · p / 1000 kWh, with
+  // p = 12,041.51 W and t = 79.2 h: 1,506.8195 kWh; CO2e = 0.954 · p_t lb.
+  const double kwh = 1.58 * 79.2 * 12041.51 / 1000.0;
+  EXPECT_NEAR(f.energy_kwh.central, kwh, 1e-9);
+  EXPECT_NEAR(f.co2e_kg.central * 1000.0 / kGramsPerPound, 0.954 * kwh, 1e-9);
 }
 
 TEST(EstimateTest, ModelBasedFollowsThePapersFormulas) {
@@ -157,39 +177,6 @@ TEST(EstimateTest, UnresolvedMeasuredRunIsAnError) {
       << f.error().message();
 }
 
-// Found by scenario_fuzz and measured_run_fuzz: products of huge inputs
-// came out as inf (or NaN), printed as "inf" and written as JSON null.
-TEST(EstimateTest, OverflowingInputsAreAnErrorNamingThePhase) {
-  auto model = parse_scenario(
-      "name: big\ncarbon_intensity_g_per_kwh: 400\n"
-      "training: {samples: 1e308, epochs: 10, energy_per_inference_j: 0.1}\n",
-      "big.yaml");
-  auto measured = parse_scenario(
-      "name: big\ncarbon_intensity_g_per_kwh: 400\n"
-      "inference: {measured_run: run.json, calls_in_run: 1e-300, calls: 10}\n",
-      "run.yaml");
-  ASSERT_TRUE(model && measured);
-  ASSERT_TRUE(resolve_measured_runs(
-      *measured, [](std::string_view) -> Result<std::string> {
-        return R"({"tool": "mlcarbon", "kind": "run",
-                   "energy": {"total_j": 1e308}})";
-      }));
-
-  auto from_model = estimate(*model);
-  auto from_run = estimate(*measured);
-
-  ASSERT_FALSE(from_model);
-  EXPECT_EQ(from_model.error().code(), Errc::kInvalidArgument);
-  EXPECT_NE(from_model.error().message().find(
-                "big.yaml: the training energy is too large"),
-            std::string::npos)
-      << from_model.error().message();
-  ASSERT_FALSE(from_run);
-  EXPECT_NE(from_run.error().message().find("inference energy is too large"),
-            std::string::npos)
-      << from_run.error().message();
-}
-
 TEST(EstimateTest, LeftOutPhasesAreAbsentAndCountZero) {
   const Scenario s = load("strubell_bert_base.yaml");
 
@@ -199,6 +186,116 @@ TEST(EstimateTest, LeftOutPhasesAreAbsentAndCountZero) {
   EXPECT_FALSE(f.phase(Phase::kInference));
   EXPECT_FALSE(f.break_even_calls);
   EXPECT_NEAR(f.phase(Phase::kTraining)->share, 1.0, 1e-12);
+}
+
+// An input too large for a double makes a figure infinite (or NaN, from
+// inf / inf); the estimate refuses it and names the inputs.
+Result<Footprint> estimate_text(const std::string& yaml) {
+  auto s = parse_scenario(yaml, "s.yaml");
+  EXPECT_TRUE(s) << s.error().to_string();
+  return estimate(*s);
+}
+
+template <typename T>
+void expect_not_finite(const Result<T>& f, std::string_view what) {
+  ASSERT_FALSE(f) << "gave a result instead of an error";
+  EXPECT_EQ(f.error().code(), Errc::kInvalidArgument);
+  EXPECT_NE(f.error().message().find(what), std::string::npos)
+      << f.error().message();
+}
+
+TEST(OverflowTest, ModelBasedTrainingNamesItsInputs) {
+  auto f = estimate_text(
+      "carbon_intensity_g_per_kwh: 400\n"
+      "training: {samples: 1e308, epochs: 10, energy_per_inference_j: 0.1}\n");
+
+  expect_not_finite(f,
+                    "s.yaml: the training energy is inf J, not a finite "
+                    "number; it is computed from training.samples, "
+                    "training.epochs, training.energy_per_inference_j, "
+                    "training.overhead");
+}
+
+TEST(OverflowTest, SearchRunNamesItsIndex) {
+  auto f = estimate_text(
+      "carbon_intensity_g_per_kwh: 400\nsearch:\n  runs:\n"
+      "    - {energy_kwh: 1}\n"
+      "    - {devices: 1e300, power_w: 1e10, hours: 1}\n");
+
+  expect_not_finite(f,
+                    "the search.runs[2] energy is inf J, not a finite number; "
+                    "it is computed from search.runs[2].hours, "
+                    "search.runs[2].days, search.runs[2].devices, "
+                    "search.runs[2].power_w");
+}
+
+TEST(OverflowTest, TrialsTimesPerTrial) {
+  auto f = estimate_text(
+      "carbon_intensity_g_per_kwh: 400\n"
+      "search: {trials: 1e300, per_trial: {energy_kwh: 1e10}}\n");
+
+  expect_not_finite(f, "the search energy is inf J");
+  expect_not_finite(f, "search.trials, search.per_trial.energy_kwh");
+}
+
+TEST(OverflowTest, HugeCallsThroughAWhatIf) {
+  Scenario s = load("paper_model_based.yaml");
+  ASSERT_TRUE(apply_override(s, "inference.calls", "1e308"));
+  ASSERT_TRUE(apply_override(s, "inference.energy_per_call_j", "10"));
+
+  expect_not_finite(estimate(s),
+                    "the inference energy is inf J, not a finite number; it "
+                    "is computed from inference.energy_per_call_j, "
+                    "inference.calls");
+}
+
+TEST(OverflowTest, SweepStopsAtTheFirstInfiniteFootprint) {
+  auto points =
+      sweep(load("paper_model_based.yaml"), "training.samples", 1.0, 1e308, 3);
+
+  expect_not_finite(points, "the training energy is inf J");
+}
+
+TEST(OverflowTest, HugeMeasuredRunTimesPue) {
+  // runs/huge.json: energy.total_j = 1e308; each phase is finite alone.
+  auto s = parse_scenario(
+      "carbon_intensity_g_per_kwh: 400\npue: 2\n"
+      "training: {measured_run: runs/huge.json}\n",
+      "s.yaml");
+  ASSERT_TRUE(s) << s.error().to_string();
+  const auto folder = fixture("scenarios");
+  ASSERT_TRUE(resolve_measured_runs(*s, [&](std::string_view path) {
+    return read_file(folder / std::string(path));
+  }));
+
+  expect_not_finite(estimate(*s),
+                    "the life-cycle energy is inf kWh, not a finite number; it "
+                    "is computed from training, pue");
+}
+
+TEST(OverflowTest, CarbonIntensityTimesEnergy) {
+  auto f = estimate_text(
+      "carbon_intensity_g_per_kwh: 1e300\ntraining: {energy_kwh: 1e10}\n");
+
+  expect_not_finite(f, "the life-cycle CO2e is inf kg");
+}
+
+TEST(OverflowTest, BreakEvenOfATinyEnergyPerCall) {
+  auto f = estimate_text(
+      "carbon_intensity_g_per_kwh: 400\ntraining: {energy_kwh: 1e10}\n"
+      "inference: {energy_per_call_j: 1e-300, calls: 1}\n");
+
+  expect_not_finite(f, "the break-even point is inf calls");
+}
+
+TEST(SweepLimitTest, MorePointsThanTheBudgetIsAnError) {
+  auto points = sweep(load("paper_model_based.yaml"), "inference.calls", 1.0,
+                      1e10, kMaxSweepPoints + 1);
+
+  ASSERT_FALSE(points);
+  EXPECT_EQ(points.error().message(),
+            "sweep inference.calls: 100001 points are more than the 100000 a "
+            "sweep may have");
 }
 
 TEST(RecommendTest, CoversRegionHardwareSearchAndInference) {

@@ -100,7 +100,32 @@ INSTANTIATE_TEST_SUITE_P(
         BadOverride{"pue", "0.5", "must be at least 1.0"},
         BadOverride{"inference.calls", "lots", "expected a number"},
         BadOverride{"region", "Germny", "unknown region"},
-        BadOverride{"hardware", "fpga", "expected cpu, gpu or tpu"}));
+        BadOverride{"hardware", "fpga", "expected cpu, gpu or tpu"},
+        // The file's rules hold for a what-if too: one table of fields.
+        BadOverride{"search.trials", "2.5",
+                    "search.trials: must be a whole number, got 2.5"},
+        BadOverride{"carbon_intensity_lb_per_kwh", "1e308",
+                    "1e+308 lb CO2e/kWh is too large"},
+        BadOverride{"search.runs", "3", "unknown what-if key 'search.runs'"},
+        BadOverride{"training.measured_run", "3",
+                    "unknown what-if key 'training.measured_run'"},
+        BadOverride{"schema_version", "1",
+                    "unknown what-if key 'schema_version'"}));
+
+TEST(OverrideTest, DaysAreStoredAsHours) {
+  auto s = parse_scenario(
+      "carbon_intensity_g_per_kwh: 400\n"
+      "search: {trials: 2, per_trial: {power_w: 100, hours: 1}}\n",
+      "s.yaml");
+  ASSERT_TRUE(s) << s.error().to_string();
+
+  ASSERT_TRUE(apply_override(*s, "search.per_trial.days", "2"));
+  ASSERT_TRUE(apply_override(*s, "search.per_trial.devices", "[2, 4]"));
+
+  EXPECT_EQ(s->search->per_trial.hours, Range::exact(48.0));
+  EXPECT_EQ(s->search->per_trial.devices.high, 4.0);
+  EXPECT_FALSE(apply_override(*s, "search.per_trial.devices", "1.5"));
+}
 
 TEST(SweepTest, GivesOneFootprintPerValue) {
   const Scenario s = paper();

@@ -69,9 +69,20 @@ INSTANTIATE_TEST_SUITE_P(
                       ParseCase{"0.002+/-20 %", 0.0016, 0.002, 0.0024},
                       ParseCase{"5 ± 0%", 5, 5, 5}));
 
+TEST(ParseRangeTest, FarApartEndsKeepAFiniteCentralValue) {
+  // low · high overflows (and underflows) a double; the geometric mean
+  // does not.
+  auto big = parse_range("[1e200, 1e300]");
+  auto tiny = parse_range("[1e-300, 1e-200]");
+
+  ASSERT_TRUE(big && tiny);
+  EXPECT_NEAR(big->central / 1e250, 1.0, 1e-12);
+  EXPECT_NEAR(tiny->central / 1e-250, 1.0, 1e-12);
+}
+
 TEST(ParseRangeTest, RejectsBadText) {
   for (const char* bad : {"ten", ".nan", ".inf", "-.inf", "[3, 1]", "[1]",
-                          "5 ± 20", "5 ± -3%", ""}) {
+                          "5 ± 20", "5 ± -3%", "", "1e308 ± 50%", "1e309"}) {
     EXPECT_FALSE(parse_range(bad)) << bad;
   }
 }

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 // One test per kind of bad input: each error names file:line:col (1-based)
 // and says what is wrong.
+#include <cstddef>
 #include <string>
 
 #include <gtest/gtest.h>
@@ -128,7 +129,150 @@ INSTANTIATE_TEST_SUITE_P(
                     "  samples: [1, 2\n",
                     Errc::kParse, "s.yaml:", "malformed YAML"},
         BadScenario{"not a mapping", "- 1\n- 2\n", Errc::kInvalidArgument,
-                    "s.yaml:1:1: ", "a scenario is a mapping of fields"}));
+                    "s.yaml:1:1: ", "a scenario is a mapping of fields"},
+        BadScenario{"fractional trials",
+                    "carbon_intensity_g_per_kwh: 400\n"
+                    "search: {trials: 2.5, per_trial: {energy_kwh: 1}}\n",
+                    Errc::kInvalidArgument, "s.yaml:2:18: ",
+                    "search.trials: must be a whole number, got 2.5"},
+        BadScenario{"fractional devices",
+                    "carbon_intensity_g_per_kwh: 400\ntraining:\n"
+                    "  power_w: 300\n  hours: 5\n  devices: 0.5\n",
+                    Errc::kInvalidArgument, "s.yaml:5:12: ",
+                    "training.devices: must be a whole number, got 0.5"},
+        BadScenario{"fractional end of a device range",
+                    "carbon_intensity_g_per_kwh: 400\ntraining:\n"
+                    "  power_w: 300\n  hours: 5\n  devices: [1, 7.5]\n",
+                    Errc::kInvalidArgument, "s.yaml:5:12: ",
+                    "training.devices: must be a whole number, got 7.5"},
+        BadScenario{"days overflowing as hours",
+                    "carbon_intensity_g_per_kwh: 400\ntraining:\n"
+                    "  power_w: 300\n  days: 1e308\n",
+                    Errc::kInvalidArgument,
+                    "s.yaml:4:9: ", "training.days: 1e+308 d is too large"},
+        BadScenario{"percent overflowing",
+                    valid("100000", "10", "'1e308 ± 50%'"),
+                    Errc::kInvalidArgument,
+                    "s.yaml:5:27: ", "is not a finite range of numbers"},
+        BadScenario{"second document",
+                    valid() + "---\ninference: {energy_per_call_j: 1, "
+                              "calls: 5}\n",
+                    Errc::kParse, "s.yaml:7: ",
+                    "a second YAML document; put one scenario per file"},
+        BadScenario{"not UTF-8", "name: caf\xE9\n" + valid(), Errc::kParse,
+                    "s.yaml:1:10: ",
+                    "byte 0xE9 is not UTF-8; save the scenario as UTF-8"},
+        BadScenario{"not UTF-8 after multibyte text",
+                    "name: \xC3\xA9t\xC3\n" + valid(), Errc::kParse,
+                    "s.yaml:1:9: ", "byte 0xC3 is not UTF-8"},
+        BadScenario{"surrogate escape", "name: \"\\ud800\"\n" + valid(),
+                    Errc::kParse,
+                    "s.yaml:1:14: ", "malformed YAML: invalid unicode"},
+        BadScenario{"nested deeper than the limit",
+                    "description: " + std::string(40, '[') +
+                        std::string(40, ']') + "\n" + valid(),
+                    Errc::kParse,
+                    "s.yaml:1:46: ", "nested more than 32 levels deep"},
+        BadScenario{"nested deeper than yaml-cpp goes",
+                    "description: " + std::string(3000, '[') +
+                        std::string(3000, ']') + "\n" + valid(),
+                    Errc::kParse, "s.yaml:",
+                    "malformed YAML: nested more than 32 levels deep"}));
+
+TEST(ScenarioLimitTest, ByteOrderMarkIsSkipped) {
+  // An editor's BOM is not part of the first key, and positions stay as an
+  // editor shows them.
+  auto ok = parse_scenario("\xEF\xBB\xBF" + valid(), "s.yaml");
+  auto bad = parse_scenario("\xEF\xBB\xBF" + valid("-5"), "s.yaml");
+
+  ASSERT_TRUE(ok) << ok.error().to_string();
+  EXPECT_NEAR(ok->training->samples.central, 100000.0, 0.0);
+  ASSERT_FALSE(bad);
+  EXPECT_EQ(bad.error().message().rfind("s.yaml:3:12: ", 0), 0u)
+      << bad.error().message();
+}
+
+TEST(ScenarioLimitTest, FileNameThatIsNotUtf8ReachesReportsReplaced) {
+  // The name defaults to the file name, which goes into JSON.
+  auto s = parse_scenario(valid(), "caf\xE9.yaml");
+
+  ASSERT_TRUE(s) << s.error().to_string();
+  EXPECT_EQ(s->name, "caf\xEF\xBF\xBD.yaml");
+  EXPECT_EQ(s->intensity_source,
+            "carbon_intensity_g_per_kwh in caf\xEF\xBF\xBD.yaml");
+  EXPECT_EQ(s->origin, "caf\xE9.yaml");  // errors name the file as it is
+}
+
+TEST(ScenarioLimitTest, AnEmptyTrailingDocumentIsNotASecondScenario) {
+  auto s = parse_scenario("---\n" + valid() + "---\n", "s.yaml");
+
+  EXPECT_TRUE(s) << s.error().to_string();
+}
+
+TEST(ScenarioLimitTest, FileLargerThanTheLimitIsRefusedBeforeParsing) {
+  std::string text = valid();
+  text.resize(kMaxScenarioBytes + 1, '\n');
+
+  auto s = parse_scenario(text, "s.yaml");
+
+  ASSERT_FALSE(s);
+  EXPECT_EQ(s.error().code(), Errc::kParse);
+  EXPECT_EQ(s.error().message(),
+            "s.yaml: the file has 2097153 bytes; a scenario may have at most "
+            "2097152 (2 MiB)");
+  EXPECT_TRUE(parse_scenario(text.substr(0, kMaxScenarioBytes), "s.yaml"));
+}
+
+// "runs: [&r {energy_kwh: 1}, *r, ...]" with `count` entries.
+std::string runs_list(std::size_t count) {
+  std::string text =
+      "carbon_intensity_g_per_kwh: 400\nsearch:\n  runs: [&r {energy_kwh: 1}";
+  for (std::size_t i = 1; i < count; ++i)
+    text += ", *r";
+  return text + "]\n";
+}
+
+TEST(ScenarioLimitTest, ListLongerThanTheLimitIsAnError) {
+  auto at_limit = parse_scenario(runs_list(kMaxListEntries), "s.yaml");
+  auto over = parse_scenario(runs_list(kMaxListEntries + 1), "s.yaml");
+
+  ASSERT_TRUE(at_limit) << at_limit.error().to_string();
+  EXPECT_EQ(at_limit->search->runs.size(), kMaxListEntries);
+  ASSERT_FALSE(over);
+  EXPECT_EQ(over.error().message(),
+            "s.yaml:3:9: search.runs: 100001 runs are more than the 100000 a "
+            "scenario may list; give identical trials as 'trials' with "
+            "'per_trial'");
+}
+
+// ASCII text as UTF-16LE with a BOM; '@' stands for a lone surrogate.
+std::string utf16le(std::string_view ascii) {
+  std::string out = "\xFF\xFE";
+  for (char c : ascii) {
+    out += c == '@' ? '\0' : c;
+    out += c == '@' ? '\xD8' : '\0';
+  }
+  return out;
+}
+
+TEST(ScenarioLimitTest, UtfSixteenWithAByteOrderMarkIsRead) {
+  // YAML allows UTF-16 with a BOM; yaml-cpp decodes it.
+  auto s = parse_scenario(utf16le(valid()), "s.yaml");
+
+  ASSERT_TRUE(s) << s.error().to_string();
+  EXPECT_NEAR(s->training->epochs.central, 10.0, 0.0);
+}
+
+TEST(ScenarioLimitTest, TextThatDecodesToInvalidUtf8IsAnError) {
+  // yaml-cpp turns a lone UTF-16 surrogate into bytes that are not UTF-8,
+  // which the JSON writer would refuse after the estimate.
+  auto s = parse_scenario(utf16le("name: a@b\n" + valid()), "s.yaml");
+
+  ASSERT_FALSE(s);
+  EXPECT_EQ(s.error().message(),
+            "s.yaml:1:7: name: the text is not valid UTF-8 (an escape or a "
+            "UTF-16 surrogate gives an invalid character)");
+}
 
 TEST(ScenarioErrorTest, MalformedYamlGivesTheParsersPosition) {
   // The flow sequence opened on line 3 never closes; yaml-cpp reports it at
@@ -163,18 +307,26 @@ TEST(ScenarioErrorTest, MissingMeasuredRunNamesThePath) {
   EXPECT_FALSE(st.error().remedy().empty());
 }
 
-TEST(ScenarioErrorTest, ForeignRunFileIsNotOurs) {
+// The error resolve_measured_runs gives for training from runs/`file`.
+std::string run_file_error(const std::string& file) {
   auto s = parse_scenario(
-      "region: DE\ntraining:\n  measured_run: runs/not_ours.json\n", "s.yaml");
-  ASSERT_TRUE(s) << s.error().to_string();
-
+      "region: DE\ntraining:\n  measured_run: runs/" + file + "\n", "s.yaml");
+  EXPECT_TRUE(s) << s.error().to_string();
   auto st = resolve_with(*s, "scenarios");
+  return st ? std::string("no error") : st.error().to_string();
+}
 
-  ASSERT_FALSE(st);
-  EXPECT_EQ(st.error().to_string(),
+TEST(ScenarioErrorTest, ForeignRunFileIsNotOurs) {
+  EXPECT_EQ(run_file_error("not_ours.json"),
             "s.yaml:3:17: measured_run 'runs/not_ours.json' is not an "
             "mlcarbon run file (expected \"tool\": \"mlcarbon\" and \"kind\": "
             "\"run\")");
+}
+
+TEST(ScenarioErrorTest, RunFileOfAnotherSchemaIsRefused) {
+  EXPECT_EQ(run_file_error("future.json"),
+            "s.yaml:3:17: measured_run 'runs/future.json' has schema_version "
+            "99; this mlcarbon reads run files of schema_version 1");
 }
 
 TEST(ScenarioErrorTest, NeverThrowsOnArbitraryText) {

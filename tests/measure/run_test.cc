@@ -2,10 +2,15 @@
 #include "mlcarbon/measure/run.h"
 
 #include <chrono>
+#include <cstdint>
 #include <regex>
+#include <span>
+#include <string>
 #include <vector>
 
 #include <gtest/gtest.h>
+
+#include "support/fake_nvml_api.h"
 
 namespace mlcarbon::measure {
 namespace {
@@ -73,10 +78,73 @@ TEST(RunRecordTest, RunIdIsAVersion4Uuid) {
   const std::regex uuid4(
       "[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}");
 
-  const std::string a = new_run_id();
+  const Result<std::string> a = new_run_id();
 
-  EXPECT_TRUE(std::regex_match(a, uuid4)) << a;
-  EXPECT_NE(a, new_run_id());
+  ASSERT_TRUE(a.has_value()) << a.error().to_string();
+  EXPECT_TRUE(std::regex_match(*a, uuid4)) << *a;
+  EXPECT_NE(*a, new_run_id().value());
+}
+
+TEST(RunRecordTest, RunIdFailsWithoutRandomBytesInsteadOfBeingZero) {
+  const auto no_random = [](std::span<std::uint8_t>) -> Status {
+    return make_error(Errc::kIo, "getrandom: Function not implemented");
+  };
+
+  const Result<std::string> id = new_run_id(no_random);
+
+  ASSERT_FALSE(id.has_value());
+  EXPECT_NE(id.error().message().find("run id"), std::string::npos);
+  EXPECT_NE(id.error().message().find("getrandom"), std::string::npos);
+}
+
+TEST(RunRecordTest, RunOutsideTheSeriesSpanIsWarnedNamingTheSpan) {
+  measure::Run run = two_hour_run();
+  CarbonSetup setup = doubling_series();
+  // A series of two hours in 2000 (946684800 = 2000-01-01T00:00:00Z).
+  const WallTime y2000 = WallTime(std::chrono::seconds(946'684'800));
+  setup.series =
+      carbon::IntensitySeries({{y2000, GramsCo2ePerKwh(100.0)},
+                               {y2000 + hours(1), GramsCo2ePerKwh(200.0)}},
+                              "old.csv");
+
+  apply_carbon(run, setup);
+
+  ASSERT_EQ(run.measurement.warnings.size(), 1U);
+  const std::string& w = run.measurement.warnings[0];
+  EXPECT_NE(w.find("old.csv"), std::string::npos) << w;
+  EXPECT_NE(w.find("2000-01-01T00:00:00Z to 2000-01-01T02:00:00Z"),
+            std::string::npos)
+      << w;
+  EXPECT_NE(w.find("2027-01-15"), std::string::npos) << w;  // the run's start
+}
+
+TEST(RunRecordTest, RunInsideTheSeriesSpanHasNoWarning) {
+  measure::Run run = two_hour_run();
+
+  apply_carbon(run, doubling_series());
+
+  EXPECT_TRUE(run.measurement.warnings.empty());
+}
+
+TEST(RunRecordTest, WindowIsPricedWithTheHoursItCovers) {
+  Measurement m;
+  m.name = "epoch-2";
+  m.start = kT0 + hours(1);
+  m.end = kT0 + hours(2);
+  m.total = Joules(3600.0);
+  m.attributed = Joules(1800.0);
+  const std::vector<carbon::EnergyPoint> energy = {
+      {kT0, Joules(0.0)},
+      {kT0 + hours(1), Joules(3600.0)},
+      {kT0 + hours(2), Joules(7200.0)}};
+
+  const WindowRecord w = price_window(m, doubling_series(), energy);
+
+  // The second hour only: 200 g/kWh x 0.001 kWh x 1.5 (PUE) = 0.3 g.
+  EXPECT_EQ(w.name, "epoch-2");
+  EXPECT_NEAR(w.intensity.value(), 200.0, 1e-9);
+  EXPECT_NEAR(w.co2e.value(), 0.3, 1e-12);
+  EXPECT_NEAR(w.attributed_co2e.value(), 0.15, 1e-12);
 }
 
 TEST(RunRecordTest, QuotesCommandsLikeAShell) {
@@ -111,6 +179,18 @@ TEST(RunRecordTest, RegionGivesCountryAndPue) {
   EXPECT_FALSE(bad_pue.has_value());
   ASSERT_TRUE(own.has_value());
   EXPECT_DOUBLE_EQ(own->info.intensity.value(), 50.0);
+}
+
+TEST(RunRecordTest, ContextNamesGpusByModel) {
+  ManualClock clock;
+  sensors::Detection detection;
+  detection.sensors.push_back(mlcarbon::testing::fake_nvml_sensor(
+      {"NVIDIA A100-SXM4-40GB", "Tesla T4"}, clock));
+
+  const RunContext ctx = collect_context(detection);
+
+  EXPECT_EQ(ctx.gpus,
+            (std::vector<std::string>{"NVIDIA A100-SXM4-40GB", "Tesla T4"}));
 }
 
 }  // namespace

@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
+#include "mlcarbon/core/text.h"
 #include "mlcarbon/lifecycle/estimate.h"
 
 namespace mlcarbon::report {
@@ -76,6 +77,23 @@ TEST(FootprintCsvTest, OneRowPerPhaseAndTotal) {
             "sample,training,resource-time,1,1,1,0.4,0.4,0.4,0.5\n"
             "sample,inference,model-based,1,0.5,1.5,0.4,0.2,0.6,0.5\n"
             "sample,total,,2,1.5,2.5,0.8,0.6,1,1\n");
+}
+
+TEST(FootprintWritersTest, NonUtf8NameNeverMakesAWriterFail) {
+  FootprintReport r = sample();
+  r.base.name = "caf\xE9 \x1b[31m";
+
+  const auto json = footprint_json(r);
+  const std::string text = footprint_text(r);
+  const std::string csv = footprint_csv(r);
+
+  // Before: footprint_json failed with nlohmann's type_error.316.
+  ASSERT_TRUE(json) << json.error().to_string();
+  EXPECT_EQ(nlohmann::json::parse(*json)["name"], "caf\xEF\xBF\xBD \x1b[31m");
+  EXPECT_EQ(text.rfind("caf\xEF\xBF\xBD \\x1b[31m: life-cycle footprint", 0),
+            0U)
+      << text;
+  EXPECT_TRUE(is_valid_utf8(csv));
 }
 
 TEST(FormatTest, ThreeSignificantDigits) {

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "mlcarbon/report/run_export.h"
 
+#include <algorithm>
 #include <chrono>
 #include <string>
 #include <thread>
@@ -11,6 +12,7 @@
 
 #include "mlcarbon/core/fs.h"
 #include "mlcarbon/core/text.h"
+#include "mlcarbon/report/run_text.h"
 
 #include "support/test_support.h"
 
@@ -73,6 +75,37 @@ TEST(RunExportTest, JsonCarriesSchemaContextAndMethods) {
   }
   EXPECT_DOUBLE_EQ(doc["carbon"]["co2e_kg"].get<double>(), 0.066 / 1000.0);
   EXPECT_EQ(doc["start"], "2027-01-15T08:00:00.000Z");
+}
+
+TEST(RunExportTest, JsonListsEachWindowWithEnergyMethodAndCo2e) {
+  measure::Run run = sample_run();
+  measure::WindowRecord w;
+  w.name = "epoch-1";
+  w.measurement = run.measurement;
+  w.measurement.name = "epoch-1";
+  w.measurement.total = Joules(120.0);
+  w.intensity = GramsCo2ePerKwh(400.0);
+  w.co2e = GramsCo2e(0.02);
+  w.attributed_co2e = GramsCo2e(0.01);
+  run.windows.push_back(w);
+
+  const auto doc = nlohmann::json::parse(run_to_json(run));
+  const auto no_windows = nlohmann::json::parse(run_to_json(sample_run()));
+
+  ASSERT_EQ(doc["windows"].size(), 1U);
+  const auto& win = doc["windows"][0];
+  EXPECT_EQ(win["name"], "epoch-1");
+  EXPECT_DOUBLE_EQ(win["energy_j"].get<double>(), 120.0);
+  EXPECT_EQ(win["method"], "estimated");
+  EXPECT_DOUBLE_EQ(win["co2e_kg"].get<double>(), 0.02 / 1000.0);
+  EXPECT_DOUBLE_EQ(win["attributed_co2e_kg"].get<double>(), 0.01 / 1000.0);
+  EXPECT_DOUBLE_EQ(win["intensity_g_per_kwh"].get<double>(), 400.0);
+  EXPECT_EQ(win["start"], "2027-01-15T08:00:00.000Z");
+  EXPECT_TRUE(no_windows["windows"].is_array());
+  EXPECT_TRUE(no_windows["windows"].empty());
+  // The run's own fields are unchanged by its windows.
+  EXPECT_EQ(doc["energy"], no_windows["energy"]);
+  EXPECT_EQ(doc["carbon"], no_windows["carbon"]);
 }
 
 TEST(RunExportTest, CsvRowMatchesHeaderAndCodeCarbonUnits) {
@@ -155,6 +188,88 @@ TEST(RunExportTest, HistoryEntryKeepsTheWholeDocument) {
   EXPECT_EQ(e.command, "python train.py --lr '0.1 x'");
   EXPECT_DOUBLE_EQ(e.energy_j, 396.0);
   EXPECT_EQ(e.document, run_to_json(run));
+}
+
+measure::Run hostile_run() {
+  measure::Run run = sample_run();
+  run.command = {"sh", "-c", "exit 3", "caf\xE9", "\x1b[2J"};
+  run.tags = {"t\xFF"};
+  run.project = "p\xC0\xAF";
+  run.exit_status = 3;
+  run.measurement.warnings = {"sensor \x1b[31m failed"};
+  return run;
+}
+
+TEST(RunExportTest, InvalidUtf8BecomesReplacementCharactersInJson) {
+  // Before: nlohmann-json threw type_error.316 here and measure aborted.
+  const std::string json = run_to_json(hostile_run());
+
+  ASSERT_TRUE(is_valid_utf8(json));
+  const auto doc = nlohmann::json::parse(json);
+  EXPECT_EQ(doc["command"][3], "caf\xEF\xBF\xBD");
+  EXPECT_EQ(doc["command"][4], "\x1b[2J");  // JSON escapes it as \u001b
+  EXPECT_EQ(doc["tags"][0], "t\xEF\xBF\xBD");
+  EXPECT_EQ(doc["exit_status"], 3);
+}
+
+TEST(RunExportTest, InvalidUtf8BecomesReplacementCharactersInCsvAndHistory) {
+  const measure::Run run = hostile_run();
+
+  const std::string row = run_csv_row(run);
+  const HistoryEntry entry = to_history_entry(run);
+
+  EXPECT_TRUE(is_valid_utf8(row));
+  const auto fields = parse_csv_line(row);
+  const auto& columns = run_csv_columns();
+  const auto at = [&](std::string_view name) {
+    return fields.at(static_cast<std::size_t>(
+        std::find(columns.begin(), columns.end(), name) - columns.begin()));
+  };
+  EXPECT_EQ(at("tags"), "t\xEF\xBF\xBD");
+  EXPECT_EQ(at("project_name"), "p\xEF\xBF\xBD\xEF\xBF\xBD");
+  EXPECT_TRUE(is_valid_utf8(entry.document));
+}
+
+TEST(RunExportTest, SummaryEscapesControlBytesFromTheCommand) {
+  const std::string text = run_summary_text(hostile_run(), false);
+
+  EXPECT_EQ(text.find('\x1b'), std::string::npos);
+  EXPECT_NE(text.find("\\x1b[2J"), std::string::npos);
+  EXPECT_NE(text.find("\\x1b[31m failed"), std::string::npos);
+  EXPECT_TRUE(is_valid_utf8(text));
+  EXPECT_NE(text.find("exited 3"), std::string::npos);
+}
+
+TEST(RunExportTest, SummaryAlignsEveryRowOnTheWidestFigure) {
+  // "66.0 mg CO2e" is the widest figure: every row's energy column ends
+  // where it ends.
+  const std::string text = run_summary_text(sample_run(), false);
+
+  EXPECT_NE(text.find("  domain             energy      power  method     "
+                      "source\n"
+                      "  cpu                 360 J     36.0 W  estimated  "
+                      "cpu-model: TDP model\n"),
+            std::string::npos)
+      << text;
+  EXPECT_NE(text.find("  machine             396 J             estimated\n"),
+            std::string::npos)
+      << text;
+  EXPECT_NE(text.find("  CO2e         66.0 mg CO2e  (33.0 mg CO2e attributed)"),
+            std::string::npos)
+      << text;
+  EXPECT_NE(text.find("  PUE          1.50 ("), std::string::npos) << text;
+}
+
+TEST(RunExportTest, CsvNamesGpuModelsWithTheirCounts) {
+  measure::Run run = sample_run();
+  run.context.gpus = {"NVIDIA A100", "NVIDIA A100", "Tesla T4"};
+
+  const auto fields = parse_csv_line(run_csv_row(run));
+  const auto& columns = run_csv_columns();
+  const auto index = static_cast<std::size_t>(
+      std::find(columns.begin(), columns.end(), "gpu_model") - columns.begin());
+
+  EXPECT_EQ(fields.at(index), "2 x NVIDIA A100, 1 x Tesla T4");
 }
 
 }  // namespace

@@ -83,6 +83,58 @@ TEST(DetectTest, OnlyRestrictsByName) {
   EXPECT_TRUE(d.unavailable.empty());
 }
 
+TEST(DetectTest, UnknownSensorNameIsAnErrorWithSuggestionAndList) {
+  SensorOptions o = fixture_options();
+  o.only = {"rapl-powercp"};
+
+  const Result<Detection> d = detect_requested_sensors(o);
+
+  ASSERT_FALSE(d.has_value());
+  const std::string text = d.error().to_string();
+  EXPECT_EQ(d.error().code(), Errc::kInvalidArgument);
+  EXPECT_NE(text.find("unknown sensor 'rapl-powercp'"), std::string::npos)
+      << text;
+  EXPECT_NE(text.find("did you mean 'rapl-powercap'"), std::string::npos)
+      << text;
+  for (const std::string& known : known_sensor_names())
+    EXPECT_NE(text.find(known), std::string::npos) << known;
+}
+
+TEST(DetectTest, RequestedSensorThatIsUnavailableIsAnErrorWithItsReason) {
+  SensorOptions o = fixture_options();
+  o.only = {"nvml"};
+
+  const Result<Detection> d = detect_requested_sensors(o);
+
+  ASSERT_FALSE(d.has_value());
+  const std::string text = d.error().to_string();
+  EXPECT_NE(text.find("sensor 'nvml' was requested but is unavailable"),
+            std::string::npos)
+      << text;
+  EXPECT_NE(text.find("/nonexistent/libnvidia-ml.so.1"), std::string::npos)
+      << text;
+}
+
+TEST(DetectTest, AutoKeepsAMissingSensorAsUnavailable) {
+  const Result<Detection> d = detect_requested_sensors(fixture_options());
+
+  ASSERT_TRUE(d.has_value()) << d.error().to_string();
+  EXPECT_EQ(names(*d), std::vector<std::string>{"rapl-powercap"});
+  EXPECT_NE(find(*d, "nvml"), nullptr);
+}
+
+TEST(DetectTest, RequestedSensorCoveredByAnotherRequestedOneIsNoError) {
+  SensorOptions o = fixture_options();
+  o.only = {"rapl-powercap", "cpu-model"};
+
+  const Result<Detection> d = detect_requested_sensors(o);
+
+  ASSERT_TRUE(d.has_value()) << d.error().to_string();
+  EXPECT_EQ(names(*d), std::vector<std::string>{"rapl-powercap"});
+  ASSERT_NE(find(*d, "cpu-model"), nullptr);
+  EXPECT_TRUE(find(*d, "cpu-model")->redundant);
+}
+
 TEST(DetectTest, EnvironmentOverridesPaths) {
   ::setenv("MLCARBON_POWERCAP_ROOT", "/tmp/pc", 1);
   ::setenv("MLCARBON_MSR_ROOT", "/tmp/msr", 1);

@@ -2,67 +2,39 @@
 #include "mlcarbon/sensors/nvml.h"
 
 #include <chrono>
-
-#include <dlfcn.h>
+#include <string>
+#include <vector>
 
 #include <gtest/gtest.h>
 
 #include "mlcarbon/core/clock.h"
+
+#include "support/fake_nvml.h"
 
 namespace mlcarbon::sensors {
 namespace {
 
 using namespace std::chrono_literals;
 
-// Holds the fake library open so its scripted state survives the sensor's
-// own dlopen/dlclose, and resets it before each test.
 class NvmlFakeTest : public ::testing::Test {
  protected:
-  void SetUp() override {
-    handle_ = ::dlopen(MLCARBON_FAKE_NVML, RTLD_NOW | RTLD_LOCAL);
-    ASSERT_NE(handle_, nullptr) << ::dlerror();
-    reset_ = fn<void (*)(unsigned)>("fake_nvml_reset");
-    set_device_ = fn<void (*)(unsigned, const char*, const char*, int)>(
-        "fake_nvml_set_device");
-    push_energy_ =
-        fn<void (*)(unsigned, unsigned long long)>("fake_nvml_push_energy_mj");
-    push_power_ = fn<void (*)(unsigned, unsigned)>("fake_nvml_push_power_mw");
-    add_process_ = fn<void (*)(unsigned, unsigned, unsigned long long)>(
-        "fake_nvml_add_process");
-    set_init_error_ = fn<void (*)(int)>("fake_nvml_set_init_error");
-  }
-  void TearDown() override {
-    if (handle_ != nullptr)
-      ::dlclose(handle_);
-  }
-  template <typename F>
-  F fn(const char* name) {
-    void* p = ::dlsym(handle_, name);
-    EXPECT_NE(p, nullptr) << name;
-    return reinterpret_cast<F>(p);
-  }
+  void SetUp() override { ASSERT_TRUE(fake_.loaded()); }
   Result<std::unique_ptr<NvmlSensor>> open(const Clock& clock) {
     MLCARBON_ASSIGN_OR_RETURN(auto api, load_nvml(MLCARBON_FAKE_NVML));
     return NvmlSensor::create(std::move(api), clock);
   }
 
-  void* handle_ = nullptr;
-  void (*reset_)(unsigned) = nullptr;
-  void (*set_device_)(unsigned, const char*, const char*, int) = nullptr;
-  void (*push_energy_)(unsigned, unsigned long long) = nullptr;
-  void (*push_power_)(unsigned, unsigned) = nullptr;
-  void (*add_process_)(unsigned, unsigned, unsigned long long) = nullptr;
-  void (*set_init_error_)(int) = nullptr;
+  mlcarbon::testing::FakeNvml fake_{MLCARBON_FAKE_NVML};
 };
 
 TEST_F(NvmlFakeTest, CounterPathGivesEnergySinceCreation) {
-  reset_(2);
-  set_device_(0, "NVIDIA A100-SXM4-40GB", "GPU-aaaa", 1);
-  set_device_(1, "NVIDIA A100-SXM4-40GB", "GPU-bbbb", 1);
-  push_energy_(0, 1000000);  // read at creation
-  push_energy_(0, 1005000);  // +5 J
-  push_energy_(1, 20);
-  push_energy_(1, 250020);  // +250 J
+  fake_.reset(2);
+  fake_.set_device(0, "NVIDIA A100-SXM4-40GB", "GPU-aaaa", 1);
+  fake_.set_device(1, "NVIDIA A100-SXM4-40GB", "GPU-bbbb", 1);
+  fake_.push_energy_mj(0, 1000000);  // read at creation
+  fake_.push_energy_mj(0, 1005000);  // +5 J
+  fake_.push_energy_mj(1, 20);
+  fake_.push_energy_mj(1, 250020);  // +250 J
   ManualClock clock;
 
   auto sensor = open(clock);
@@ -82,11 +54,11 @@ TEST_F(NvmlFakeTest, CounterPathGivesEnergySinceCreation) {
 }
 
 TEST_F(NvmlFakeTest, PowerPathIntegratesTrapezoids) {
-  reset_(1);
-  set_device_(0, "Tesla P100", "GPU-p100", 0);  // no energy counter
-  push_power_(0, 100000);                       // 100 W at creation
-  push_power_(0, 200000);                       // 200 W after 10 s
-  push_power_(0, 200000);                       // 200 W after 5 more s
+  fake_.reset(1);
+  fake_.set_device(0, "Tesla P100", "GPU-p100", 0);  // no energy counter
+  fake_.push_power_mw(0, 100000);                    // 100 W at creation
+  fake_.push_power_mw(0, 200000);                    // 200 W after 10 s
+  fake_.push_power_mw(0, 200000);                    // 200 W after 5 more s
   ManualClock clock;
   auto sensor = open(clock);
   ASSERT_TRUE(sensor) << sensor.error().to_string();
@@ -104,8 +76,8 @@ TEST_F(NvmlFakeTest, PowerPathIntegratesTrapezoids) {
 }
 
 TEST_F(NvmlFakeTest, InitFailureReportsNvmlErrorString) {
-  reset_(1);
-  set_init_error_(9);  // NVML_ERROR_DRIVER_NOT_LOADED
+  fake_.reset(1);
+  fake_.set_init_error(9);  // NVML_ERROR_DRIVER_NOT_LOADED
 
   auto api = load_nvml(MLCARBON_FAKE_NVML);
 
@@ -115,9 +87,9 @@ TEST_F(NvmlFakeTest, InitFailureReportsNvmlErrorString) {
 }
 
 TEST_F(NvmlFakeTest, ListsProcessesPerGpu) {
-  reset_(2);
-  add_process_(1, 4242, 1ULL << 30);
-  add_process_(1, 4343, 0);
+  fake_.reset(2);
+  fake_.add_process(1, 4242, 1ULL << 30);
+  fake_.add_process(1, 4343, 0);
   ManualClock clock;
   auto sensor = open(clock);
   ASSERT_TRUE(sensor) << sensor.error().to_string();
@@ -134,6 +106,80 @@ TEST_F(NvmlFakeTest, ListsProcessesPerGpu) {
   EXPECT_FALSE((*sensor)->processes(2));
   EXPECT_EQ((*sensor)->device_processes(1), (std::vector<int>{4242, 4343}));
   EXPECT_EQ((*sensor)->device_processes(2), std::nullopt);
+}
+
+// A driver library built without some symbols, scripted through its own
+// control functions (each variant is a separate library with its own state).
+class OlderDriver {
+ public:
+  explicit OlderDriver(const char* path) : path_(path) {
+    handle_ = ::dlopen(path, RTLD_NOW | RTLD_LOCAL);
+    EXPECT_NE(handle_, nullptr) << ::dlerror();
+    reinterpret_cast<void (*)(unsigned)>(::dlsym(handle_, "fake_nvml_reset"))(
+        1);
+    reinterpret_cast<void (*)(unsigned, unsigned, unsigned long long)>(
+        ::dlsym(handle_, "fake_nvml_add_process"))(0, 4242, 0);
+    reinterpret_cast<void (*)(unsigned, unsigned long long)>(
+        ::dlsym(handle_, "fake_nvml_push_energy_mj"))(0, 5000);
+    reinterpret_cast<void (*)(unsigned, unsigned long long)>(
+        ::dlsym(handle_, "fake_nvml_push_energy_mj"))(0, 7000);
+  }
+  OlderDriver(const OlderDriver&) = delete;
+  OlderDriver& operator=(const OlderDriver&) = delete;
+  ~OlderDriver() { ::dlclose(handle_); }
+  Result<std::unique_ptr<NvmlSensor>> open(const Clock& clock) const {
+    MLCARBON_ASSIGN_OR_RETURN(auto api, load_nvml(path_));
+    return NvmlSensor::create(std::move(api), clock);
+  }
+
+ private:
+  std::string path_;
+  void* handle_ = nullptr;
+};
+
+TEST_F(NvmlFakeTest, CurrentDriverListsProcessesWithV3) {
+  fake_.reset(1);
+  ManualClock clock;
+
+  auto sensor = open(clock);
+
+  ASSERT_TRUE(sensor) << sensor.error().to_string();
+  EXPECT_EQ((*sensor)->process_list_call(),
+            "nvmlDeviceGetComputeRunningProcesses_v3");
+}
+
+TEST(NvmlOlderDriverTest, WithoutV3FallsBackToV2ProcessList) {
+  const OlderDriver driver(MLCARBON_FAKE_NVML_V2);
+  ManualClock clock;
+
+  auto sensor = driver.open(clock);
+
+  ASSERT_TRUE(sensor) << sensor.error().to_string();
+  EXPECT_EQ((*sensor)->process_list_call(),
+            "nvmlDeviceGetComputeRunningProcesses_v2");
+  EXPECT_EQ((*sensor)->device_processes(0), (std::vector<int>{4242}));
+  auto sample = (*sensor)->sample();
+  ASSERT_TRUE(sample) << sample.error().to_string();
+  EXPECT_DOUBLE_EQ(sample->energy.at(0).value(), 2.0);
+}
+
+TEST(NvmlOlderDriverTest, WithoutProcessListMeasuresEnergyAndSaysSo) {
+  const OlderDriver driver(MLCARBON_FAKE_NVML_NOPROCS);
+  ManualClock clock;
+
+  auto sensor = driver.open(clock);
+
+  ASSERT_TRUE(sensor) << sensor.error().to_string();
+  EXPECT_EQ((*sensor)->process_list_call(), "");
+  EXPECT_EQ((*sensor)->device_processes(0), std::nullopt);
+  auto listed = (*sensor)->processes(0);
+  ASSERT_FALSE(listed);
+  EXPECT_EQ(listed.error().code(), Errc::kUnavailable);
+  EXPECT_NE((*sensor)->description().find("lists no processes"),
+            std::string::npos);
+  auto sample = (*sensor)->sample();
+  ASSERT_TRUE(sample) << sample.error().to_string();
+  EXPECT_DOUBLE_EQ(sample->energy.at(0).value(), 2.0);
 }
 
 TEST(NvmlTest, MissingLibraryIsUnavailableNotFatal) {

@@ -2,6 +2,8 @@
 #include "mlcarbon/sensors/rapl.h"
 
 #include <map>
+#include <optional>
+#include <string>
 
 #include <sys/stat.h>
 #include <unistd.h>
@@ -32,6 +34,18 @@ std::filesystem::path copy_two_socket(const TempDir& dir) {
 void set_energy(const std::filesystem::path& root, const std::string& zone,
                 std::uint64_t uj) {
   write_text(root / zone / "energy_uj", std::to_string(uj) + "\n");
+}
+
+// One package zone under `root` with an optional max_energy_range_uj and
+// its counter at `uj`, and the sensor opened on it.
+Result<std::unique_ptr<EnergySensor>> open_one_package(
+    const std::filesystem::path& root, const std::optional<std::string>& range,
+    std::uint64_t uj) {
+  write_text(root / "intel-rapl:0/name", "package-0\n");
+  if (range)
+    write_text(root / "intel-rapl:0/max_energy_range_uj", *range);
+  set_energy(root, "intel-rapl:0", uj);
+  return open_powercap_sensor(SensorOptions{.powercap_root = root});
 }
 
 TEST(RaplPowercapTest, TwoSocketsGivePerDomainEnergy) {
@@ -75,11 +89,7 @@ TEST(RaplPowercapTest, TwoSocketsGivePerDomainEnergy) {
 TEST(RaplPowercapTest, AccumulatesAcrossWraparound) {
   TempDir dir;
   const auto root = dir.path();
-  write_text(root / "intel-rapl:0/name", "package-0\n");
-  write_text(root / "intel-rapl:0/max_energy_range_uj", "1000000000\n");
-  set_energy(root, "intel-rapl:0", 999000000);
-  SensorOptions options{.powercap_root = root};
-  auto sensor = open_powercap_sensor(options);
+  auto sensor = open_one_package(root, "1000000000\n", 999000000);
   ASSERT_TRUE(sensor) << sensor.error().to_string();
   set_energy(root, "intel-rapl:0", 500000);  // wrapped: 1 J + 0.5 J
 
@@ -90,6 +100,71 @@ TEST(RaplPowercapTest, AccumulatesAcrossWraparound) {
   ASSERT_TRUE(first && second);
   EXPECT_NEAR(first->energy[0].value(), 1.5, 1e-6);
   EXPECT_NEAR(second->energy[0].value(), 3.5, 1e-6);
+}
+
+// A counter that goes down is only a wrap when the range explains it.
+// Without that check unsigned arithmetic gave ~1.8e13 J for a 1 s run.
+class RaplPowercapBadRangeTest
+    : public ::testing::TestWithParam<std::optional<std::string>> {};
+
+TEST_P(RaplPowercapBadRangeTest, CounterGoingDownIsDroppedWithAWarning) {
+  TempDir dir;
+  const auto root = dir.path();
+  auto sensor = open_one_package(root, GetParam(), 5000000);
+  ASSERT_TRUE(sensor) << sensor.error().to_string();
+  set_energy(root, "intel-rapl:0", 6000000);  // +1 J
+
+  auto up = (*sensor)->sample();
+  set_energy(root, "intel-rapl:0", 4000000);  // down: no wrap explains it
+  auto down = (*sensor)->sample();
+  set_energy(root, "intel-rapl:0", 4500000);  // +0.5 J from the new value
+  auto after = (*sensor)->sample();
+
+  ASSERT_TRUE(up && down && after);
+  EXPECT_NEAR(up->energy[0].value(), 1.0, 1e-6);
+  EXPECT_TRUE(up->warnings.empty());
+  EXPECT_NEAR(down->energy[0].value(), 1.0, 1e-6);
+  ASSERT_EQ(down->warnings.size(), 1U);
+  EXPECT_NE(down->warnings[0].find("from 6000000 to 4000000"),
+            std::string::npos)
+      << down->warnings[0];
+  EXPECT_NE(down->warnings[0].find("dropped"), std::string::npos);
+  EXPECT_NEAR(after->energy[0].value(), 1.5, 1e-6);
+  EXPECT_TRUE(after->warnings.empty());
+}
+
+// Zero (seen on VMs), smaller than the counter, and missing.
+INSTANTIATE_TEST_SUITE_P(Ranges, RaplPowercapBadRangeTest,
+                         ::testing::Values(std::optional<std::string>("0\n"),
+                                           std::optional<std::string>("1000\n"),
+                                           std::nullopt));
+
+TEST(RaplPowercapTest, MissingRangeStillCountsForwardSteps) {
+  TempDir dir;
+  const auto root = dir.path();
+  auto sensor = open_one_package(root, std::nullopt, 7000000000000);
+  ASSERT_TRUE(sensor) << sensor.error().to_string();
+  set_energy(root, "intel-rapl:0", 7000003000000);  // +3 J
+
+  auto sample = (*sensor)->sample();
+
+  ASSERT_TRUE(sample) << sample.error().to_string();
+  EXPECT_NEAR(sample->energy[0].value(), 3.0, 1e-6);
+  EXPECT_TRUE(sample->warnings.empty());
+}
+
+TEST(RaplPowercapTest, ReadingAboveAValidRangeIsDropped) {
+  TempDir dir;
+  const auto root = dir.path();
+  auto sensor = open_one_package(root, "1000000000\n", 1000000);
+  ASSERT_TRUE(sensor) << sensor.error().to_string();
+  set_energy(root, "intel-rapl:0", 18446744073709551000U);  // garbage
+
+  auto sample = (*sensor)->sample();
+
+  ASSERT_TRUE(sample) << sample.error().to_string();
+  EXPECT_NEAR(sample->energy[0].value(), 0.0, 1e-6);
+  ASSERT_EQ(sample->warnings.size(), 1U);
 }
 
 TEST(RaplPowercapTest, PsysIsNestedAndMmioSkipped) {
@@ -219,6 +294,28 @@ TEST(RaplPerfTest, EnergyIsScaleTimesCountDelta) {
   EXPECT_NEAR(sample->energy[0].value(), 10.0, 1e-9);
   EXPECT_NEAR(sample->energy[3].value(), 3.0, 1e-9);
   EXPECT_NEAR(sample->energy[1].value(), 0.0, 1e-9);
+}
+
+TEST(RaplPerfTest, CountGoingDownIsDroppedWithAWarning) {
+  std::map<std::pair<std::uint64_t, int>, std::uint64_t> counts;
+  counts[{0x02, 0}] = std::uint64_t{5} << 32;
+  SensorOptions options{.perf_power_pmu = fixture("sysfs/power_pmu")};
+  auto sensor = open_perf_sensor(options, std::make_unique<FakePerf>(&counts));
+  ASSERT_TRUE(sensor) << sensor.error().to_string();
+  counts[{0x02, 0}] = std::uint64_t{7} << 32;  // +2 J
+
+  auto up = (*sensor)->sample();
+  counts[{0x02, 0}] = std::uint64_t{1} << 32;  // impossible for perf
+  auto down = (*sensor)->sample();
+  counts[{0x02, 0}] = std::uint64_t{2} << 32;  // +1 J
+  auto after = (*sensor)->sample();
+
+  ASSERT_TRUE(up && down && after);
+  EXPECT_NEAR(up->energy[0].value(), 2.0, 1e-9);
+  EXPECT_NEAR(down->energy[0].value(), 2.0, 1e-9);
+  ASSERT_EQ(down->warnings.size(), 1U);
+  EXPECT_NE(down->warnings[0].find("package-0"), std::string::npos);
+  EXPECT_NEAR(after->energy[0].value(), 3.0, 1e-9);
 }
 
 TEST(RaplPerfTest, PermissionDeniedNamesParanoidAndRemedy) {

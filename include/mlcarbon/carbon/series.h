@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 #pragma once
 
+#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
@@ -35,6 +36,11 @@ class IntensitySeries {
   [[nodiscard]] GramsCo2ePerKwh at(WallTime t) const;
   /// Like at(), and says whether it had to clamp.
   [[nodiscard]] Lookup lookup(WallTime t) const;
+
+  /// A warning naming the series' span when [start, end] is not inside it
+  /// (at() then clamps to the first or last value); nullopt when covered.
+  [[nodiscard]] std::optional<std::string> coverage_warning(WallTime start,
+                                                            WallTime end) const;
 
   [[nodiscard]] std::span<const Point> points() const { return points_; }
   [[nodiscard]] const std::string& origin() const { return origin_; }
@@ -77,5 +83,10 @@ struct EnergyPoint {
 
 /// Emissions at a constant intensity (the table case), for symmetry.
 [[nodiscard]] GramsCo2e emissions(GramsCo2ePerKwh intensity, Joules energy);
+/// Emissions of `energy` drawn by the machine in a facility with power usage
+/// effectiveness `pue`: energy x PUE x intensity, the one CO2e formula of
+/// measured runs.
+[[nodiscard]] GramsCo2e emissions(GramsCo2ePerKwh intensity, Joules energy,
+                                  double pue);
 
 }  // namespace mlcarbon::carbon

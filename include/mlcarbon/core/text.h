@@ -33,9 +33,24 @@ namespace mlcarbon {
 [[nodiscard]] std::optional<std::string> suggest(
     std::string_view word, std::span<const std::string> candidates);
 
+/// True when `s` is well-formed UTF-8 (no overlong forms, surrogates,
+/// code points above U+10FFFF or truncated sequences).
+[[nodiscard]] bool is_valid_utf8(std::string_view s);
+/// Byte offset of the first ill-formed sequence in `s`, or npos.
+[[nodiscard]] std::size_t first_invalid_utf8(std::string_view s);
+/// `s` with each ill-formed subsequence replaced by U+FFFD (one per maximal
+/// subpart, as Unicode recommends), so JSON, CSV and SQLite get valid text.
+[[nodiscard]] std::string to_valid_utf8(std::string_view s);
+/// `s` made safe to print on a terminal: ill-formed bytes become U+FFFD and
+/// control characters (C0, DEL, C1, so also ANSI escapes) a visible escape
+/// such as `\x1b` or `\u009b`. Newlines stay when `keep_newlines`.
+[[nodiscard]] std::string terminal_safe(std::string_view s,
+                                        bool keep_newlines = false);
+
 /// Splits one CSV line (RFC 4180 quoting, no embedded newlines).
 [[nodiscard]] std::vector<std::string> parse_csv_line(std::string_view line);
-/// Quotes a CSV field when it holds a comma, quote or newline.
+/// Quotes a CSV field when it holds a comma, quote or newline; ill-formed
+/// UTF-8 becomes U+FFFD.
 [[nodiscard]] std::string csv_escape(std::string_view field);
 
 }  // namespace mlcarbon

@@ -63,9 +63,10 @@ struct Footprint {
   }
 };
 
-/// Computes the footprint. Fails (Errc::kInvalidArgument) on a
-/// measured_run that was not resolved, and when inputs are so large that a
-/// figure is not a finite number. Pure and fast (no I/O, no lookup).
+/// Computes the footprint. Fails (Errc::kInvalidArgument) on a measured_run
+/// that was not resolved, and on a figure that is not a finite number (an
+/// input too large for a double): the error names the inputs it came from.
+/// Pure and fast (no I/O, no lookup).
 [[nodiscard]] Result<Footprint> estimate(const Scenario& scenario);
 
 /// Sets one input, as `--what-if key=value` does: "region" (a region code or
@@ -88,8 +89,12 @@ struct SweepPoint {
   Footprint footprint;
 };
 
+/// The most points a sweep may have, the budget of ARCHITECTURE.md
+/// (docs/estimate.md gives what it costs).
+inline constexpr std::size_t kMaxSweepPoints = 100'000;
+
 /// Footprints for `key` = start, ..., stop in `count` evenly spaced steps
-/// (count >= 1; count 1 gives start).
+/// (1 <= count <= kMaxSweepPoints; count 1 gives start).
 [[nodiscard]] Result<std::vector<SweepPoint>> sweep(const Scenario& scenario,
                                                     std::string_view key,
                                                     double start, double stop,

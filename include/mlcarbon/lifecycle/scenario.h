@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 #pragma once
 
+#include <cstddef>
+#include <cstdint>
 #include <functional>
 #include <optional>
 #include <string>
@@ -100,10 +102,25 @@ struct Scenario {
   }
 };
 
+/// The largest scenario file parse_scenario() takes: yaml-cpp holds about
+/// 70 bytes of nodes per byte of text, so 2 MiB cost about 170 MB.
+inline constexpr std::size_t kMaxScenarioBytes = std::size_t{2} << 20;
+/// The most entries of a list (search.runs) in a scenario.
+inline constexpr std::size_t kMaxListEntries = 100'000;
+/// The deepest nesting of mappings and lists; a scenario needs five.
+inline constexpr int kMaxNesting = 32;
+
+/// Errc::kParse when a file of `bytes` is larger than kMaxScenarioBytes:
+/// callers check a file's size before reading it.
+[[nodiscard]] Status check_scenario_size(std::uint64_t bytes,
+                                         std::string_view origin);
+
 /// Parses a scenario file (docs/scenario.md). Errors are Errc::kParse for
 /// malformed YAML and Errc::kInvalidArgument for schema errors, and read
 /// "origin:line:col: what" (1-based). `regions` (builtin when null) resolves
 /// `region:`. measured_run files are not read: see resolve_measured_runs().
+/// A leading UTF-8 byte-order mark is skipped; text that is not UTF-8, a
+/// second YAML document, and files beyond the limits above are errors.
 /// Never throws.
 ///
 /// Example:

@@ -64,6 +64,18 @@ struct Measurement {
   /// mid-run. Each says what is missing.
   std::vector<std::string> warnings;
 
+  /// Idle energy of the counted (non-nested) domains: what the machine
+  /// would have drawn idle over the window; 0 without a baseline.
+  [[nodiscard]] Joules counted_idle_energy() const {
+    Joules sum{0};
+    for (const DomainEnergy& d : domains) {
+      if (!d.nested) {
+        sum += d.idle_energy;
+      }
+    }
+    return sum;
+  }
+
   /// kMeasured only if there is a counted (non-nested) domain and every
   /// counted domain is measured.
   [[nodiscard]] Method method() const {

@@ -19,6 +19,7 @@
 #include "mlcarbon/core/clock.h"
 #include "mlcarbon/core/error.h"
 #include "mlcarbon/core/units.h"
+#include "mlcarbon/measure/attribution.h"
 #include "mlcarbon/measure/measurement.h"
 #include "mlcarbon/measure/process_cpu.h"
 #include "mlcarbon/sensors/sensor.h"
@@ -121,36 +122,24 @@ class Monitor {
     std::size_t domain_count = 0;
     std::uint64_t failures = 0;
     std::string last_error;
-  };
-  // How often a GPU domain's process list was read, held any process, and
-  // held one of the tracked tree's.
-  struct GpuUse {
-    std::uint64_t lists = 0;
-    std::uint64_t busy = 0;
-    std::uint64_t ours = 0;
+    // Warnings the sensor attached to its readings, oldest first.
+    std::vector<std::string> warnings;
   };
   struct Window {
     SteadyTime start{};
     WallTime wall_start{};
     std::vector<Joules> energy;
     std::vector<std::uint64_t> failures;
+    std::vector<std::size_t> warnings;
     std::uint64_t readings = 0;
-    std::uint64_t epoch = 0;
-    bool tree_ok = false;
-    Seconds tree{0};
-    Seconds busy{0};
-    std::uint64_t tree_failures = 0;
-    std::vector<GpuUse> gpu_use;
+    AttributionMark attribution;
   };
 
   void run_thread();
   // All *_locked functions expect mutex_ held.
   // A tick skips sensors whose counters need no periodic reads.
   void read_all_locked(bool tick = false);
-  void read_tree_locked();
   void read_gpu_use_locked(bool tick);
-  [[nodiscard]] bool gpu_is_ours_locked(std::size_t domain,
-                                        const Window& window) const;
   [[nodiscard]] Measurement make_measurement_locked(const std::string& name,
                                                     const Window& window) const;
   [[nodiscard]] Watts idle_power_locked(std::size_t domain) const;
@@ -176,18 +165,8 @@ class Monitor {
   std::optional<IdleBaseline> baseline_;
   std::uint64_t readings_ = 0;
 
-  // Attribution: accumulated CPU time, monotonic (docs/meter.md).
-  std::optional<int> tracked_pid_;
-  std::uint64_t tracking_epoch_ = 0;
-  Seconds tree_accumulated_{0};
-  std::optional<Seconds> tree_last_;
-  std::uint64_t tree_failures_ = 0;
-  std::string tree_error_;
-  Seconds busy_accumulated_{0};
-  std::optional<Seconds> busy_last_;
-
-  std::vector<int> tree_pids_;
-  std::vector<GpuUse> gpu_use_;
+  // Process-tree and GPU attribution (docs/meter.md).
+  Attribution attribution_;
 
   std::map<std::string, Window, std::less<>> windows_;
 };

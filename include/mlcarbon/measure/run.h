@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 #pragma once
 
+#include <cstdint>
 #include <filesystem>
 #include <optional>
 #include <span>
@@ -29,6 +30,7 @@ struct RunContext {
   std::string cpu_model;
   int cpu_count = 0;
   double ram_total_gb = 0.0;
+  /// One model name per GPU ("NVIDIA A100-SXM4-40GB").
   std::vector<std::string> gpus;
   std::vector<SensorInfo> sensors;
   /// "rapl-powercap: energy_uj is readable by root only ..."
@@ -53,6 +55,20 @@ struct CarbonInfo {
   std::string pue_reason;
 };
 
+/// One named window of a run (Tracker::begin_window/end_window): its energy
+/// and CO2e, priced like the run (same PUE; with an hourly series, the
+/// intensity of the hours the window covered).
+struct WindowRecord {
+  std::string name;
+  Measurement measurement;
+  /// The window's average intensity (energy-weighted when time-varying).
+  GramsCo2ePerKwh intensity;
+  /// Machine energy x PUE x intensity.
+  GramsCo2e co2e;
+  /// Attributed energy x PUE x intensity.
+  GramsCo2e attributed_co2e;
+};
+
 /// One measured run: what `mlcarbon measure` and Tracker both produce, and
 /// what the JSON/CSV exporters and the history record.
 struct Run {
@@ -70,6 +86,9 @@ struct Run {
   GramsCo2e co2e;
   /// Attributed energy x PUE x intensity.
   GramsCo2e attributed_co2e;
+  /// Named windows ended during the run, in the order they ended; they may
+  /// overlap and nest.
+  std::vector<WindowRecord> windows;
 };
 
 /// Describes this machine and the sensors in use.
@@ -77,8 +96,16 @@ struct Run {
     const sensors::Detection& detection,
     const std::filesystem::path& proc_root = "/proc");
 
-/// A random version-4 UUID, from /dev/urandom.
-[[nodiscard]] std::string new_run_id();
+/// Fills `out` with random bytes; fails rather than leave them unset.
+using RandomSource = Status (*)(std::span<std::uint8_t> out);
+
+/// The kernel's random bytes (getrandom(2)); an error says why not.
+[[nodiscard]] Status system_random(std::span<std::uint8_t> out);
+
+/// A random version-4 UUID. Fails when no random bytes can be had, never
+/// returning a predictable or all-zero id.
+[[nodiscard]] Result<std::string> new_run_id(
+    RandomSource random = &system_random);
 
 /// How the user asked for the grid intensity and PUE.
 struct CarbonOptions {
@@ -102,12 +129,25 @@ struct CarbonSetup {
 /// an error (with a suggestion), so callers fail before measuring.
 [[nodiscard]] Result<CarbonSetup> resolve_carbon(const CarbonOptions& options);
 
+/// The intensity that prices energy measured over [start, end]: the setup's
+/// constant one; with a series, the energy-weighted mean of the series over
+/// `energy` (cumulative machine energy points) cut to [start, end], or its
+/// value at `start` when no energy lies there.
+[[nodiscard]] GramsCo2ePerKwh mean_intensity(
+    const CarbonSetup& setup, WallTime start, WallTime end,
+    std::span<const carbon::EnergyPoint> energy);
+
 /// Sets run.carbon and fills co2e and attributed_co2e. With a series,
 /// emissions integrate energy(t) x intensity(t) over `energy` (cumulative
-/// machine energy points), and run.carbon.intensity becomes the
-/// energy-weighted mean.
+/// machine energy points), run.carbon.intensity becomes the
+/// energy-weighted mean, and a run outside the series' span gets a warning.
 void apply_carbon(Run& run, const CarbonSetup& setup,
                   std::span<const carbon::EnergyPoint> energy = {});
+
+/// A window's record priced like apply_carbon prices a run.
+[[nodiscard]] WindowRecord price_window(
+    Measurement measurement, const CarbonSetup& setup,
+    std::span<const carbon::EnergyPoint> energy = {});
 
 /// The command line as one shell-quoted string.
 [[nodiscard]] std::string quote_command(const std::vector<std::string>& argv);

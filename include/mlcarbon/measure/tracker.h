@@ -4,10 +4,12 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "mlcarbon/core/error.h"
 #include "mlcarbon/core/units.h"
+#include "mlcarbon/measure/pipeline.h"
 #include "mlcarbon/measure/run.h"
 #include "mlcarbon/sensors/sensor.h"
 
@@ -17,26 +19,45 @@ struct TrackerOptions {
   std::string project = "mlcarbon";
   std::vector<std::string> tags;
   measure::CarbonOptions carbon;
+  /// Sampling interval; finite and positive.
   Seconds interval{1.0};
+  /// Idle power is measured for this long when the tracker starts; 0 for
+  /// none. Finite and non-negative.
+  Seconds idle_baseline{0};
+  /// `only` lists the sensors to use; a name that is unknown or unavailable
+  /// here makes create() fail. Empty: every sensor found.
   sensors::SensorOptions sensors = sensors::with_environment({});
   /// Attribute energy to this process and its children.
   bool attribute_to_self = true;
+  /// Fakes for tests (sensors, /proc reader, no background threads).
+  measure::PipelineFakes fakes;
 };
 
 /// Measures a region of code and produces the same Run record as
-/// `mlcarbon measure` (CodeCarbon's EmissionsTracker, zeus's monitor).
-/// Not thread-safe: start and stop from one thread.
+/// `mlcarbon measure` (CodeCarbon's EmissionsTracker, zeus's monitor): both
+/// run measure::Pipeline, so energy, attribution and CO2e (an hourly
+/// intensity series priced hour by hour) are computed the same way.
+///
+/// Named windows (an epoch, an evaluation) may overlap and nest; each ended
+/// window's energy and CO2e are in the Run's `windows` and its JSON.
+///
+/// Not thread-safe: start and stop from one thread; begin_window and
+/// end_window may be called from any thread while it runs.
 ///
 /// Example:
 ///   auto tracker = mlcarbon::Tracker::create({.project = "bert"});
 ///   if (!tracker) return fail(tracker.error());
 ///   (void)tracker->start();
 ///   train();
-///   auto run = tracker->stop();  // run->co2e, run->measurement.total ...
+///   (void)tracker->begin_window("epoch-1");
+///   train_one_epoch();
+///   auto epoch = tracker->end_window("epoch-1");  // epoch->co2e ...
+///   auto run = tracker->stop();  // run->co2e, run->windows ...
 class Tracker {
  public:
-  /// Detects sensors and resolves the intensity; fails on a bad region,
-  /// intensity or PUE, never because a sensor is missing.
+  /// Detects sensors and resolves the intensity; fails on a bad option,
+  /// region, intensity or PUE, or a sensor named in `only` that is unknown
+  /// or unavailable; with `only` empty a missing sensor is no error.
   [[nodiscard]] static Result<Tracker> create(TrackerOptions options = {});
 
   Tracker(Tracker&&) noexcept;
@@ -51,6 +72,17 @@ class Tracker {
   [[nodiscard]] Result<measure::Run> stop();
   [[nodiscard]] bool running() const;
   void add_tag(std::string tag);
+
+  /// Opens the named window `name`. Fails if it is open or the tracker is
+  /// not running.
+  [[nodiscard]] Status begin_window(std::string_view name);
+  /// Closes `name` and returns its energy and CO2e, which the Run also
+  /// records. Fails if `name` is not open. Windows still open at stop() are
+  /// discarded with a warning.
+  [[nodiscard]] Result<measure::WindowRecord> end_window(std::string_view name);
+  /// Reads every sensor once now; with fakes.background false this is how
+  /// a test moves the meter forward.
+  void tick();
 
   /// Measures for its lifetime and hands the run to `on_stop`.
   class Scope {

@@ -6,6 +6,7 @@
 
 #include "mlcarbon/core/error.h"
 #include "mlcarbon/lifecycle/estimate.h"
+#include "mlcarbon/report/format.h"
 
 namespace mlcarbon::report {
 
@@ -45,7 +46,5 @@ struct FootprintReport {
 /// "0.295" or "0.295 [0.1 to 0.5]": a figure with 3 significant digits and
 /// its range when uncertain.
 [[nodiscard]] std::string format_range(lifecycle::Range r);
-/// A number with 3 significant digits, without exponent below 1e6.
-[[nodiscard]] std::string format_number(double v);
 
 }  // namespace mlcarbon::report

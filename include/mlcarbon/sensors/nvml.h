@@ -45,13 +45,22 @@ class NvmlApi {
   [[nodiscard]] virtual Result<std::optional<Joules>> total_energy(int gpu) = 0;
   /// Power draw now (averaged by the driver over about a second).
   [[nodiscard]] virtual Result<Watts> power(int gpu) = 0;
+  /// Compute processes on the GPU; kUnavailable when the driver has no
+  /// process list (process_list_call() is empty).
   [[nodiscard]] virtual Result<std::vector<GpuProcess>> processes(int gpu) = 0;
+  /// The NVML call that lists processes ("..._v3", or "..._v2" on older
+  /// drivers), or empty when there is none and GPU energy cannot be
+  /// attributed per process.
+  [[nodiscard]] virtual std::string_view process_list_call() const {
+    return "nvmlDeviceGetComputeRunningProcesses_v3";
+  }
 };
 
 /// dlopens `library` (a name searched like dlopen does, or a path), binds
-/// the symbols and calls nvmlInit_v2. Errors: kUnavailable when the library
-/// is missing, kBackend with nvmlErrorString when nvmlInit fails. The
-/// returned object calls nvmlShutdown and dlclose when destroyed.
+/// the symbols and calls nvmlInit_v2. The process list is optional: _v3,
+/// else _v2, else none (see NvmlApi::process_list_call). Errors: kUnavailable
+/// when the library is missing, kBackend with nvmlErrorString when nvmlInit
+/// fails. The returned object calls nvmlShutdown and dlclose when destroyed.
 [[nodiscard]] Result<std::unique_ptr<NvmlApi>> load_nvml(
     const std::string& library);
 
@@ -75,6 +84,10 @@ class NvmlSensor final : public EnergySensor {
   bool needs_periodic_sampling() const override;
 
   [[nodiscard]] const std::vector<GpuInfo>& gpus() const { return gpus_; }
+  /// NvmlApi::process_list_call() of the loaded driver.
+  [[nodiscard]] std::string_view process_list_call() const {
+    return api_->process_list_call();
+  }
   /// Compute processes running on GPU `gpu` now.
   [[nodiscard]] Result<std::vector<GpuProcess>> processes(int gpu);
 

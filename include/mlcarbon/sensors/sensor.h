@@ -4,6 +4,7 @@
 #include <filesystem>
 #include <memory>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -46,6 +47,10 @@ struct EnergySample {
   /// energy[i] belongs to domains()[i]; monotonic since the sensor was
   /// created (wrap-around already undone).
   std::vector<Joules> energy;
+  /// Problems with this reading that did not make it fail, e.g. an
+  /// impossible counter step that was dropped; the meter puts them in the
+  /// window's warnings.
+  std::vector<std::string> warnings;
 };
 
 /// A source of energy readings (zeus's monitor, benchmark's PerfCounters).
@@ -83,6 +88,9 @@ class EnergySensor {
 struct Unavailable {
   std::string sensor;  // "rapl-powercap", "nvml", ...
   Error reason;        // reason.remedy() says what to do
+  /// Not needed because another sensor in use reads the same counters
+  /// (RAPL through another path, a model replaced by a counter).
+  bool redundant = false;
 };
 
 /// Where sensors look; every path is settable so tests run on fixtures.
@@ -113,9 +121,23 @@ struct Detection {
   std::vector<Unavailable> unavailable;
 };
 
+/// The names a user may pass in SensorOptions::only, in detection order.
+[[nodiscard]] std::span<const std::string> known_sensor_names();
+
+/// Checks the names in `only`: an unknown one is an error listing the known
+/// names (with a suggestion for a typo).
+[[nodiscard]] Status check_sensor_names(const std::vector<std::string>& only);
+
 /// Finds every usable sensor. Never fails: when no counter is usable the
 /// CPU and memory models are returned, and every skipped sensor is listed
 /// in `unavailable` with its reason and remedy.
 [[nodiscard]] Detection detect_sensors(const SensorOptions& options);
+
+/// detect_sensors() for a user's request: with `only` empty ("auto") it
+/// never fails; with names given, an unknown name, or a named sensor that is
+/// unavailable for a reason other than being redundant, is an error that
+/// says why and how to fix it, so a run never silently measures nothing.
+[[nodiscard]] Result<Detection> detect_requested_sensors(
+    const SensorOptions& options);
 
 }  // namespace mlcarbon::sensors

@@ -34,6 +34,7 @@ struct FakeDevice {
 static struct FakeDevice devices[FAKE_MAX_GPUS];
 static unsigned int device_count;
 static int init_error;
+static int read_error;
 static int scripted;
 
 static void default_devices(void) {
@@ -58,6 +59,7 @@ void fake_nvml_reset(unsigned int count) {
   memset(devices, 0, sizeof devices);
   device_count = count > FAKE_MAX_GPUS ? FAKE_MAX_GPUS : count;
   init_error = 0;
+  read_error = 0;
   scripted = 1;
   for (unsigned int i = 0; i < device_count; ++i) {
     strcpy(devices[i].name, "Fake GPU");
@@ -87,7 +89,14 @@ void fake_nvml_add_process(unsigned int i, unsigned int pid,
     devices[i].nprocs++;
   }
 }
-void fake_nvml_set_init_error(int code) { init_error = code; }
+void fake_nvml_set_init_error(int code) {
+  init_error = code;
+}
+// Makes every later energy, power and process read fail with `code` (0:
+// succeed again), like a GPU that falls off the bus mid-run.
+void fake_nvml_set_read_error(int code) {
+  read_error = code;
+}
 
 // NVML symbols. Sequences advance per call and stick at their last value.
 int nvmlInit_v2(void) {
@@ -95,13 +104,21 @@ int nvmlInit_v2(void) {
     default_devices();
   return init_error;
 }
-int nvmlShutdown(void) { return 0; }
+int nvmlShutdown(void) {
+  return 0;
+}
 const char* nvmlErrorString(int r) {
   switch (r) {
-    case 0: return "Success";
-    case 3: return "Not Supported";
-    case 9: return "Driver Not Loaded";
-    default: return "Unknown Error";
+    case 0:
+      return "Success";
+    case 3:
+      return "Not Supported";
+    case 9:
+      return "Driver Not Loaded";
+    case 15:
+      return "GPU is lost";
+    default:
+      return "Unknown Error";
   }
 }
 int nvmlDeviceGetCount_v2(unsigned int* count) {
@@ -128,20 +145,25 @@ int nvmlDeviceGetTotalEnergyConsumption(nvmlDevice_t d,
                                         unsigned long long* energy) {
   if (!d->energy_supported)
     return 3;
+  if (read_error)
+    return read_error;
   *energy = d->energy_len ? d->energy_mj[d->energy_pos] : 0;
   if (d->energy_pos + 1 < d->energy_len)
     d->energy_pos++;
   return 0;
 }
 int nvmlDeviceGetPowerUsage(nvmlDevice_t d, unsigned int* power) {
+  if (read_error)
+    return read_error;
   *power = d->power_len ? d->power_mw[d->power_pos] : 0;
   if (d->power_pos + 1 < d->power_len)
     d->power_pos++;
   return 0;
 }
-int nvmlDeviceGetComputeRunningProcesses_v3(nvmlDevice_t d,
-                                            unsigned int* count,
-                                            struct FakeProcess* infos) {
+static int list_processes(nvmlDevice_t d, unsigned int* count,
+                          struct FakeProcess* infos) {
+  if (read_error)
+    return read_error;
   if (*count < d->nprocs) {
     *count = d->nprocs;
     return 7;  // NVML_ERROR_INSUFFICIENT_SIZE
@@ -150,3 +172,19 @@ int nvmlDeviceGetComputeRunningProcesses_v3(nvmlDevice_t d,
   *count = d->nprocs;
   return 0;
 }
+
+// Built three ways (tests/sensors/CMakeLists.txt): a current driver with
+// both process queries, one before R510 (FAKE_NVML_NO_V3) and one without
+// any (FAKE_NVML_NO_PROCESSES).
+#if !defined(FAKE_NVML_NO_V3) && !defined(FAKE_NVML_NO_PROCESSES)
+int nvmlDeviceGetComputeRunningProcesses_v3(nvmlDevice_t d, unsigned int* count,
+                                            struct FakeProcess* infos) {
+  return list_processes(d, count, infos);
+}
+#endif
+#if !defined(FAKE_NVML_NO_PROCESSES)
+int nvmlDeviceGetComputeRunningProcesses_v2(nvmlDevice_t d, unsigned int* count,
+                                            struct FakeProcess* infos) {
+  return list_processes(d, count, infos);
+}
+#endif

@@ -1,0 +1,19 @@
+// SPDX-License-Identifier: Apache-2.0
+// The one way report writers turn JSON into text.
+#pragma once
+
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+namespace mlcarbon::report {
+
+/// Indented JSON and a newline. Bytes that are not UTF-8 (a command
+/// argument, a tag, a file name) become U+FFFD instead of making
+/// nlohmann-json throw.
+template <typename Json>
+std::string dump_json(const Json& doc) {
+  return doc.dump(2, ' ', false, Json::error_handler_t::replace) + "\n";
+}
+
+}  // namespace mlcarbon::report
