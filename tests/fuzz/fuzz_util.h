@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstdint>
+#include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -15,6 +16,14 @@
 #include <unistd.h>
 
 namespace mlcarbon::fuzz {
+
+/// Stops the target with `why` on stderr: a fixed input stopped working,
+/// which is a regression, not a finding of the fuzzer.
+[[noreturn]] inline void fail(std::string_view why) {
+  std::fprintf(stderr, "fuzz target setup failed: %.*s\n",
+               static_cast<int>(why.size()), why.data());
+  std::abort();
+}
 
 /// The input as text (the parsers take string_view; bytes are bytes).
 inline std::string_view as_text(const std::uint8_t* data, std::size_t size) {

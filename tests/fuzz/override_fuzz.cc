@@ -55,7 +55,8 @@ search:
     - {energy_kwh: 12}
 )"};
 
-constexpr std::string_view kRunFile = R"({"tool": "mlcarbon", "kind": "run",
+constexpr std::string_view kRunFile = R"({"schema_version": 1,
+  "tool": "mlcarbon", "kind": "run",
   "energy": {"total_j": 7200000.0}})";
 
 // The CLI's cap is far above what a fuzzer can afford per input.
@@ -91,11 +92,14 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data,
     std::vector<lifecycle::Scenario> out;
     for (std::string_view text : kBases) {
       auto s = lifecycle::parse_scenario(text, "base.yaml");
-      if (!s || !lifecycle::resolve_measured_runs(
-                    *s, [](std::string_view) -> Result<std::string> {
-                      return std::string(kRunFile);
-                    }))
-        __builtin_trap();  // the bases are valid: a parser regression
+      if (!s)
+        fuzz::fail(s.error().to_string());
+      const auto resolved = lifecycle::resolve_measured_runs(
+          *s, [](std::string_view) -> Result<std::string> {
+            return std::string(kRunFile);
+          });
+      if (!resolved)
+        fuzz::fail(resolved.error().to_string());
       out.push_back(std::move(*s));
     }
     return out;

@@ -4,7 +4,10 @@
 // Parts, split at "%%" lines: folder names (one a line, at most 6), then per
 // folder its name, energy_uj and max_energy_range_uj (an empty part leaves
 // the file out), and last the readings: lines "ZONE VALUE" that rewrite a
-// folder's energy_uj, with a sample after each.
+// folder's energy_uj, with a sample after each. Oracle: no domain's energy
+// goes down, or up by more than the largest number the files ever held (a
+// counter step can be no larger, wrap or not).
+#include <algorithm>
 #include <charconv>
 #include <cstdint>
 #include <string>
@@ -37,6 +40,12 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data,
       fuzz::split_parts(fuzz::as_text(data, size), 2 + 3 * kMaxZones);
   const fuzz::TempTree& tree = fuzz::fresh_tree();
   std::vector<std::string> folders;
+  // The largest value any counter file held, in uJ.
+  std::uint64_t largest_uj = 0;
+  const auto note = [&largest_uj](std::string_view text) {
+    if (auto v = parse_u64(trim(text)))
+      largest_uj = std::max(largest_uj, *v);
+  };
   for (std::string_view name : split(parts[0], '\n')) {
     if (folders.size() == kMaxZones)
       break;
@@ -52,6 +61,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data,
       tree.write(folder + "/energy_uj", parts[2 + 3 * i]);
     if (!parts[3 + 3 * i].empty())
       tree.write(folder + "/max_energy_range_uj", parts[3 + 3 * i]);
+    note(parts[2 + 3 * i]);
+    note(parts[3 + 3 * i]);
     folders.push_back(folder);
   }
 
@@ -66,6 +77,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data,
   }
   (void)(*sensor)->domains();
   (void)(*sensor)->description();
+  std::vector<double> last_j((*sensor)->domains().size(), 0.0);
   std::size_t samples = 0;
   for (std::string_view line : split(parts[1 + 3 * kMaxZones], '\n')) {
     if (samples++ == kMaxSamples)
@@ -78,9 +90,22 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data,
       continue;
     tree.write(folders[zone % folders.size()] + "/energy_uj",
                line.substr(space + 1));
+    note(line.substr(space + 1));
     auto sample = (*sensor)->sample();
-    if (!sample)
+    if (!sample) {
       (void)sample.error().to_string();
+      continue;
+    }
+    if (sample->energy.size() != last_j.size())
+      __builtin_trap();
+    for (std::size_t d = 0; d < last_j.size(); ++d) {
+      const double j = sample->energy[d].value();
+      // 1e-6 J per uJ; a little slack for the rounding of the sum.
+      if (j < last_j[d] ||
+          j - last_j[d] > static_cast<double>(largest_uj) * 1e-6 * 1.000001)
+        __builtin_trap();
+      last_j[d] = j;
+    }
   }
   return 0;
 }
