@@ -38,5 +38,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data,
   energy.push_back({begin + (end - begin) / 2, Joules(500.0 * seconds)});
   energy.push_back({end, Joules(1000.0 * seconds)});
   (void)carbon::emissions(*series, energy);
+  (void)series->coverage_warning(begin, end);
+  (void)series->coverage_warning(first, last);
   return 0;
 }
