@@ -3,33 +3,30 @@
 // standard streams untouched, meters it, converts the energy to CO2e, prints
 // a summary on stderr, exports and records the run, and exits with CMD's
 // status.
-#include <atomic>
 #include <cerrno>
-#include <csignal>
+#include <chrono>
 #include <cstdio>
-#include <cstring>
+#include <limits>
 #include <memory>
 #include <optional>
 #include <string>
 #include <vector>
 
-#include <fcntl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <fmt/format.h>
 
-#include "mlcarbon/core/fs.h"
 #include "mlcarbon/core/text.h"
 #include "mlcarbon/measure/pipeline.h"
 #include "mlcarbon/measure/run.h"
 #include "mlcarbon/report/history.h"
-#include "mlcarbon/report/output.h"
-#include "mlcarbon/report/run_export.h"
 #include "mlcarbon/report/run_text.h"
 
+#include "child.h"
 #include "command.h"
 #include "options.h"
+#include "outputs.h"
 
 namespace mlcarbon::cli {
 namespace {
@@ -47,122 +44,12 @@ struct MeasureArgs {
   std::optional<std::string> json;
   std::optional<std::string> csv;
   std::string db;
+  std::string db_timeout;
   bool no_history = false;
   bool quiet = false;
   std::string color = "auto";
   SensorFlags sensors;
 };
-
-// Signals mlcarbon received; the handler only stores and forwards.
-std::atomic<pid_t> g_child{0};
-std::atomic<int> g_received{0};
-
-void forward_signal(int sig, siginfo_t* info, void* /*context*/) {
-  g_received.store(sig);
-  // A terminal's Ctrl-C already reached the child through its process
-  // group (si_code SI_KERNEL); forward only what was sent to us alone.
-  const pid_t child = g_child.load();
-  if (child > 0 && info != nullptr && info->si_code <= 0)
-    ::kill(child, sig);
-}
-
-class SignalForwarding {
- public:
-  SignalForwarding() {
-    struct sigaction sa {};
-    sa.sa_sigaction = &forward_signal;
-    sa.sa_flags = SA_SIGINFO | SA_RESTART;
-    sigemptyset(&sa.sa_mask);
-    for (const int sig : {SIGINT, SIGTERM, SIGHUP, SIGQUIT}) {
-      ::sigaction(sig, &sa, &old_[static_cast<std::size_t>(sig)]);
-    }
-  }
-  SignalForwarding(const SignalForwarding&) = delete;
-  SignalForwarding& operator=(const SignalForwarding&) = delete;
-  ~SignalForwarding() {
-    for (const int sig : {SIGINT, SIGTERM, SIGHUP, SIGQUIT}) {
-      ::sigaction(sig, &old_[static_cast<std::size_t>(sig)], nullptr);
-    }
-  }
-
- private:
-  struct sigaction old_[32]{};
-};
-
-// Checks before the run that an export path can be written, so that a long
-// run never ends with nowhere to put its report.
-Status check_writable(const std::optional<std::string>& path,
-                      std::string_view flag) {
-  if (!path || *path == "-")
-    return {};
-  const int fd = ::open(path->c_str(), O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
-  if (fd < 0) {
-    return make_error(Errc::kInvalidArgument, "{} {}: cannot write: {}", flag,
-                      *path, std::strerror(errno));
-  }
-  ::close(fd);
-  return {};
-}
-
-// The child, started stopped on a pipe so the meter is tracking it before
-// it runs a single instruction of CMD.
-struct Child {
-  pid_t pid = -1;
-  int go_fd = -1;      // write end: closing it lets the child exec
-  int status_fd = -1;  // read end: carries errno if exec fails
-};
-
-Result<Child> spawn_stopped(const std::vector<std::string>& argv) {
-  int go[2];
-  int status[2];
-  if (::pipe2(go, O_CLOEXEC) != 0 || ::pipe2(status, O_CLOEXEC) != 0) {
-    return make_error(Errc::kIo, "cannot create a pipe: {}",
-                      std::strerror(errno));
-  }
-  const pid_t pid = ::fork();
-  if (pid < 0) {
-    return make_error(Errc::kIo, "cannot fork: {}", std::strerror(errno));
-  }
-  if (pid == 0) {
-    ::close(go[1]);
-    ::close(status[0]);
-    char byte = 0;
-    while (::read(go[0], &byte, 1) < 0 && errno == EINTR) {
-    }
-    std::vector<char*> args;
-    for (const auto& a : argv)
-      args.push_back(const_cast<char*>(a.c_str()));
-    args.push_back(nullptr);
-    ::execvp(args[0], args.data());
-    const int err = errno;
-    [[maybe_unused]] auto n = ::write(status[1], &err, sizeof err);
-    ::_exit(127);
-  }
-  ::close(go[0]);
-  ::close(status[1]);
-  return Child{pid, go[1], status[0]};
-}
-
-// Errno of a failed exec, or nothing once exec succeeded (EOF on the pipe).
-std::optional<int> exec_error(int status_fd) {
-  int err = 0;
-  ssize_t n = 0;
-  do {
-    n = ::read(status_fd, &err, sizeof err);
-  } while (n < 0 && errno == EINTR);
-  ::close(status_fd);
-  if (n == static_cast<ssize_t>(sizeof err))
-    return err;
-  return std::nullopt;
-}
-
-int exit_code_of(int wait_status) {
-  if (WIFEXITED(wait_status))
-    return WEXITSTATUS(wait_status);
-  if (WIFSIGNALED(wait_status))
-    return 128 + WTERMSIG(wait_status);
-  return 1;
-}
 
 Result<int> run_measure(const MeasureArgs& args) {
   if (args.command.empty()) {
@@ -197,11 +84,30 @@ Result<int> run_measure(const MeasureArgs& args) {
   MLCARBON_ASSIGN_OR_RETURN(std::unique_ptr<measure::Pipeline> pipeline,
                             measure::Pipeline::create(std::move(options)));
   live_carbon = &pipeline->carbon();
-  MLCARBON_RETURN_IF_ERROR(check_writable(args.json, "--json"));
-  MLCARBON_RETURN_IF_ERROR(check_writable(args.csv, "--csv"));
+  const RunOutputs outputs{
+      .json = args.json,
+      .csv = args.csv,
+      .db = args.no_history ? std::nullopt : std::optional(args.db)};
+  MLCARBON_RETURN_IF_ERROR(check_run_outputs(outputs));
+  MLCARBON_ASSIGN_OR_RETURN(const Seconds db_timeout,
+                            parse_duration(args.db_timeout, "--db-timeout"));
+  // A signal after the command ended stops a wait for a locked history.
+  int signals_before_record = std::numeric_limits<int>::max();
   std::optional<report::History> history;
   if (!args.no_history) {
-    auto opened = report::History::open(args.db);
+    auto opened = report::History::open(
+        args.db,
+        {.lock_timeout =
+             std::chrono::duration_cast<std::chrono::milliseconds>(db_timeout),
+         .on_wait =
+             [](const std::string& line) {
+               std::fprintf(stderr, "mlcarbon: %s\n",
+                            terminal_safe(line).c_str());
+             },
+         .cancelled =
+             [&signals_before_record] {
+               return SignalForwarding::count() > signals_before_record;
+             }});
     if (!opened) {
       return tl::unexpected(std::move(opened).error().with_remedy(
           "pass --db FILE or --no-history"));
@@ -219,21 +125,15 @@ Result<int> run_measure(const MeasureArgs& args) {
 
   SignalForwarding forwarding;
   MLCARBON_ASSIGN_OR_RETURN(Child child, spawn_stopped(args.command));
-  g_child.store(child.pid);
+  SignalForwarding::target(child);
   MLCARBON_RETURN_IF_ERROR(pipeline->start(child.pid));
-  ::close(child.go_fd);
-  if (const auto err = exec_error(child.status_fd)) {
-    int ignored = 0;
-    ::waitpid(child.pid, &ignored, 0);
-    g_child.store(0);
+  if (auto failed = release(child, args.command[0])) {
+    SignalForwarding::target({});
     pipeline->abort();
     if (live)
       std::fputs("\r\033[K", stderr);
-    return tl::unexpected(
-        Error(Errc::kNotFound,
-              fmt::format("cannot run '{}': {}", args.command[0],
-                          std::strerror(*err)))
-            .with_remedy("check the command name and PATH"));
+    print_error(failed->error);
+    return failed->exit_code;
   }
 
   // Wait without reaping, so that the child's CPU time is still readable
@@ -249,7 +149,8 @@ Result<int> run_measure(const MeasureArgs& args) {
   int wait_status = 0;
   while (::waitpid(child.pid, &wait_status, 0) < 0 && errno == EINTR) {
   }
-  g_child.store(0);
+  SignalForwarding::target({});
+  signals_before_record = SignalForwarding::count();
   if (!measured)
     return tl::unexpected(measured.error());
 
@@ -258,35 +159,20 @@ Result<int> run_measure(const MeasureArgs& args) {
   run.exit_status = exit_code_of(wait_status);
   if (WIFSIGNALED(wait_status))
     run.signal = WTERMSIG(wait_status);
-  run.interrupted = g_received.load() != 0;
+  run.interrupted = SignalForwarding::interrupt() != 0;
 
-  // Write every output even if one fails; report the first failure after.
-  std::optional<Error> failure;
-  auto keep = [&](Status s) {
-    if (!s && !failure)
-      failure = s.error();
-  };
-  if (args.json)
-    keep(report::write_output(*args.json, report::run_to_json(run)));
-  if (args.csv) {
-    if (*args.csv == "-") {
-      keep(report::write_output("-", report::run_csv_header() + "\n" +
-                                         report::run_csv_row(run) + "\n"));
-    } else {
-      keep(report::append_run_csv(*args.csv, run));
-    }
-  }
-  if (history)
-    keep(history->record(report::to_history_entry(run)));
+  const bool written =
+      write_run_outputs(run, outputs, history ? &*history : nullptr);
   if (!quiet) {
     const std::string text =
         report::run_summary_text(run, use_color(args.color, STDERR_FILENO));
     std::fputs(text.c_str(), stderr);
   }
-  if (failure) {
-    std::fprintf(stderr, "mlcarbon: error: %s\n",
-                 terminal_safe(failure->to_string(), true).c_str());
-    return static_cast<int>(ExitCode::kFailure);
+  if (!written) {
+    std::fprintf(stderr,
+                 "mlcarbon: exiting with the command's status %d although "
+                 "not every output was written\n",
+                 *run.exit_status);
   }
   return *run.exit_status;
 }
@@ -318,7 +204,9 @@ Action setup_measure(CLI::App& sub) {
   sub.add_option("--idle-baseline", args->idle_baseline_s,
                  "Measure idle power for SECONDS before the run and report "
                  "energy above idle too");
-  sub.add_option("--tag", args->tags, "Tag the run (repeatable)");
+  // One value per --tag, so that `--tag a CMD` never takes CMD as a tag.
+  sub.add_option("--tag", args->tags, "Tag the run (repeatable)")
+      ->allow_extra_args(false);
   sub.add_option("--project", args->project,
                  "Project name in exports and history (default mlcarbon)");
   sub.add_option("--json", args->json,
@@ -327,6 +215,7 @@ Action setup_measure(CLI::App& sub) {
                  "Append a CodeCarbon-compatible row to FILE ('-' for "
                  "stdout)");
   add_history_option(sub, args->db);
+  add_db_timeout_option(sub, args->db_timeout);
   sub.add_flag("--no-history", args->no_history,
                "Do not record the run in the history");
   sub.add_flag("-q,--quiet", args->quiet, "Print no summary or status line");

@@ -31,6 +31,10 @@ struct Command {
   Action (*setup)(CLI::App& sub);
 };
 
+/// Prints "mlcarbon: error: ..." and the error's hint on stderr; returns the
+/// exit status main() gives that error (2 for bad input, else 1).
+int print_error(const Error& error);
+
 // One setup function per subcommand, each in its own cmd_<name>.cc.
 Action setup_sensors(CLI::App& sub);
 Action setup_measure(CLI::App& sub);

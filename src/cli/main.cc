@@ -2,6 +2,7 @@
 // The mlcarbon program: the one place that prints errors and picks exit
 // codes (STYLE.md 5.5).
 #include <array>
+#include <csignal>
 #include <cstdio>
 #include <string>
 #include <vector>
@@ -28,6 +29,8 @@ constexpr std::array kCommands = {
     Command{"history", "List, filter and sum recorded runs", &setup_history},
 };
 
+}  // namespace
+
 int print_error(const Error& error) {
   // Messages quote the user's input (paths, region names): no raw controls.
   std::fprintf(stderr, "mlcarbon: error: %s\n",
@@ -40,6 +43,8 @@ int print_error(const Error& error) {
                               ? ExitCode::kUsage
                               : ExitCode::kFailure);
 }
+
+namespace {
 
 // CLI11 says "The following arguments were not expected"; a typo of a
 // subcommand deserves a suggestion instead.
@@ -103,5 +108,8 @@ int run(int argc, char** argv) {
 }  // namespace mlcarbon::cli
 
 int main(int argc, char** argv) {
+  // A file-size limit makes a write fail with EFBIG, reported like any
+  // other error, instead of killing mlcarbon mid-report.
+  std::signal(SIGXFSZ, SIG_IGN);
   return mlcarbon::cli::run(argc, argv);
 }

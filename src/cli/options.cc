@@ -49,6 +49,15 @@ void add_history_option(CLI::App& sub, std::string& db) {
                  "$XDG_DATA_HOME/mlcarbon/history.db)");
 }
 
+void add_db_timeout_option(CLI::App& sub, std::string& timeout) {
+  timeout = "10s";
+  sub.add_option("--db-timeout", timeout,
+                 "Wait at most this long for a history database that another "
+                 "process has locked, e.g. 30s (default 10s; env "
+                 "MLCARBON_DB_TIMEOUT)")
+      ->envname("MLCARBON_DB_TIMEOUT");
+}
+
 void add_color_option(CLI::App& sub, std::string& color) {
   sub.add_option("--color", color,
                  "Colour the output: auto (a terminal and no NO_COLOR), "

@@ -31,6 +31,10 @@ void add_sensor_options(CLI::App& sub, SensorFlags& flags);
 /// ($XDG_DATA_HOME/mlcarbon/history.db).
 void add_history_option(CLI::App& sub, std::string& db);
 
+/// Adds --db-timeout DURATION (env MLCARBON_DB_TIMEOUT), defaulting
+/// `timeout` to 10s: how long one history operation waits for a lock.
+void add_db_timeout_option(CLI::App& sub, std::string& timeout);
+
 /// Adds --color auto|always|never.
 void add_color_option(CLI::App& sub, std::string& color);
 

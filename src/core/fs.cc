@@ -4,8 +4,10 @@
 #include <cerrno>
 #include <cstring>
 #include <string>
+#include <utility>
 
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "mlcarbon/core/text.h"
@@ -17,8 +19,10 @@ namespace {
 class Fd {
  public:
   explicit Fd(int fd) : fd_(fd) {}
+  Fd(Fd&& other) noexcept : fd_(other.release()) {}
   Fd(const Fd&) = delete;
   Fd& operator=(const Fd&) = delete;
+  Fd& operator=(Fd&&) = delete;
   ~Fd() {
     if (fd_ >= 0)
       ::close(fd_);
@@ -99,36 +103,169 @@ Result<std::string> read_small_file(const std::filesystem::path& path) {
   return std::string(trim(text));
 }
 
-Status write_file_atomic(const std::filesystem::path& path,
-                         std::string_view content) {
-  std::filesystem::path tmp = path;
-  tmp += fmt::format(".tmp.{}", ::getpid());
-  Fd fd(::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644));
-  if (fd.get() < 0)
-    return errno_error(errno, "cannot create", tmp.native());
+namespace {
+
+Status write_all(int fd, std::string_view content,
+                 const std::filesystem::path& path) {
   std::size_t done = 0;
   while (done < content.size()) {
-    const ssize_t n =
-        ::write(fd.get(), content.data() + done, content.size() - done);
+    const ssize_t n = ::write(fd, content.data() + done, content.size() - done);
     if (n < 0) {
       if (errno == EINTR)
         continue;
-      const int err = errno;
-      ::unlink(tmp.c_str());
-      return errno_error(err, "cannot write", tmp.native());
+      return errno_error(errno, "cannot write", path.native());
     }
     done += static_cast<std::size_t>(n);
   }
-  if (::fsync(fd.get()) != 0 || ::close(fd.release()) != 0) {
-    const int err = errno;
-    ::unlink(tmp.c_str());
-    return errno_error(err, "cannot flush", tmp.native());
+  return {};
+}
+
+// What an output path names once symbolic links are followed.
+struct OutputTarget {
+  std::filesystem::path path;  // the link's target, or the path itself
+  bool exists = false;
+  struct stat st {};
+};
+
+Result<OutputTarget> resolve_output(const std::filesystem::path& path) {
+  OutputTarget t{path};
+  struct stat lst {};
+  if (::lstat(path.c_str(), &lst) != 0) {
+    if (errno == ENOENT)
+      return t;
+    return errno_error(errno, "cannot inspect", path.native());
   }
-  if (::rename(tmp.c_str(), path.c_str()) != 0) {
-    const int err = errno;
-    ::unlink(tmp.c_str());
-    return errno_error(err, "cannot replace", path.native());
+  if (S_ISLNK(lst.st_mode)) {
+    struct stat st {};
+    if (::stat(path.c_str(), &st) != 0) {
+      return make_error(errc_from_errno(errno),
+                        "{} is a symbolic link whose target cannot be "
+                        "reached: {}",
+                        path.string(), std::strerror(errno));
+    }
+    // Follow the link: a regular target is replaced and the link stays. A
+    // device or pipe behind it (/dev/stdout) is opened through the link.
+    if (S_ISREG(st.st_mode)) {
+      std::error_code ec;
+      t.path = std::filesystem::canonical(path, ec);
+      if (ec) {
+        return make_error(errc_from_errno(ec.value()),
+                          "{} is a symbolic link whose target cannot be "
+                          "resolved: {}",
+                          path.string(), ec.message());
+      }
+    }
   }
+  if (::stat(t.path.c_str(), &t.st) != 0)
+    return errno_error(errno, "cannot inspect", t.path.native());
+  t.exists = true;
+  if (S_ISDIR(t.st.st_mode)) {
+    return make_error(Errc::kInvalidArgument, "{} is a directory",
+                      path.string());
+  }
+  if (!S_ISREG(t.st.st_mode) && !S_ISCHR(t.st.st_mode) &&
+      !S_ISFIFO(t.st.st_mode)) {
+    return make_error(Errc::kInvalidArgument,
+                      "{} is neither a regular file, a character device nor "
+                      "a FIFO; refusing to write onto it",
+                      path.string());
+  }
+  return t;
+}
+
+// Character devices (/dev/null, a terminal) and FIFOs are opened and
+// written, never replaced.
+bool written_through(const OutputTarget& t) {
+  return t.exists && !S_ISREG(t.st.st_mode);
+}
+
+// Keeping another user's ownership takes root; without it the file is
+// rewritten in place rather than handed to us.
+bool owner_kept_by_rename(const OutputTarget& t) {
+  return !t.exists || ::geteuid() == 0 ||
+         (t.st.st_uid == ::geteuid() && t.st.st_gid == ::getegid());
+}
+
+std::filesystem::path temp_path_for(const std::filesystem::path& target) {
+  std::filesystem::path tmp = target;
+  tmp += fmt::format(".tmp.{}", ::getpid());
+  return tmp;
+}
+
+Status write_in_place(const std::filesystem::path& path,
+                      std::string_view content, int flags) {
+  Fd fd(::open(path.c_str(), O_WRONLY | O_NOCTTY | O_CLOEXEC | flags));
+  if (fd.get() < 0)
+    return errno_error(errno, "cannot open", path.native());
+  MLCARBON_RETURN_IF_ERROR(write_all(fd.get(), content, path));
+  if (::close(fd.release()) != 0)
+    return errno_error(errno, "cannot write", path.native());
+  return {};
+}
+
+Result<Fd> create_temp(const std::filesystem::path& tmp, mode_t mode) {
+  for (int attempt = 0; attempt < 2; ++attempt) {
+    // O_EXCL: never follow a link planted at the temporary name.
+    Fd fd(::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode));
+    if (fd.get() >= 0)
+      return fd;
+    if (errno != EEXIST || attempt > 0)
+      break;
+    ::unlink(tmp.c_str());  // left by a crashed process with our pid
+  }
+  return make_error(errc_from_errno(errno),
+                    "cannot create the temporary file {} (the report is "
+                    "written there and renamed over {}): {}",
+                    tmp.string(), tmp.parent_path().string(),
+                    std::strerror(errno));
+}
+
+}  // namespace
+
+Status write_file_atomic(const std::filesystem::path& path,
+                         std::string_view content) {
+  MLCARBON_ASSIGN_OR_RETURN(const OutputTarget target, resolve_output(path));
+  if (written_through(target))
+    return write_in_place(target.path, content, 0);
+  if (!owner_kept_by_rename(target))
+    return write_in_place(target.path, content, O_TRUNC);
+  const std::filesystem::path tmp = temp_path_for(target.path);
+  MLCARBON_ASSIGN_OR_RETURN(
+      Fd fd,
+      create_temp(tmp, target.exists ? target.st.st_mode & 07777 : 0666));
+  auto fail = [&](Error e) -> Status {
+    ::unlink(tmp.c_str());
+    return tl::unexpected(std::move(e));
+  };
+  if (target.exists) {
+    // The umask must not narrow the mode of the file being replaced.
+    if (::fchmod(fd.get(), target.st.st_mode & 07777) != 0 ||
+        (::geteuid() == 0 &&
+         ::fchown(fd.get(), target.st.st_uid, target.st.st_gid) != 0)) {
+      return fail(
+          errno_error(errno, "cannot copy mode and owner to", tmp.native())
+              .value());
+    }
+  }
+  if (auto s = write_all(fd.get(), content, tmp); !s)
+    return fail(s.error());
+  if (::fsync(fd.get()) != 0 || ::close(fd.release()) != 0)
+    return fail(errno_error(errno, "cannot flush", tmp.native()).value());
+  if (::rename(tmp.c_str(), target.path.c_str()) != 0)
+    return fail(errno_error(errno, "cannot replace", path.native()).value());
+  return {};
+}
+
+Status check_output_file(const std::filesystem::path& path) {
+  MLCARBON_ASSIGN_OR_RETURN(const OutputTarget target, resolve_output(path));
+  if (target.exists && ::access(target.path.c_str(), W_OK) != 0)
+    return errno_error(errno, "cannot write", path.native());
+  if (written_through(target) || !owner_kept_by_rename(target))
+    return {};
+  // The temporary file of the atomic write must be creatable too.
+  const std::filesystem::path tmp = temp_path_for(target.path);
+  MLCARBON_ASSIGN_OR_RETURN(Fd fd, create_temp(tmp, 0600));
+  ::unlink(tmp.c_str());
   return {};
 }
 

@@ -15,8 +15,6 @@
 namespace mlcarbon::report {
 namespace {
 
-constexpr int kBusyTimeoutMs = 60'000;
-
 // Text columns hold valid UTF-8 only: a stray byte in a command line or tag
 // becomes U+FFFD, so that every reader (JSON, Python) can load the row.
 void bind_text(sqlite3_stmt* s, int index, std::string_view text) {
@@ -24,6 +22,7 @@ void bind_text(sqlite3_stmt* s, int index, std::string_view text) {
   sqlite3_bind_text(s, index, valid.data(), static_cast<int>(valid.size()),
                     SQLITE_TRANSIENT);
 }
+
 constexpr char kTagSeparator = '\x1f';
 
 constexpr const char* kSchema = R"sql(
@@ -78,32 +77,164 @@ class Statement {
   int rc_ = SQLITE_OK;
 };
 
+// Whether the database is empty or an mlcarbon history.
+enum class Shape { kEmpty, kOurs };
+
+constexpr const char* kSchemaVersion = "1";
+
 }  // namespace
 
 struct History::Db {
   sqlite3* handle = nullptr;
+  std::filesystem::path path;
+  HistoryOptions options;
+  // The current operation's lock wait: its start and whether it was told.
+  std::chrono::steady_clock::time_point since;
+  bool told = false;
+  bool gave_up_cancelled = false;
+
   Db() = default;
   Db(const Db&) = delete;
   Db& operator=(const Db&) = delete;
   ~Db() { sqlite3_close_v2(handle); }
 
+  // Starts the lock-wait budget of one operation.
+  void arm() {
+    since = std::chrono::steady_clock::now();
+    told = false;
+    gave_up_cancelled = false;
+  }
+
+  // One more wait for a lock, or false when the budget is spent or a
+  // signal asks to stop.
+  bool wait_more() {
+    if (options.cancelled && options.cancelled()) {
+      gave_up_cancelled = true;
+      return false;
+    }
+    const auto waited = std::chrono::steady_clock::now() - since;
+    if (waited >= options.lock_timeout)
+      return false;
+    if (!told && waited >= std::chrono::seconds(1) && options.on_wait) {
+      told = true;
+      options.on_wait(fmt::format(
+          "waiting for the history {}, locked by another process (up to "
+          "{:.0f} s)",
+          path.string(),
+          std::chrono::duration<double>(options.lock_timeout).count()));
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    return true;
+  }
+
+  static int on_busy(void* self, int /*count*/) {
+    return static_cast<Db*>(self)->wait_more() ? 1 : 0;
+  }
+
   [[nodiscard]] Error error(std::string_view what) const {
+    const int rc = sqlite3_extended_errcode(handle);
+    if ((rc & 0xff) == SQLITE_BUSY || (rc & 0xff) == SQLITE_LOCKED) {
+      if (gave_up_cancelled) {
+        return Error(Errc::kCancelled,
+                     fmt::format("{}: interrupted while waiting for the "
+                                 "history {}, locked by another process",
+                                 what, path.string()));
+      }
+      return Error(
+                 Errc::kUnavailable,
+                 fmt::format("{}: the history {} stayed locked by another "
+                             "process for {:.0f} s",
+                             what, path.string(),
+                             std::chrono::duration<double>(options.lock_timeout)
+                                 .count()))
+          .with_remedy(
+              "raise --db-timeout or MLCARBON_DB_TIMEOUT, or find "
+              "the process holding it");
+    }
+    if ((rc & 0xff) == SQLITE_NOTADB) {
+      return Error(Errc::kParse,
+                   fmt::format("{} is not an SQLite database, so not an "
+                               "mlcarbon history: {}",
+                               path.string(), sqlite3_errmsg(handle)))
+          .with_remedy("move it away, or pass --db FILE or --no-history");
+    }
     return Error(Errc::kBackend,
                  fmt::format("{}: {}", what, sqlite3_errmsg(handle)));
   }
 
   // sqlite3_exec, retried while another process holds a lock the busy
-  // handler cannot wait out (a journal-mode change, say).
-  [[nodiscard]] Status exec(const char* sql, std::string_view what) const {
-    for (int attempt = 0;; ++attempt) {
+  // handler is not asked about (a journal-mode change, say), within the
+  // same budget.
+  [[nodiscard]] Status exec(const char* sql, std::string_view what) {
+    while (true) {
       const int rc = sqlite3_exec(handle, sql, nullptr, nullptr, nullptr);
       if (rc == SQLITE_OK)
         return {};
-      if ((rc != SQLITE_BUSY && rc != SQLITE_LOCKED) || attempt > 200) {
+      if ((rc != SQLITE_BUSY && rc != SQLITE_LOCKED) || !wait_more()) {
         return tl::unexpected(error(what));
       }
-      std::this_thread::sleep_for(std::chrono::milliseconds(10 + attempt));
     }
+  }
+
+  // The first column of the first row of `sql`; "" for NULL or no row.
+  [[nodiscard]] Result<std::string> scalar(const char* sql,
+                                           std::string_view what) {
+    while (true) {
+      sqlite3_stmt* stmt = nullptr;
+      int rc = sqlite3_prepare_v2(handle, sql, -1, &stmt, nullptr);
+      std::string value;
+      if (rc == SQLITE_OK) {
+        rc = sqlite3_step(stmt);
+        if (rc == SQLITE_ROW) {
+          const unsigned char* p = sqlite3_column_text(stmt, 0);
+          if (p != nullptr)
+            value = reinterpret_cast<const char*>(p);
+          rc = SQLITE_DONE;
+        }
+      }
+      sqlite3_finalize(stmt);
+      if (rc == SQLITE_DONE)
+        return value;
+      if ((rc != SQLITE_BUSY && rc != SQLITE_LOCKED) || !wait_more())
+        return tl::unexpected(error(what));
+    }
+  }
+
+  // Whether the database is empty or ours; an error if foreign.
+  [[nodiscard]] Result<Shape> inspect() {
+    const auto tables = scalar(
+        "SELECT group_concat(name, ', ') FROM sqlite_master WHERE "
+        "type = 'table'",
+        "cannot read the history");
+    if (!tables)
+      return tl::unexpected(tables.error());
+    if (tables->empty())
+      return Shape::kEmpty;
+    const auto ours = scalar(
+        "SELECT count(*) = 3 FROM sqlite_master WHERE type = 'table' "
+        "AND name IN ('meta', 'runs', 'run_tags')",
+        "cannot read the history");
+    if (!ours)
+      return tl::unexpected(ours.error());
+    if (*ours != "1") {
+      return make_error(Errc::kInvalidArgument,
+                        "{} is an SQLite database but not an mlcarbon "
+                        "history (its tables: {})",
+                        path.string(), *tables);
+    }
+    const auto version =
+        scalar("SELECT value FROM meta WHERE key = 'schema_version'",
+               "cannot read the history");
+    if (!version)
+      return tl::unexpected(version.error());
+    if (*version != kSchemaVersion) {
+      return make_error(Errc::kInvalidArgument,
+                        "{} is a history of schema version {}; this mlcarbon "
+                        "reads version {}",
+                        path.string(), version->empty() ? "(none)" : *version,
+                        kSchemaVersion);
+    }
+    return Shape::kOurs;
   }
 };
 
@@ -113,9 +244,10 @@ History::History(History&&) noexcept = default;
 History& History::operator=(History&&) noexcept = default;
 History::~History() = default;
 
-Result<History> History::open(const std::filesystem::path& path) {
+Result<History> History::open(const std::filesystem::path& path,
+                              HistoryOptions options) {
   std::error_code ec;
-  if (path.has_parent_path()) {
+  if (!options.read_only && path.has_parent_path()) {
     std::filesystem::create_directories(path.parent_path(), ec);
     if (ec) {
       return make_error(Errc::kIo, "cannot create {}: {}",
@@ -123,37 +255,63 @@ Result<History> History::open(const std::filesystem::path& path) {
     }
   }
   auto db = std::make_unique<Db>();
-  if (sqlite3_open_v2(
-          path.c_str(), &db->handle,
-          SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX,
-          nullptr) != SQLITE_OK) {
+  db->path = path;
+  db->options = std::move(options);
+  const int flags =
+      (db->options.read_only ? SQLITE_OPEN_READONLY
+                             : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE) |
+      SQLITE_OPEN_FULLMUTEX;
+  if (sqlite3_open_v2(path.c_str(), &db->handle, flags, nullptr) != SQLITE_OK) {
     return tl::unexpected(
         db->error("cannot open history").with_context(path.string()));
   }
-  sqlite3_busy_timeout(db->handle, kBusyTimeoutMs);
+  sqlite3_busy_handler(db->handle, &Db::on_busy, db.get());
+  db->arm();
   auto context = [&](Error e) {
     return std::move(e).with_context(path.string());
   };
-  if (auto s = db->exec("PRAGMA journal_mode=WAL;", "cannot enable WAL"); !s) {
-    return tl::unexpected(context(s.error()));
+  MLCARBON_ASSIGN_OR_RETURN(const Shape shape, db->inspect());
+  if (db->options.read_only) {
+    if (shape == Shape::kEmpty) {
+      return make_error(Errc::kNotFound, "{} holds no mlcarbon history",
+                        path.string());
+    }
+    return History(path, std::move(db));
+  }
+  // WAL lets readers and one writer work at once; switching takes an
+  // exclusive lock, so only when the file is not in WAL yet.
+  MLCARBON_ASSIGN_OR_RETURN(
+      const auto mode,
+      db->scalar("PRAGMA journal_mode;", "cannot read the journal mode"));
+  if (mode != "wal") {
+    MLCARBON_ASSIGN_OR_RETURN(
+        const auto wal,
+        db->scalar("PRAGMA journal_mode=WAL;", "cannot enable WAL"));
+    (void)wal;
   }
   if (auto s = db->exec("PRAGMA foreign_keys=ON; PRAGMA synchronous=NORMAL;",
                         "cannot set pragmas");
       !s) {
     return tl::unexpected(context(s.error()));
   }
-  const std::string schema =
-      std::string("BEGIN IMMEDIATE;") + kSchema + "COMMIT;";
-  if (auto s = db->exec(schema.c_str(), "cannot create the history schema");
-      !s) {
-    (void)db->exec("ROLLBACK;", "rollback");
-    return tl::unexpected(context(s.error()));
+  if (shape == Shape::kEmpty) {
+    const std::string schema =
+        std::string("BEGIN IMMEDIATE;") + kSchema + "COMMIT;";
+    if (auto s = db->exec(schema.c_str(), "cannot create the history schema");
+        !s) {
+      (void)db->exec("ROLLBACK;", "rollback");
+      return tl::unexpected(context(s.error()));
+    }
   }
   return History(path, std::move(db));
 }
 
 Status History::record(const HistoryEntry& e) {
-  MLCARBON_RETURN_IF_ERROR(db_->exec("BEGIN IMMEDIATE;", "cannot begin"));
+  db_->arm();
+  if (auto s = db_->exec("BEGIN IMMEDIATE;", "cannot begin"); !s) {
+    return tl::unexpected(std::move(s).error().with_context(
+        fmt::format("recording run {} in {}", e.run_id, path_.string())));
+  }
   auto fail = [&](std::string_view what) -> Status {
     auto err = db_->error(what);
     (void)db_->exec("ROLLBACK;", "rollback");
@@ -186,8 +344,16 @@ Status History::record(const HistoryEntry& e) {
     bind_text(s, 11, e.method);
     bind_text(s, 12, e.region);
     bind_text(s, 13, e.document);
-    if (sqlite3_step(s) != SQLITE_DONE)
+    if (sqlite3_step(s) != SQLITE_DONE) {
+      if (sqlite3_extended_errcode(db_->handle) ==
+          SQLITE_CONSTRAINT_PRIMARYKEY) {
+        (void)db_->exec("ROLLBACK;", "rollback");
+        return make_error(Errc::kInvalidArgument,
+                          "run {} is already in the history {}", e.run_id,
+                          path_.string());
+      }
       return fail("cannot insert run");
+    }
   }
   for (const auto& tag : e.tags) {
     Statement insert(db_->handle,
@@ -202,7 +368,8 @@ Status History::record(const HistoryEntry& e) {
   }
   if (auto s = db_->exec("COMMIT;", "cannot commit"); !s) {
     (void)db_->exec("ROLLBACK;", "rollback");
-    return s;
+    return tl::unexpected(std::move(s).error().with_context(
+        fmt::format("recording run {} in {}", e.run_id, path_.string())));
   }
   return {};
 }
@@ -264,6 +431,7 @@ std::string column_text(sqlite3_stmt* s, int i) {
 
 Result<std::vector<HistoryEntry>> History::query(
     const HistoryFilter& filter) const {
+  db_->arm();
   const Where w = where_for(filter);
   std::string sql =
       "SELECT run_id, start_unix_ns, duration_s, project, command, "
@@ -311,6 +479,7 @@ Result<std::vector<HistoryEntry>> History::query(
 }
 
 Result<HistoryTotals> History::totals(const HistoryFilter& filter) const {
+  db_->arm();
   const Where w = where_for(filter);
   Statement q(db_->handle,
               "SELECT count(*), total(duration_s), total(energy_j), "

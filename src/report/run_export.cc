@@ -319,11 +319,65 @@ std::string run_csv_row(const measure::Run& run) {
   return out;
 }
 
+namespace {
+
+// A device or FIFO gets the header and the row as they are: it cannot be
+// read back, locked beside, or replaced.
+bool is_stream(const std::filesystem::path& path) {
+  std::error_code ec;
+  const auto st = std::filesystem::status(path, ec);
+  return !ec && (std::filesystem::is_character_file(st) ||
+                 std::filesystem::is_fifo(st));
+}
+
+// The CSV's content so far ("" when new), refusing a file that is not ours.
+Result<std::string> existing_run_csv(const std::filesystem::path& path) {
+  auto existing = read_file(path);
+  if (!existing) {
+    if (existing.error().code() == Errc::kNotFound)
+      return std::string();
+    return tl::unexpected(existing.error());
+  }
+  std::string content = std::move(*existing);
+  if (trim(content).empty())
+    return std::string();
+  const std::string_view first =
+      std::string_view(content).substr(0, content.find('\n'));
+  if (trim(first) != run_csv_header()) {
+    return make_error(Errc::kInvalidArgument,
+                      "{} exists but its header is not mlcarbon's run CSV "
+                      "header; choose another file",
+                      path.string());
+  }
+  return content;
+}
+
+}  // namespace
+
+Status check_run_csv(const std::filesystem::path& path) {
+  MLCARBON_RETURN_IF_ERROR(check_output_file(path));
+  if (is_stream(path))
+    return {};
+  MLCARBON_ASSIGN_OR_RETURN(const std::string content, existing_run_csv(path));
+  (void)content;
+  return {};
+}
+
 Status append_run_csv(const std::filesystem::path& path,
                       const measure::Run& run) {
+  if (is_stream(path)) {
+    return write_file_atomic(path,
+                             run_csv_header() + "\n" + run_csv_row(run) + "\n");
+  }
   // The lock file serialises writers; the data file itself is replaced by
-  // rename, so it cannot be the lock.
-  std::filesystem::path lock_path = path;
+  // rename, so it cannot be the lock. Beside a link's target, which is the
+  // file being replaced.
+  std::error_code ec;
+  std::filesystem::path lock_path = std::filesystem::is_symlink(path, ec)
+                                        ? std::filesystem::canonical(path, ec)
+                                        : path;
+  if (ec)
+    lock_path = path;
   lock_path += ".lock";
   const int lock =
       ::open(lock_path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
@@ -333,29 +387,16 @@ Status append_run_csv(const std::filesystem::path& path,
   }
   while (::flock(lock, LOCK_EX) != 0 && errno == EINTR) {
   }
-  std::string content;
-  auto existing = read_file(path);
-  if (existing) {
-    content = std::move(*existing);
-  } else if (existing.error().code() != Errc::kNotFound) {
+  auto existing = existing_run_csv(path);
+  if (!existing) {
     ::close(lock);
     return tl::unexpected(existing.error());
   }
-  const std::string header = run_csv_header();
-  if (trim(content).empty()) {
-    content = header + "\n";
-  } else {
-    const std::string_view first =
-        std::string_view(content).substr(0, content.find('\n'));
-    if (trim(first) != header) {
-      ::close(lock);
-      return make_error(Errc::kInvalidArgument,
-                        "{} exists but its header is not mlcarbon's run CSV "
-                        "header; choose another file",
-                        path.string());
-    }
-    if (content.back() != '\n')
-      content += '\n';
+  std::string content = std::move(*existing);
+  if (content.empty()) {
+    content = run_csv_header() + "\n";
+  } else if (content.back() != '\n') {
+    content += '\n';
   }
   content += run_csv_row(run);
   content += '\n';

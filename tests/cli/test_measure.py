@@ -1,14 +1,21 @@
 # SPDX-License-Identifier: Apache-2.0
 """`mlcarbon measure`: exit codes, reports, exports and the history."""
 import concurrent.futures
+import contextlib
 import csv
 import json
 import os
+import pathlib
 import resource
 import signal
+import sqlite3
+import stat
 import subprocess
+import sys
+import threading
+import time
 
-from conftest import run
+from conftest import REPO, run
 
 BUSY_TWO_THREADS = (
     "for i in 1 2; do (end=$(($(date +%s) + {s})); "
@@ -93,7 +100,6 @@ def test_sigterm_is_forwarded_and_the_partial_run_is_reported(
     p = subprocess.Popen([mlcarbon, "measure", *MODELS, "--json", str(out),
                           "--", "sleep", "30"], env=env, stderr=subprocess.PIPE,
                          text=True)
-    import time
     time.sleep(0.5)
     p.send_signal(signal.SIGTERM)
     _, err = p.communicate(timeout=20)
@@ -132,7 +138,7 @@ def test_unwritable_export_fails_before_running(mlcarbon, env, tmp_path):
 def test_missing_command_is_reported(mlcarbon, env):
     proc = run([mlcarbon, "measure", *MODELS, "--no-history", "--",
                 "no-such-command-xyz"], env)
-    assert proc.returncode == 1
+    assert proc.returncode == 127
     assert "cannot run 'no-such-command-xyz'" in proc.stderr
 
 
@@ -248,6 +254,473 @@ def test_live_status_line_only_on_a_terminal(mlcarbon, env, tmp_path):
                  "1.2"], env)
     assert "\x1b[K" not in piped.stderr
 
+
+# --- outputs: special files, modes, pre-checks, faults ---------------------
+
+
+def read_fifo_in_background(path):
+    """Starts a reader of the FIFO; returns a function giving what it read."""
+    got = []
+
+    def reader():
+        with open(path, "rb") as f:
+            got.append(f.read())
+
+    t = threading.Thread(target=reader, daemon=True)
+    t.start()
+
+    def result():
+        t.join(timeout=30)
+        return got[0] if got else None
+    return result
+
+
+def test_json_onto_a_fifo_is_written_through(mlcarbon, env, tmp_path):
+    fifo = tmp_path / "pipe"
+    os.mkfifo(fifo)
+    received = read_fifo_in_background(fifo)
+    proc = run([mlcarbon, "measure", "-q", "--no-history", "--json", str(fifo),
+                "--", "true"], env)
+    data = received()
+    assert proc.returncode == 0, proc.stderr
+    assert json.loads(data)["kind"] == "run"
+    assert stat.S_ISFIFO(fifo.lstat().st_mode)
+
+
+def test_estimate_json_onto_a_fifo_keeps_the_fifo(mlcarbon, env, tmp_path):
+    fifo = tmp_path / "pipe"
+    os.mkfifo(fifo)
+    received = read_fifo_in_background(fifo)
+    proc = run([mlcarbon, "estimate",
+                str(REPO / "examples" / "small_model_serving.yaml"), "--json",
+                str(fifo)], env)
+    data = received()
+    assert proc.returncode == 0, proc.stderr
+    assert json.loads(data)
+    assert stat.S_ISFIFO(fifo.lstat().st_mode)
+
+
+def test_json_to_dev_stdout_reaches_the_pipe(mlcarbon, env):
+    proc = run([mlcarbon, "measure", "-q", "--no-history", "--json",
+                "/dev/stdout", "--", "true"], env)
+    assert proc.returncode == 0, proc.stderr
+    assert json.loads(proc.stdout)["kind"] == "run"
+
+
+def test_json_keeps_the_mode_of_the_file_it_replaces(mlcarbon, env, tmp_path):
+    out = tmp_path / "run.json"
+    out.write_text("{}")
+    out.chmod(0o600)
+    proc = run([mlcarbon, "measure", "-q", "--no-history", "--json", str(out),
+                "--", "true"], env)
+    assert proc.returncode == 0, proc.stderr
+    assert stat.S_IMODE(out.stat().st_mode) == 0o600
+    assert json.loads(out.read_text())["kind"] == "run"
+
+
+def test_json_through_a_symlink_replaces_its_target(mlcarbon, env, tmp_path):
+    target = tmp_path / "target.json"
+    target.write_text("{}")
+    link = tmp_path / "link.json"
+    link.symlink_to(target.name)
+    proc = run([mlcarbon, "measure", "-q", "--no-history", "--json", str(link),
+                "--", "true"], env)
+    assert proc.returncode == 0, proc.stderr
+    assert link.is_symlink()
+    assert json.loads(target.read_text())["kind"] == "run"
+
+
+def test_command_not_found_exits_127_and_leaves_no_json(mlcarbon, env,
+                                                        tmp_path):
+    out = tmp_path / "run.json"
+    proc = run([mlcarbon, "measure", "--no-history", "--json", str(out), "--",
+                "/no/such"], env)
+    assert proc.returncode == 127, proc.stderr
+    assert "cannot run '/no/such'" in proc.stderr
+    assert "PATH" in proc.stderr
+    assert not out.exists()
+
+
+def test_non_executable_file_exits_126_with_its_hint(mlcarbon, env, tmp_path):
+    script = tmp_path / "job.sh"
+    script.write_text("echo hi\n")
+    script.chmod(0o644)
+    proc = run([mlcarbon, "measure", "--no-history", "--", str(script)], env)
+    assert proc.returncode == 126, proc.stderr
+    assert "not executable" in proc.stderr
+    assert "PATH" not in proc.stderr
+
+
+def test_foreign_csv_fails_before_running(mlcarbon, env, tmp_path):
+    marker = tmp_path / "ran"
+    csv_path = tmp_path / "other.csv"
+    csv_path.write_text("a,b\n1,2\n")
+    proc = run([mlcarbon, "measure", "--no-history", "--csv", str(csv_path),
+                "--", "sh", "-c", f"touch {marker}; exit 42"], env)
+    assert proc.returncode == 2, proc.stderr
+    assert "header" in proc.stderr and str(csv_path) in proc.stderr
+    assert not marker.exists()
+    assert csv_path.read_text() == "a,b\n1,2\n"
+
+
+def test_no_room_for_the_temporary_file_fails_before_running(mlcarbon, env,
+                                                             tmp_path):
+    # /proc/self/comm is a writable file in a folder where nothing can be
+    # created, as a writable file in a read-only folder is.
+    marker = tmp_path / "ran"
+    proc = run([mlcarbon, "measure", "--no-history", "--json",
+                "/proc/self/comm", "--", "touch", str(marker)], env)
+    assert proc.returncode != 0
+    assert "temporary file" in proc.stderr
+    assert not marker.exists()
+
+
+def test_json_and_db_naming_one_file_is_refused(mlcarbon, env, tmp_path):
+    marker = tmp_path / "ran"
+    db = tmp_path / "history.db"
+    link = tmp_path / "link.db"
+    link.symlink_to(db.name)
+    for json_path in (db, link):
+        proc = run([mlcarbon, "measure", "--db", str(db), "--json",
+                    str(json_path), "--", "touch", str(marker)], env)
+        assert proc.returncode == 2, proc.stderr
+        assert "same file" in proc.stderr
+        assert not marker.exists()
+    assert not db.exists()
+
+
+def test_a_full_disk_keeps_the_exit_status_and_prints_the_report(
+        mlcarbon, env, tmp_path):
+    out = tmp_path / "run.json"
+
+    def small_files():
+        resource.setrlimit(resource.RLIMIT_FSIZE, (1000, 1000))
+
+    proc = subprocess.run([mlcarbon, "measure", "-q", "--no-history", "--json",
+                           str(out), "--", "sh", "-c", "exit 42"], env=env,
+                          capture_output=True, text=True, timeout=60,
+                          preexec_fn=small_files)
+    assert proc.returncode == 42, proc.stderr
+    assert "--json" in proc.stderr and "status 42" in proc.stderr
+    start = proc.stderr.index("{")
+    doc, _ = json.JSONDecoder().raw_decode(proc.stderr[start:])
+    assert doc["kind"] == "run" and doc["exit_status"] == 42
+    assert not out.exists()
+    assert os.listdir(tmp_path) == []
+
+
+def test_tag_takes_one_value(mlcarbon, env):
+    proc = run([mlcarbon, "measure", "-q", "--no-history", "--json", "-",
+                "--tag", "a", "echo", "hi"], env)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.startswith("hi\n")
+    assert json.loads(proc.stdout[3:])["tags"] == ["a"]
+
+
+# --- history: locks, corruption, foreign files, import ---------------------
+
+def make_history(mlcarbon, env, db, runs=1):
+    for _ in range(runs):
+        proc = run([mlcarbon, "measure", "-q", "--db", str(db), "--", "true"],
+                   env)
+        assert proc.returncode == 0, proc.stderr
+
+
+def history_runs(mlcarbon, env, db):
+    proc = run([mlcarbon, "history", "--db", str(db), "--sum", "--json"], env)
+    assert proc.returncode == 0, proc.stderr
+    return json.loads(proc.stdout)["total"]["runs"]
+
+
+@contextlib.contextmanager
+def locked(db):
+    """Holds the history's write lock from another connection."""
+    lock = sqlite3.connect(db, isolation_level=None)
+    lock.execute("BEGIN EXCLUSIVE")
+    try:
+        yield
+    finally:
+        lock.execute("ROLLBACK")
+        lock.close()
+
+
+def test_locked_history_is_waited_for_briefly_and_the_run_kept(
+        mlcarbon, env, tmp_path):
+    db = tmp_path / "history.db"
+    make_history(mlcarbon, env, db)
+    out = tmp_path / "run.json"
+    with locked(db):
+        started = time.monotonic()
+        proc = run([mlcarbon, "measure", "-q", "--db", str(db), "--db-timeout",
+                    "2s", "--json", str(out), "--", "sh", "-c", "exit 3"], env)
+        elapsed = time.monotonic() - started
+    assert proc.returncode == 3, proc.stderr
+    assert elapsed < 8
+    assert "waiting for the history" in proc.stderr
+    assert "not recorded in the history" in proc.stderr
+    assert "import" in proc.stderr and str(out) in proc.stderr
+    assert json.loads(out.read_text())["exit_status"] == 3
+
+    imported = run([mlcarbon, "history", "--db", str(db), "import", str(out)],
+                   env)
+    assert imported.returncode == 0, imported.stderr
+    assert history_runs(mlcarbon, env, db) == 2
+    again = run([mlcarbon, "history", "--db", str(db), "import", str(out)], env)
+    assert again.returncode != 0 and "already in the history" in again.stderr
+
+
+def test_a_history_broken_during_the_run_keeps_the_run_for_import(
+        mlcarbon, env, tmp_path):
+    db = tmp_path / "history.db"
+    make_history(mlcarbon, env, db)
+    out = tmp_path / "run.json"
+    # The command itself overwrites the history with garbage.
+    breaker = f"head -c 65536 /dev/urandom > {db}; exit 5"
+    proc = run([mlcarbon, "measure", "-q", "--db", str(db), "--json",
+                str(out), "--", "sh", "-c", breaker], env)
+    assert proc.returncode == 5, proc.stderr
+    assert "not recorded in the history" in proc.stderr
+    assert "status 5" in proc.stderr
+    assert json.loads(out.read_text())["exit_status"] == 5
+    fresh = tmp_path / "fresh.db"
+    imported = run([mlcarbon, "history", "--db", str(fresh), "import",
+                    str(out)], env)
+    assert imported.returncode == 0, imported.stderr
+    assert history_runs(mlcarbon, env, fresh) == 1
+
+
+def test_a_signal_stops_the_wait_for_a_locked_history(mlcarbon, env,
+                                                      tmp_path):
+    db = tmp_path / "history.db"
+    make_history(mlcarbon, env, db)
+    out = tmp_path / "run.json"
+    with locked(db):
+        p = subprocess.Popen([mlcarbon, "measure", "-q", "--db", str(db),
+                              "--db-timeout", "60s", "--json", str(out), "--",
+                              "true"], env=env, stderr=subprocess.PIPE,
+                             text=True)
+        line = p.stderr.readline()
+        assert "waiting for the history" in line, line
+        started = time.monotonic()
+        p.send_signal(signal.SIGINT)
+        rest = p.communicate(timeout=20)[1]
+        assert time.monotonic() - started < 5
+    assert p.returncode == 0, rest
+    assert "interrupted while waiting" in rest
+    assert json.loads(out.read_text())["kind"] == "run"
+
+
+def test_corrupt_history_fails_before_running(mlcarbon, env, tmp_path):
+    db = tmp_path / "history.db"
+    db.write_bytes(os.urandom(4096))
+    marker = tmp_path / "ran"
+    proc = run([mlcarbon, "measure", "--db", str(db), "--", "touch",
+                str(marker)], env)
+    assert proc.returncode != 0
+    assert "not an SQLite database" in proc.stderr and str(db) in proc.stderr
+    assert not marker.exists()
+    listing = run([mlcarbon, "history", "--db", str(db)], env)
+    assert listing.returncode != 0
+    assert "not an SQLite database" in listing.stderr
+
+
+def test_foreign_database_is_named_not_an_mlcarbon_history(mlcarbon, env,
+                                                           tmp_path):
+    db = tmp_path / "other.db"
+    with sqlite3.connect(db) as conn:
+        conn.execute("CREATE TABLE runs(x)")
+    for cmd in (["history", "--db", str(db)],
+                ["measure", "--db", str(db), "--", "true"]):
+        proc = run([mlcarbon, *cmd], env)
+        assert proc.returncode != 0
+        assert "not an mlcarbon history" in proc.stderr, proc.stderr
+        assert str(db) in proc.stderr
+
+
+def test_history_read_leaves_the_database_untouched(mlcarbon, env, tmp_path):
+    db = tmp_path / "history.db"
+    make_history(mlcarbon, env, db)
+    with sqlite3.connect(db) as conn:
+        conn.execute("PRAGMA journal_mode=DELETE")
+    before = db.read_bytes()
+    if os.geteuid() != 0:
+        db.chmod(0o444)
+    proc = run([mlcarbon, "history", "--db", str(db)], env)
+    assert proc.returncode == 0, proc.stderr
+    assert "1 run" in proc.stdout
+    assert db.read_bytes() == before
+
+
+def test_history_limit_must_be_positive(mlcarbon, env, tmp_path):
+    db = tmp_path / "history.db"
+    make_history(mlcarbon, env, db, runs=2)
+    for bad in ("0", "-1"):
+        proc = run([mlcarbon, "history", "--db", str(db), "--limit", bad],
+                   env)
+        assert proc.returncode == 2, proc.stderr
+        assert "--limit expects a positive number" in proc.stderr
+    one = run([mlcarbon, "history", "--db", str(db), "--limit", "1", "--json"],
+              env)
+    assert len(json.loads(one.stdout)["runs"]) == 1
+
+
+def test_import_rejects_a_file_that_is_not_a_run(mlcarbon, env, tmp_path):
+    db = tmp_path / "history.db"
+    other = tmp_path / "other.json"
+    other.write_text('{"schema_version": 1, "tool": "codecarbon"}')
+    future = tmp_path / "future.json"
+    future.write_text('{"schema_version": 99, "tool": "mlcarbon", '
+                      '"kind": "run"}')
+    for path, says in ((other, "not an mlcarbon run"),
+                       (future, "schema version 99")):
+        proc = run([mlcarbon, "history", "--db", str(db), "import", str(path)],
+                   env)
+        assert proc.returncode != 0
+        assert says in proc.stderr and str(path) in proc.stderr
+
+
+# --- signals ---------------------------------------------------------------
+
+# Records each signal with its sender. Standard signals that arrive close
+# together merge, so the sender is what tells a second delivery apart: a
+# signal to the group must reach the child through mlcarbon only.
+COUNTER = r"""
+import os, signal, sys, time
+path = sys.argv[1]
+sigs = {signal.SIGTERM, signal.SIGINT, signal.SIGUSR1}
+signal.pthread_sigmask(signal.SIG_BLOCK, sigs)
+open(path + ".ready", "w").close()
+deadline = time.time() + 20
+first = None
+while time.time() < deadline and (first is None or time.time() < first + 0.5):
+    info = signal.sigtimedwait(sigs, 0.05)
+    if info is None:
+        continue
+    first = first or time.time()
+    with open(path, "a") as f:
+        f.write(f"{info.si_signo}:{info.si_pid}\n")
+"""
+
+
+def wait_for(path, seconds=20):
+    deadline = time.monotonic() + seconds
+    while not path.exists():
+        assert time.monotonic() < deadline, f"{path} never appeared"
+        time.sleep(0.02)
+
+
+def counting_child(tmp_path):
+    script = tmp_path / "counter.py"
+    script.write_text(COUNTER)
+    counts = tmp_path / "signals"
+    return [sys.executable, str(script), str(counts)], counts
+
+
+def signals_seen(counts):
+    """The signal numbers the child received, in order."""
+    lines = counts.read_text().split() if counts.exists() else []
+    return [line.split(":")[0] for line in lines]
+
+
+def senders(counts):
+    return [int(line.split(":")[1]) for line in counts.read_text().split()]
+
+
+def test_a_signal_to_the_process_group_reaches_the_child_once(
+        mlcarbon, env, tmp_path):
+    child, counts = counting_child(tmp_path)
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        counts.unlink(missing_ok=True)
+        pathlib.Path(str(counts) + ".ready").unlink(missing_ok=True)
+        p = subprocess.Popen([mlcarbon, "measure", "-q", "--no-history", "--",
+                              *child], env=env, start_new_session=True)
+        wait_for(pathlib.Path(str(counts) + ".ready"))
+        os.killpg(p.pid, sig)
+        p.wait(timeout=30)
+        assert signals_seen(counts) == [str(int(sig))]
+        assert senders(counts) == [p.pid]  # not also from the group kill
+
+
+def test_a_signal_to_mlcarbon_alone_reaches_the_child_once(mlcarbon, env,
+                                                           tmp_path):
+    child, counts = counting_child(tmp_path)
+    out = tmp_path / "run.json"
+    p = subprocess.Popen([mlcarbon, "measure", "-q", "--no-history", "--json",
+                          str(out), "--", *child], env=env,
+                         start_new_session=True)
+    wait_for(pathlib.Path(str(counts) + ".ready"))
+    p.send_signal(signal.SIGUSR1)
+    assert p.wait(timeout=30) == 0
+    assert signals_seen(counts) == [str(int(signal.SIGUSR1))]
+    assert json.loads(out.read_text())["interrupted"] is False
+
+
+def test_timeout_reaches_the_child_once(mlcarbon, env, tmp_path):
+    child, counts = counting_child(tmp_path)
+    p = subprocess.run(["timeout", "-s", "TERM", "2", mlcarbon, "measure",
+                        "-q", "--no-history", "--", *child], env=env,
+                       timeout=60, start_new_session=True)
+    assert p.returncode == 124
+    assert signals_seen(counts) == [str(int(signal.SIGTERM))]
+
+
+def test_ctrl_c_in_a_terminal_reaches_the_child_once(mlcarbon, env,
+                                                     tmp_path):
+    import pty
+    child, counts = counting_child(tmp_path)
+    pid, fd = pty.fork()
+    if pid == 0:
+        os.execve(mlcarbon, [mlcarbon, "measure", "-q", "--no-history", "--",
+                             *child], env)
+    try:
+        wait_for(pathlib.Path(str(counts) + ".ready"))
+        os.write(fd, b"\x03")
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            done, _ = os.waitpid(pid, os.WNOHANG)
+            if done:
+                break
+            try:
+                os.read(fd, 4096)
+            except OSError:
+                pass
+            time.sleep(0.02)
+        else:
+            os.kill(pid, signal.SIGKILL)
+            raise AssertionError("mlcarbon did not end")
+    finally:
+        os.close(fd)
+    assert signals_seen(counts) == [str(int(signal.SIGINT))]
+
+
+def process_gone(pid):
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().rsplit(")", 1)[1].split()[0] in ("Z", "X")
+    except FileNotFoundError:
+        return True
+
+
+def test_killing_mlcarbon_ends_the_child_and_keeps_the_history_sound(
+        mlcarbon, env, tmp_path):
+    db = tmp_path / "history.db"
+    make_history(mlcarbon, env, db, runs=3)
+    pid_file = tmp_path / "child.pid"
+    p = subprocess.Popen([mlcarbon, "measure", "-q", "--db", str(db), "--",
+                          "sh", "-c", f"echo $$ > {pid_file}; exec sleep 60"],
+                         env=env, start_new_session=True)
+    wait_for(pid_file)
+    time.sleep(0.2)
+    child = int(pid_file.read_text())
+    p.kill()
+    p.wait(timeout=10)
+    deadline = time.monotonic() + 10
+    while not process_gone(child) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert process_gone(child)
+    with sqlite3.connect(db) as conn:
+        assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+    assert history_runs(mlcarbon, env, db) == 3
 
 def test_non_utf8_arguments_keep_status_json_csv_and_history(
         mlcarbon, env, tmp_path):

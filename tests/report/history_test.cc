@@ -10,6 +10,8 @@
 
 #include <gtest/gtest.h>
 
+#include "mlcarbon/core/fs.h"
+
 #include "support/test_support.h"
 
 namespace mlcarbon::report {
@@ -109,12 +111,46 @@ TEST(HistoryTest, DuplicateRunIsRejectedAndLeavesNothingHalfWritten) {
   const auto again = history.record(entry("a", kT0, {"two"}));
 
   ASSERT_FALSE(again.has_value());
-  EXPECT_NE(again.error().to_string().find("recording run a"),
+  EXPECT_NE(again.error().to_string().find("run a is already in the history"),
             std::string::npos);
   const auto runs = history.query({}).value();
   ASSERT_EQ(runs.size(), 1U);
   EXPECT_EQ(runs[0].tags, std::vector<std::string>{"one"});
   EXPECT_TRUE(history.record(entry("b", kT0, {})).has_value());
+}
+
+TEST(HistoryTest, GarbageFileIsNamedNotAnSqliteDatabase) {
+  testing::TempDir dir;
+  const auto path = dir.path() / "h.db";
+  ASSERT_TRUE(write_file_atomic(path, std::string(4096, '\x5a')).has_value());
+
+  const auto opened = History::open(path);
+
+  ASSERT_FALSE(opened.has_value());
+  EXPECT_NE(opened.error().to_string().find(path.string() +
+                                            " is not an SQLite database"),
+            std::string::npos)
+      << opened.error().to_string();
+}
+
+TEST(HistoryTest, ReadOnlyOpenChangesNothingAndNeedsAHistory) {
+  testing::TempDir dir;
+  const auto path = dir.path() / "h.db";
+  {
+    auto history = History::open(path).value();
+    ASSERT_TRUE(history.record(entry("a", kT0, {})).has_value());
+  }
+  const std::string before = read_file(path).value();
+
+  auto history = History::open(path, {.read_only = true});
+  const auto empty =
+      History::open(dir.path() / "empty.db", {.read_only = true});
+
+  ASSERT_TRUE(history.has_value()) << history.error().to_string();
+  EXPECT_EQ(history->query({}).value().size(), 1U);
+  EXPECT_FALSE(history->record(entry("b", kT0, {})).has_value());
+  EXPECT_EQ(read_file(path).value(), before);
+  EXPECT_FALSE(empty.has_value());
 }
 
 TEST(HistoryTest, ConcurrentProcessesLoseNoRun) {

@@ -7,11 +7,16 @@
 #include <thread>
 #include <vector>
 
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
 #include "mlcarbon/core/fs.h"
 #include "mlcarbon/core/text.h"
+#include "mlcarbon/report/run_import.h"
 #include "mlcarbon/report/run_text.h"
 
 #include "support/test_support.h"
@@ -270,6 +275,83 @@ TEST(RunExportTest, CsvNamesGpuModelsWithTheirCounts) {
       std::find(columns.begin(), columns.end(), "gpu_model") - columns.begin());
 
   EXPECT_EQ(fields.at(index), "2 x NVIDIA A100, 1 x Tesla T4");
+}
+
+TEST(RunExportTest, CheckRefusesAForeignCsvAndLeavesNothingBehind) {
+  testing::TempDir dir;
+  const auto foreign = dir.path() / "other.csv";
+  ASSERT_TRUE(write_file_atomic(foreign, "a,b\n1,2\n").has_value());
+  const auto fresh = dir.path() / "new.csv";
+
+  const auto refused = check_run_csv(foreign);
+  const auto accepted = check_run_csv(fresh);
+
+  ASSERT_FALSE(refused.has_value());
+  EXPECT_NE(refused.error().message().find("header"), std::string::npos);
+  EXPECT_TRUE(accepted.has_value());
+  EXPECT_FALSE(std::filesystem::exists(fresh));
+}
+
+TEST(RunExportTest, AppendToAFifoWritesHeaderAndRowThrough) {
+  testing::TempDir dir;
+  const auto path = dir.path() / "pipe";
+  ASSERT_EQ(::mkfifo(path.c_str(), 0600), 0);
+  const int reader = ::open(path.c_str(), O_RDONLY | O_NONBLOCK);
+  ASSERT_GE(reader, 0);
+
+  const auto appended = append_run_csv(path, sample_run());
+
+  std::string got(65536, '\0');
+  const ssize_t n = ::read(reader, got.data(), got.size());
+  ::close(reader);
+  ASSERT_TRUE(appended.has_value()) << appended.error().to_string();
+  got.resize(n > 0 ? static_cast<std::size_t>(n) : 0);
+  EXPECT_EQ(got, run_csv_header() + "\n" + run_csv_row(sample_run()) + "\n");
+  EXPECT_TRUE(std::filesystem::is_fifo(path));
+}
+
+TEST(RunExportTest, ImportReadsBackWhatTheJsonWrote) {
+  const measure::Run run = sample_run();
+  const HistoryEntry written = to_history_entry(run);
+
+  const auto read = history_entry_from_run_json(run_to_json(run), "run.json");
+
+  ASSERT_TRUE(read.has_value()) << read.error().to_string();
+  EXPECT_EQ(read->run_id, written.run_id);
+  EXPECT_EQ(read->start, written.start);
+  EXPECT_EQ(read->command, written.command);
+  EXPECT_EQ(read->tags, written.tags);
+  EXPECT_EQ(read->exit_status, written.exit_status);
+  EXPECT_DOUBLE_EQ(read->energy_j, written.energy_j);
+  EXPECT_DOUBLE_EQ(read->attributed_energy_j, written.attributed_energy_j);
+  EXPECT_NEAR(read->co2e_g, written.co2e_g, 1e-12);
+  EXPECT_EQ(read->method, written.method);
+  EXPECT_EQ(read->region, written.region);
+  EXPECT_EQ(read->document, written.document);
+}
+
+TEST(RunExportTest, ImportRejectsForeignAndOtherSchemaDocuments) {
+  const std::string future =
+      R"({"schema_version": 99, "tool": "mlcarbon", "kind": "run"})";
+  const std::string footprint =
+      R"({"schema_version": 1, "tool": "mlcarbon", "kind": "footprint"})";
+  std::string partial = run_to_json(sample_run());
+  partial.replace(partial.find("\"total_j\""), 9, "\"total_x\"");
+
+  const auto a = history_entry_from_run_json(future, "f.json");
+  const auto b = history_entry_from_run_json(footprint, "g.json");
+  const auto c = history_entry_from_run_json(partial, "h.json");
+  const auto d = history_entry_from_run_json("not json", "i.json");
+
+  ASSERT_FALSE(a.has_value());
+  EXPECT_NE(a.error().message().find("schema version 99"), std::string::npos);
+  ASSERT_FALSE(b.has_value());
+  EXPECT_NE(b.error().message().find("g.json is not an mlcarbon run"),
+            std::string::npos);
+  ASSERT_FALSE(c.has_value());
+  EXPECT_NE(c.error().message().find("/energy/total_j"), std::string::npos);
+  ASSERT_FALSE(d.has_value());
+  EXPECT_NE(d.error().message().find("i.json"), std::string::npos);
 }
 
 }  // namespace

@@ -24,10 +24,24 @@ namespace mlcarbon {
 [[nodiscard]] Result<std::string> read_small_file(
     const std::filesystem::path& path);
 
-/// Writes `content` to a temporary file beside `path`, fsyncs it and renames
-/// it over `path`, so readers see the old or the new file, never half.
+/// Writes `content` to `path` without ever turning what `path` names into
+/// something else:
+/// - a regular file (or a new one) is written to a temporary file beside
+///   it, fsynced and renamed over it, so readers see the old or the new
+///   file, never half; the replaced file's mode (and, as root, owner) is
+///   kept. A file owned by another user, which only root could give back,
+///   is rewritten in place instead.
+/// - a character device (/dev/null, a terminal) or a FIFO is opened and
+///   written straight through.
+/// - a symbolic link is followed: its target is written, the link stays.
+/// - a directory, block device or socket is refused.
 [[nodiscard]] Status write_file_atomic(const std::filesystem::path& path,
                                        std::string_view content);
+
+/// Checks, before any work, that write_file_atomic(path, ...) can succeed:
+/// the file (if present) is writable and, where the write is atomic, the
+/// temporary file can be created beside it. Leaves nothing behind.
+[[nodiscard]] Status check_output_file(const std::filesystem::path& path);
 
 /// Errc for an errno value (EACCES/EPERM -> kPermissionDenied, ...).
 [[nodiscard]] Errc errc_from_errno(int err);

@@ -1,8 +1,10 @@
 // SPDX-License-Identifier: Apache-2.0
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -53,13 +55,31 @@ struct HistoryTotals {
   double attributed_co2e_g = 0.0;
 };
 
+/// How a History waits for a database that another process has locked.
+struct HistoryOptions {
+  /// The longest one operation (open, record, query) waits for a lock.
+  std::chrono::milliseconds lock_timeout{10'000};
+  /// Open for reading only: no journal-mode switch and no schema creation,
+  /// so a read-only file can be listed.
+  bool read_only = false;
+  /// Called once per operation when a lock wait passes one second, with a
+  /// line saying what it waits for.
+  std::function<void(const std::string&)> on_wait;
+  /// Polled while waiting; true stops the wait (a signal arrived).
+  std::function<bool()> cancelled;
+};
+
 /// The run history: an SQLite database in WAL mode with a busy timeout, so
 /// that several processes may record at once; each run is one transaction.
 /// Not thread-safe: use one History per thread.
 class History {
  public:
   /// Opens (creating if needed, with its folder) the database at `path`.
-  [[nodiscard]] static Result<History> open(const std::filesystem::path& path);
+  /// A file that is not an SQLite database, or one whose tables are not an
+  /// mlcarbon history (or of another schema version), is an error naming
+  /// the file.
+  [[nodiscard]] static Result<History> open(const std::filesystem::path& path,
+                                            HistoryOptions options = {});
 
   History(History&&) noexcept;
   History& operator=(History&&) noexcept;
@@ -67,7 +87,8 @@ class History {
   History& operator=(const History&) = delete;
   ~History();
 
-  /// Records one run atomically (the run and its tags, or nothing).
+  /// Records one run atomically (the run and its tags, or nothing). A run
+  /// already recorded is an error naming its id.
   [[nodiscard]] Status record(const HistoryEntry& entry);
   /// Runs matching `filter`, most recent first.
   [[nodiscard]] Result<std::vector<HistoryEntry>> query(

@@ -29,9 +29,15 @@ inline constexpr int kRunSchemaVersion = 1;
 /// first when the file is new or empty). The file is rewritten through a
 /// temporary file and a rename while holding an flock, so that concurrent
 /// writers lose no row and a reader never sees half a file. A file whose
-/// header is not ours is an error, not overwritten.
+/// header is not ours is an error, not overwritten. A character device or
+/// FIFO is written straight through: the header, then the row.
 [[nodiscard]] Status append_run_csv(const std::filesystem::path& path,
                                     const measure::Run& run);
+
+/// Checks before a run that append_run_csv(path, ...) can succeed: the
+/// file (or its folder) is writable and an existing file has our header.
+/// Leaves nothing behind.
+[[nodiscard]] Status check_run_csv(const std::filesystem::path& path);
 
 /// The history's view of a run.
 [[nodiscard]] HistoryEntry to_history_entry(const measure::Run& run);
