@@ -16,6 +16,14 @@ function(mlcarbon_set_warnings target)
       -fsanitize=address,undefined -fno-omit-frame-pointer)
     target_link_options(${target} PRIVATE -fsanitize=address,undefined)
   endif()
+  if(MLCARBON_FUZZ)
+    # Coverage feedback for libFuzzer; the fuzz targets themselves link with
+    # -fsanitize=fuzzer (tests/fuzz). UB aborts so the fuzzer sees it.
+    target_compile_options(${target} PRIVATE
+      -fsanitize=fuzzer-no-link,address,undefined
+      -fno-sanitize-recover=undefined -fno-omit-frame-pointer)
+    target_link_options(${target} PRIVATE -fsanitize=address,undefined)
+  endif()
   if(MLCARBON_TIDY_COMMAND)
     set_target_properties(${target} PROPERTIES
       CXX_CLANG_TIDY "${MLCARBON_TIDY_COMMAND}")

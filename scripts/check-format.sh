@@ -17,5 +17,5 @@ while IFS= read -r f; do
   if [ "$(tail -c1 "$f" | od -An -c | tr -d ' ')" != '\n' ]; then
     echo "no final newline: $f"; status=1
   fi
-done < <(git ls-files | grep -vE '^(LICENSE|tests/fixtures/)' | grep -vE '\.(png|svg|db|bin|onnx)$')
+done < <(git ls-files | grep -vE '^(LICENSE|tests/fixtures/|tests/fuzz/(corpus|regressions)/)' | grep -vE '\.(png|svg|db|bin|onnx)$')
 exit $status

@@ -8,6 +8,8 @@ packages=(
   libcli11-dev libyaml-cpp-dev
   libsqlite3-dev libgtest-dev libgmock-dev libbenchmark-dev
   clang-format tzdata python3 python3-pytest
+  # libFuzzer targets (preset fuzz, scripts/fuzz.sh)
+  clang-14 libclang-rt-14-dev
 )
 missing=()
 for p in "${packages[@]}"; do

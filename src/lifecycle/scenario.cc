@@ -7,11 +7,13 @@
 #include <cmath>
 #include <optional>
 #include <set>
+#include <sstream>
 #include <string>
 #include <utility>
 
 #include <fmt/format.h>
 #include <yaml-cpp/depthguard.h>
+#include <yaml-cpp/eventhandler.h>
 #include <yaml-cpp/yaml.h>
 
 #include "mlcarbon/carbon/regions.h"
@@ -621,6 +623,79 @@ Result<Scenario> Parser::parse_root(const YAML::Node& root) {
   return s;
 }
 
+// Where each document of a YAML stream starts and the first node it holds.
+class DocumentProbe final : public YAML::EventHandler {
+ public:
+  [[nodiscard]] const YAML::Mark& start() const { return start_; }
+  [[nodiscard]] const std::optional<YAML::Mark>& content() const {
+    return content_;
+  }
+
+  void OnDocumentStart(const YAML::Mark& mark) override {
+    start_ = mark;
+    content_.reset();
+  }
+  void OnDocumentEnd() override {}
+  void OnNull(const YAML::Mark& /*mark*/, YAML::anchor_t /*anchor*/) override {}
+  void OnAlias(const YAML::Mark& mark, YAML::anchor_t /*anchor*/) override {
+    seen(mark);
+  }
+  void OnScalar(const YAML::Mark& mark, const std::string& /*tag*/,
+                YAML::anchor_t /*anchor*/,
+                const std::string& /*value*/) override {
+    seen(mark);
+  }
+  void OnSequenceStart(const YAML::Mark& mark, const std::string& /*tag*/,
+                       YAML::anchor_t /*anchor*/,
+                       YAML::EmitterStyle::value /*style*/) override {
+    seen(mark);
+  }
+  void OnSequenceEnd() override {}
+  void OnMapStart(const YAML::Mark& mark, const std::string& /*tag*/,
+                  YAML::anchor_t /*anchor*/,
+                  YAML::EmitterStyle::value /*style*/) override {
+    seen(mark);
+  }
+  void OnMapEnd() override {}
+
+ private:
+  void seen(const YAML::Mark& mark) {
+    if (!content_)
+      content_ = mark;
+  }
+
+  YAML::Mark start_;
+  std::optional<YAML::Mark> content_;
+};
+
+// The first node of a document after the first one, if any holds one (an
+// empty document after a trailing '---' holds nothing to ignore). Not
+// YAML::LoadAll: yaml-cpp 0.7 loops forever, allocating, where a token that
+// cannot start a node (a stray ',') starts a document: it yields an empty
+// document without consuming the token. A document that starts where the
+// previous one did is that case, reported as malformed YAML. Throws what
+// yaml-cpp throws.
+std::optional<YAML::Mark> second_document(const std::string& text) {
+  std::istringstream in(text);
+  YAML::Parser parser(in);
+  DocumentProbe probe;
+  std::optional<int> previous_start;
+  for (int document = 0; parser.HandleNextDocument(probe); ++document) {
+    const YAML::Mark& start = probe.start();
+    if (previous_start == start.pos) {
+      const auto at = static_cast<std::size_t>(start.pos);
+      throw YAML::ParserException(
+          start, at < text.size() && text[at] > ' ' && text[at] < 0x7F
+                     ? fmt::format("unexpected '{}'", text[at])
+                     : std::string("unexpected character"));
+    }
+    previous_start = start.pos;
+    if (document > 0 && probe.content())
+      return probe.content();
+  }
+  return std::nullopt;
+}
+
 }  // namespace
 
 std::string_view to_string(EnergyMethod method) {
@@ -734,17 +809,14 @@ Result<Scenario> parse_scenario(std::string_view yaml_text,
   }
   Parser parser(origin, table);
   try {
-    const std::vector<YAML::Node> docs = YAML::LoadAll(std::string(yaml_text));
-    for (std::size_t i = 1; i < docs.size(); ++i) {
-      // An empty document after a trailing '---' holds nothing to ignore.
-      if (docs[i].IsNull())
-        continue;
+    const std::string text(yaml_text);
+    if (const auto second = second_document(text)) {
       return make_error(Errc::kParse,
                         "{}:{}: a second YAML document; put one scenario "
                         "per file",
-                        origin, docs[i].Mark().line + 1);
+                        origin, second->line + 1);
     }
-    return parser.parse_root(docs.empty() ? YAML::Node() : docs.front());
+    return parser.parse_root(YAML::Load(text));
   } catch (const YAML::DeepRecursion& e) {
     return make_error(Errc::kParse,
                       "{}:{}:{}: malformed YAML: nested more than {} levels "

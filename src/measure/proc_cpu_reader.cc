@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
+#include <algorithm>
 #include <array>
 #include <cstdint>
 #include <filesystem>
@@ -122,6 +123,12 @@ class ProcCpuReader final : public ProcessCpuReader {
   // in between is then in the parent's cutime and fails its own read, which
   // triggers the retry instead of silently going missing.
   Status sum_by_children_files(int pid, bool is_root, std::uint64_t& ticks) {
+    // /proc is a tree, but a listing that names a process twice or its own
+    // ancestor (a fixture, or a pid reused mid-read) must not loop or count
+    // twice.
+    if (in_tree(pid)) {
+      return {};
+    }
     std::vector<int> children;
     std::error_code ec;
     const fs::path task = root_ / std::to_string(pid) / "task";
@@ -195,7 +202,7 @@ class ProcCpuReader final : public ProcessCpuReader {
       for (const Entry& e : entries_) {
         if (e.pid == tree_[i]) {
           ticks += e.stat.ticks;
-        } else if (e.stat.ppid == tree_[i]) {
+        } else if (e.stat.ppid == tree_[i] && !in_tree(e.pid)) {
           tree_.push_back(e.pid);
         }
       }
@@ -204,6 +211,10 @@ class ProcCpuReader final : public ProcessCpuReader {
       return make_error(Errc::kUnavailable, "a process vanished mid-scan");
     }
     return {};
+  }
+
+  bool in_tree(int pid) const {
+    return std::find(tree_.begin(), tree_.end(), pid) != tree_.end();
   }
 
   struct Entry {

@@ -22,6 +22,11 @@ class RealSysfsReader final : public SysfsReader {
     std::array<char, 64> buf{};
     MLCARBON_ASSIGN_OR_RETURN(std::string_view text,
                               read_file_prefix(path.c_str(), buf));
+    // A counter has at most 20 digits: a file that fills the buffer was cut
+    // short, and the number at its start is not the one it holds.
+    if (text.size() == buf.size())
+      return make_error(Errc::kParse, "{}: longer than a counter value",
+                        path.string());
     auto v = parse_u64(text);
     if (!v)
       return make_error(Errc::kParse, "{}: not an integer", path.string());

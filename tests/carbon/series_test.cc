@@ -4,6 +4,7 @@
 #include <string>
 #include <vector>
 
+#include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
 #include "mlcarbon/core/fs.h"
@@ -16,6 +17,7 @@ namespace {
 
 using std::chrono::hours;
 using std::chrono::minutes;
+using ::testing::HasSubstr;
 
 WallTime t0() {
   return *parse_time("2026-01-01T00:00:00Z");
@@ -27,6 +29,16 @@ IntensitySeries doubling() {
   auto series = parse_series(*text, "doubling.csv");
   EXPECT_TRUE(series.has_value()) << series.error().to_string();
   return *series;
+}
+
+// Found by series_fuzz: year 4052 overflowed WallTime's nanoseconds
+// (undefined behaviour, a garbage time in practice).
+TEST(SeriesTest, RejectsYearsWallTimeCannotHold) {
+  auto series = parse_series(
+      "datetime,g_per_kwh\n4052-01-01T01:00:00+01:00,300\n", "far.csv");
+
+  ASSERT_FALSE(series.has_value());
+  EXPECT_THAT(series.error().message(), HasSubstr("far.csv:2"));
 }
 
 TEST(SeriesTest, AtIsStepFunctionAndClamps) {

@@ -329,6 +329,22 @@ TEST(ScenarioErrorTest, RunFileOfAnotherSchemaIsRefused) {
             "99; this mlcarbon reads run files of schema_version 1");
 }
 
+// Found by scenario_fuzz: yaml-cpp 0.7's LoadAll never returned, and
+// allocated without bound, on a ',' where a document starts.
+TEST(ScenarioErrorTest, StrayCommaWhereADocumentStartsIsMalformed) {
+  const std::string cases[] = {
+      ",\n", "# a model\n,bon_intensity_g_per_kwh: 1\n", valid() + "---\n,\n"};
+  for (const std::string& text : cases) {
+    auto s = parse_scenario(text, "s.yaml");
+
+    ASSERT_FALSE(s) << text;
+    EXPECT_EQ(s.error().code(), Errc::kParse);
+    EXPECT_NE(s.error().message().find("malformed YAML: unexpected ','"),
+              std::string::npos)
+        << s.error().message();
+  }
+}
+
 TEST(ScenarioErrorTest, NeverThrowsOnArbitraryText) {
   for (const char* text : {"", "\t", "[", "{", ": :", "a: [", "&a *a", "!!"}) {
     auto s = parse_scenario(text, "s.yaml");

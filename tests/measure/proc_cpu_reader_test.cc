@@ -2,6 +2,7 @@
 #include <filesystem>
 #include <fstream>
 #include <string>
+#include <vector>
 
 #include <unistd.h>
 
@@ -90,6 +91,37 @@ TEST(ProcCpuReaderTest, TreeTimeByChildrenFiles) {
 
   ASSERT_TRUE(tree) << tree.error().to_string();
   EXPECT_NEAR(tree->count(), (2 + 15 + 4 + 3) / ticks(), kTolS);
+}
+
+// Found by proc_fuzz: a children file naming an ancestor (or a process
+// twice) recursed until the stack overflowed.
+TEST(ProcCpuReaderTest, ChildrenFilesThatLoopCountEachProcessOnce) {
+  TempDir dir;
+  write_tree(dir.path());
+  write(dir.path() / "100" / "task" / "100" / "children", "101 101 100");
+  write(dir.path() / "101" / "task" / "101" / "children", "100 101");
+  auto reader = make_proc_cpu_reader(dir.path());
+
+  Result<Seconds> tree = reader->tree_cpu_time(100);
+
+  ASSERT_TRUE(tree) << tree.error().to_string();
+  EXPECT_NEAR(tree->count(), (2 + 15 + 4) / ticks(), kTolS);
+  EXPECT_EQ(reader->last_tree(), (std::vector<int>{100, 101}));
+}
+
+// The same with ppid fields that form a loop: the scan grew its list of
+// descendants without end.
+TEST(ProcCpuReaderTest, PpidLoopCountsEachProcessOnce) {
+  TempDir dir;
+  write_tree(dir.path());
+  write_stat(dir.path(), 101, "worker", 102, 2, 2, 0, 0);
+  write_stat(dir.path(), 102, "sh", 101, 3, 0, 0, 0);
+  auto reader = make_proc_cpu_reader(dir.path());
+
+  Result<Seconds> tree = reader->tree_cpu_time(101);
+
+  ASSERT_TRUE(tree) << tree.error().to_string();
+  EXPECT_NEAR(tree->count(), (4 + 3 + 4) / ticks(), kTolS);
 }
 
 TEST(ProcCpuReaderTest, MissingProcessIsNotFound) {

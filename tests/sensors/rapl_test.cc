@@ -231,6 +231,23 @@ TEST(RaplPowercapTest, ChmodZeroEnergyGivesPermissionDenied) {
   EXPECT_EQ(sensor.error().code(), Errc::kPermissionDenied);
 }
 
+// Found by powercap_fuzz: a file longer than the read buffer was cut short
+// and its first digits taken for the counter (here a range of 1000 uJ
+// instead of no number at all).
+TEST(RaplPowercapTest, CounterFileLongerThanANumberIsNotReadInPart) {
+  TempDir dir;
+  const auto path = dir.path() / "max_energy_range_uj";
+  write_text(path, "1000" + std::string(70, '\v') + "5\n");
+
+  auto value = real_sysfs_reader().read_u64(path);
+
+  ASSERT_FALSE(value);
+  EXPECT_EQ(value.error().code(), Errc::kParse);
+  EXPECT_NE(value.error().message().find("longer than a counter value"),
+            std::string::npos)
+      << value.error().message();
+}
+
 TEST(RaplPowercapTest, MissingRootIsUnavailableWithRemedy) {
   auto sensor = open_powercap_sensor(
       SensorOptions{.powercap_root = "/nonexistent/powercap"});
