@@ -48,6 +48,19 @@ void normalise_fraction(std::string& s, std::size_t time_start) {
     s.erase(mark + 10, end - mark - 10);
 }
 
+// "+hh:mm", "+hhmm" or "+hh" (or '-'). date.h negates an offset it failed
+// to read (undefined behaviour on "-p2:00"), so it only sees these forms.
+bool well_formed_offset(std::string_view o) {
+  auto digit = [](char c) { return c >= '0' && c <= '9'; };
+  if (o.size() < 3 || (o[0] != '+' && o[0] != '-') || !digit(o[1]) ||
+      !digit(o[2]))
+    return false;
+  o.remove_prefix(3);
+  if (!o.empty() && o[0] == ':')
+    o.remove_prefix(1);
+  return o.empty() || (o.size() == 2 && digit(o[0]) && digit(o[1]));
+}
+
 }  // namespace
 
 Result<WallTime> parse_time(std::string_view text) {
@@ -80,6 +93,10 @@ Result<WallTime> parse_time(std::string_view text) {
     s.pop_back();
     utc = true;
   }
+  if (const std::size_t sign = s.find_first_of("+-", 11);
+      !utc && sign != std::string::npos &&
+      !well_formed_offset(std::string_view(s).substr(sign)))
+    return bad("the offset is not +hh:mm, +hhmm or +hh");
   static constexpr std::array<const char*, 2> kUtcForms = {"%FT%T", "%FT%R"};
   static constexpr std::array<const char*, 4> kOffsetForms = {
       "%FT%T%Ez", "%FT%T%z", "%FT%R%Ez", "%FT%R%z"};
