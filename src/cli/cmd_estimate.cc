@@ -30,51 +30,6 @@ struct EstimateOptions {
   std::string csv;
 };
 
-// "key=value" at its first '='.
-Result<std::pair<std::string, std::string>> split_assignment(
-    std::string_view flag, std::string_view text) {
-  const auto eq = text.find('=');
-  if (eq == std::string_view::npos || eq == 0) {
-    return make_error(Errc::kInvalidArgument,
-                      "{} '{}': expected KEY=VALUE, e.g. region=FR", flag,
-                      text);
-  }
-  return std::make_pair(std::string(trim(text.substr(0, eq))),
-                        std::string(trim(text.substr(eq + 1))));
-}
-
-struct SweepSpec {
-  std::string key;
-  double start = 0.0;
-  double stop = 0.0;
-  std::size_t count = 0;
-};
-
-Result<SweepSpec> parse_sweep(std::string_view text) {
-  MLCARBON_ASSIGN_OR_RETURN(auto kv, split_assignment("--sweep", text));
-  const auto parts = split(kv.second, ':');
-  auto bad = [&]() {
-    return make_error(Errc::kInvalidArgument,
-                      "--sweep '{}': expected KEY=START:STOP:COUNT, e.g. "
-                      "training.epochs=1:20:20",
-                      text);
-  };
-  if (parts.size() != 3)
-    return bad();
-  auto start = parse_double(trim(parts[0]));
-  auto stop = parse_double(trim(parts[1]));
-  auto count = parse_u64(trim(parts[2]));
-  if (!start || !stop || !count || *count == 0)
-    return bad();
-  if (*count > lifecycle::kMaxSweepPoints) {
-    return make_error(Errc::kInvalidArgument,
-                      "--sweep '{}': {} points are more than the {} a sweep "
-                      "may have; use fewer steps",
-                      text, *count, lifecycle::kMaxSweepPoints);
-  }
-  return SweepSpec{kv.first, *start, *stop, static_cast<std::size_t>(*count)};
-}
-
 Result<int> run_estimate(const EstimateOptions& o) {
   const std::filesystem::path file(o.file);
   // Refuse a huge file before reading it; parse_scenario checks the text.
@@ -100,7 +55,8 @@ Result<int> run_estimate(const EstimateOptions& o) {
   r.intensity_source = scenario.intensity_source;
   r.recommendations = lifecycle::recommend(scenario, r.base);
   for (const auto& w : o.what_ifs) {
-    MLCARBON_ASSIGN_OR_RETURN(auto kv, split_assignment("--what-if", w));
+    MLCARBON_ASSIGN_OR_RETURN(auto kv,
+                              lifecycle::split_assignment("--what-if", w));
     lifecycle::Scenario changed = scenario;
     auto applied = lifecycle::apply_override(changed, kv.first, kv.second);
     if (!applied) {
@@ -111,7 +67,8 @@ Result<int> run_estimate(const EstimateOptions& o) {
     r.what_ifs.push_back({fmt::format("{}={}", kv.first, kv.second), f});
   }
   if (!o.sweep.empty()) {
-    MLCARBON_ASSIGN_OR_RETURN(SweepSpec spec, parse_sweep(o.sweep));
+    MLCARBON_ASSIGN_OR_RETURN(const lifecycle::SweepSpec spec,
+                              lifecycle::parse_sweep_spec(o.sweep));
     auto points =
         lifecycle::sweep(scenario, spec.key, spec.start, spec.stop, spec.count);
     if (!points) {

@@ -182,4 +182,42 @@ Status apply_override(Scenario& s, std::string_view key, std::string_view value,
   return apply_override(s, key, *v);
 }
 
+// "key=value" at its first '='.
+Result<std::pair<std::string, std::string>> split_assignment(
+    std::string_view flag, std::string_view text) {
+  const auto eq = text.find('=');
+  if (eq == std::string_view::npos || eq == 0) {
+    return make_error(Errc::kInvalidArgument,
+                      "{} '{}': expected KEY=VALUE, e.g. region=FR", flag,
+                      text);
+  }
+  return std::make_pair(std::string(trim(text.substr(0, eq))),
+                        std::string(trim(text.substr(eq + 1))));
+}
+
+Result<SweepSpec> parse_sweep_spec(std::string_view text) {
+  MLCARBON_ASSIGN_OR_RETURN(auto kv, split_assignment("--sweep", text));
+  const auto parts = split(kv.second, ':');
+  auto bad = [&]() {
+    return make_error(Errc::kInvalidArgument,
+                      "--sweep '{}': expected KEY=START:STOP:COUNT, e.g. "
+                      "training.epochs=1:20:20",
+                      text);
+  };
+  if (parts.size() != 3)
+    return bad();
+  auto start = parse_double(trim(parts[0]));
+  auto stop = parse_double(trim(parts[1]));
+  auto count = parse_u64(trim(parts[2]));
+  if (!start || !stop || !count || *count == 0)
+    return bad();
+  if (*count > kMaxSweepPoints) {
+    return make_error(Errc::kInvalidArgument,
+                      "--sweep '{}': {} points are more than the {} a sweep "
+                      "may have; use fewer steps",
+                      text, *count, kMaxSweepPoints);
+  }
+  return SweepSpec{kv.first, *start, *stop, static_cast<std::size_t>(*count)};
+}
+
 }  // namespace mlcarbon::lifecycle

@@ -60,22 +60,17 @@ constexpr std::string_view kRunFile = R"({"schema_version": 1,
   "energy": {"total_j": 7200000.0}})";
 
 // The CLI's cap is far above what a fuzzer can afford per input.
-constexpr std::uint64_t kMaxSweepPoints = 64;
+constexpr std::size_t kMaxSweepPoints = 64;
 
-void sweep_once(const lifecycle::Scenario& base, std::string_view spec) {
-  const auto eq = spec.find('=');
-  if (eq == std::string_view::npos)
+void sweep_once(const lifecycle::Scenario& base, std::string_view text) {
+  auto spec = lifecycle::parse_sweep_spec(text);
+  if (!spec) {
+    (void)spec.error().to_string();
     return;
-  const auto parts = split(spec.substr(eq + 1), ':');
-  if (parts.size() != 3)
-    return;
-  auto start = parse_double(trim(parts[0]));
-  auto stop = parse_double(trim(parts[1]));
-  auto count = parse_u64(trim(parts[2]));
-  if (!start || !stop || !count || *count == 0)
-    return;
-  auto points = lifecycle::sweep(base, trim(spec.substr(0, eq)), *start, *stop,
-                                 std::min(*count, kMaxSweepPoints));
+  }
+  auto points =
+      lifecycle::sweep(base, spec->key, spec->start, spec->stop,
+                       std::min<std::size_t>(spec->count, kMaxSweepPoints));
   if (points) {
     for (const auto& p : *points)
       fuzz::require_finite(p.footprint);
@@ -113,12 +108,12 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data,
       sweep_once(*base, line.substr(kSweep.size()));
       continue;
     }
-    const auto eq = line.find('=');
-    if (eq == std::string_view::npos)
+    const auto kv = lifecycle::split_assignment("--what-if", line);
+    if (!kv)
       continue;
     lifecycle::Scenario changed = *base;
-    const auto applied = lifecycle::apply_override(
-        changed, trim(line.substr(0, eq)), trim(line.substr(eq + 1)), &regions);
+    const auto applied =
+        lifecycle::apply_override(changed, kv->first, kv->second, &regions);
     if (!applied) {
       (void)applied.error().to_string();
       continue;

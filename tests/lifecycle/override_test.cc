@@ -127,6 +127,30 @@ TEST(OverrideTest, DaysAreStoredAsHours) {
   EXPECT_FALSE(apply_override(*s, "search.per_trial.devices", "1.5"));
 }
 
+TEST(SweepSpecTest, ParsesKeyStartStopCount) {
+  auto spec = parse_sweep_spec(" training.epochs = 1:20:20 ");
+
+  ASSERT_TRUE(spec.has_value()) << spec.error().to_string();
+  EXPECT_EQ(spec->key, "training.epochs");
+  EXPECT_DOUBLE_EQ(spec->start, 1.0);
+  EXPECT_DOUBLE_EQ(spec->stop, 20.0);
+  EXPECT_EQ(spec->count, 20u);
+}
+
+TEST(SweepSpecTest, RefusesBadFormsAndTooManyPoints) {
+  for (const char* text : {"training.epochs", "=1:2:3", "k=1:2", "k=1:2:0",
+                           "k=a:2:3", "k=1:2:3:4", "k=1:2:-1"}) {
+    auto spec = parse_sweep_spec(text);
+    ASSERT_FALSE(spec.has_value()) << text;
+    EXPECT_EQ(spec.error().code(), Errc::kInvalidArgument);
+  }
+  auto huge = parse_sweep_spec("inference.calls=1:1e10:1000000");
+  ASSERT_FALSE(huge.has_value());
+  EXPECT_NE(huge.error().message().find("more than the 100000"),
+            std::string::npos)
+      << huge.error().message();
+}
+
 TEST(SweepTest, GivesOneFootprintPerValue) {
   const Scenario s = paper();
 

@@ -6,6 +6,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "mlcarbon/core/error.h"
@@ -82,6 +83,23 @@ struct Footprint {
 /// Sets one numeric input (any key but "region" and "hardware").
 [[nodiscard]] Status apply_override(Scenario& scenario, std::string_view key,
                                     Range value);
+
+/// "key=value" split at its first '=', both sides trimmed; an error names
+/// `flag` ("--what-if") when there is no '=' or no key.
+[[nodiscard]] Result<std::pair<std::string, std::string>> split_assignment(
+    std::string_view flag, std::string_view text);
+
+/// A sweep as `--sweep KEY=START:STOP:COUNT` gives it.
+struct SweepSpec {
+  std::string key;
+  double start = 0.0;
+  double stop = 0.0;
+  std::size_t count = 0;
+};
+
+/// Parses KEY=START:STOP:COUNT (1 <= COUNT <= kMaxSweepPoints); errors
+/// (Errc::kInvalidArgument) quote the text and show the form.
+[[nodiscard]] Result<SweepSpec> parse_sweep_spec(std::string_view text);
 
 /// One point of a sweep.
 struct SweepPoint {
