@@ -3,8 +3,8 @@
 
 #include <array>
 #include <cmath>
-#include <span>
-#include <sstream>
+#include <cstdint>
+#include <optional>
 
 #include <date/date.h>
 #include <fmt/format.h>
@@ -14,55 +14,39 @@
 namespace mlcarbon {
 namespace {
 
-using Nanos = date::sys_time<std::chrono::nanoseconds>;
-
 constexpr std::string_view kTimeForms =
     "expected ISO 8601 such as 2026-01-01T00:00:00Z, "
     "2026-01-01T01:00:00+01:00 or 2026-01-01";
 
-// One date::parse attempt that must consume the whole text. date.h takes
-// any two-digit hour as an offset; real ones stay within a day.
-bool parse_whole(const std::string& text, const char* format, Nanos& out) {
-  std::istringstream in(text);
-  Nanos t;
-  std::chrono::minutes offset{0};
-  in >> date::parse(format, t, offset);
-  if (in.fail() || in.peek() != std::char_traits<char>::eof() ||
-      std::chrono::abs(offset) >= std::chrono::hours(24))
-    return false;
-  out = t;
-  return true;
+// Reads `count` digits at `pos`, or nothing when any is missing.
+std::optional<int> digits_at(std::string_view s, std::size_t pos,
+                             std::size_t count) {
+  if (pos + count > s.size())
+    return std::nullopt;
+  int value = 0;
+  for (std::size_t i = pos; i < pos + count; ++i) {
+    if (s[i] < '0' || s[i] > '9')
+      return std::nullopt;
+    value = value * 10 + (s[i] - '0');
+  }
+  return value;
 }
 
-// date.h reads at most nanoseconds and misreads digits beyond them as the
-// offset, so longer fractions are cut; ',' is ISO's other decimal mark.
-void normalise_fraction(std::string& s, std::size_t time_start) {
-  const std::size_t mark = s.find_first_of(".,", time_start);
-  if (mark == std::string::npos)
-    return;
-  s[mark] = '.';
-  std::size_t end = mark + 1;
-  while (end < s.size() && s[end] >= '0' && s[end] <= '9')
-    ++end;
-  if (end - mark - 1 > 9)
-    s.erase(mark + 10, end - mark - 10);
-}
-
-// "+hh:mm", "+hhmm" or "+hh" (or '-'). date.h negates an offset it failed
-// to read (undefined behaviour on "-p2:00"), so it only sees these forms.
+// "+hh:mm", "+hhmm" or "+hh" (or '-').
 bool well_formed_offset(std::string_view o) {
-  auto digit = [](char c) { return c >= '0' && c <= '9'; };
-  if (o.size() < 3 || (o[0] != '+' && o[0] != '-') || !digit(o[1]) ||
-      !digit(o[2]))
+  if (o.size() < 3 || (o[0] != '+' && o[0] != '-') || !digits_at(o, 1, 2))
     return false;
   o.remove_prefix(3);
   if (!o.empty() && o[0] == ':')
     o.remove_prefix(1);
-  return o.empty() || (o.size() == 2 && digit(o[0]) && digit(o[1]));
+  return o.empty() || (o.size() == 2 && digits_at(o, 0, 2));
 }
 
 }  // namespace
 
+// The text is read field by field here and date.h does the calendar: its
+// stream parser has undefined behaviour on some malformed input (found by
+// fuzzing), so it never sees raw text.
 Result<WallTime> parse_time(std::string_view text) {
   const std::string_view t = trim(text);
   auto bad = [&](std::string_view why) -> Result<WallTime> {
@@ -71,48 +55,76 @@ Result<WallTime> parse_time(std::string_view text) {
   };
   if (t.empty())
     return bad("empty");
-  // WallTime counts nanoseconds in 64 bits, so only these years fit;
-  // date.h would wrap around silently outside them.
+  // WallTime counts nanoseconds in 64 bits, so only these years fit.
   const auto year = parse_integer<int>(t.substr(0, t.find('-')));
   if (year && (*year < 1678 || *year > 2261))
     return bad("the year must be within 1678..2261");
-  std::string s(t);
-  Nanos parsed;
-  if (s.size() <= 10) {
-    if (parse_whole(s, "%F", parsed))
-      return std::chrono::time_point_cast<WallTime::duration>(parsed);
+  const auto y = digits_at(t, 0, 4);
+  const auto mo = digits_at(t, 5, 2);
+  const auto d = digits_at(t, 8, 2);
+  if (!y || !mo || !d || t[4] != '-' || t[7] != '-')
     return bad("not a date");
+  const date::year_month_day ymd{date::year{*y},
+                                 date::month{static_cast<unsigned>(*mo)},
+                                 date::day{static_cast<unsigned>(*d)}};
+  if (t.size() == 10) {
+    if (!ymd.ok())
+      return bad("not a date");
+    return WallTime(date::sys_days(ymd));
   }
-  if (s[10] == ' ' || s[10] == 't')
-    s[10] = 'T';
-  if (s[10] != 'T')
+  if (t[10] != 'T' && t[10] != 't' && t[10] != ' ')
     return bad("no 'T' between date and time");
-  normalise_fraction(s, 11);
-  bool utc = false;
-  if (s.back() == 'Z' || s.back() == 'z') {
-    s.pop_back();
-    utc = true;
-  }
-  if (const std::size_t sign = s.find_first_of("+-", 11);
-      !utc && sign != std::string::npos &&
-      !well_formed_offset(std::string_view(s).substr(sign)))
-    return bad("the offset is not +hh:mm, +hhmm or +hh");
-  static constexpr std::array<const char*, 2> kUtcForms = {"%FT%T", "%FT%R"};
-  static constexpr std::array<const char*, 4> kOffsetForms = {
-      "%FT%T%Ez", "%FT%T%z", "%FT%R%Ez", "%FT%R%z"};
-  for (const char* form : utc ? std::span<const char* const>(kUtcForms)
-                              : std::span<const char* const>(kOffsetForms)) {
-    if (parse_whole(s, form, parsed))
-      return std::chrono::time_point_cast<WallTime::duration>(parsed);
-  }
-  const bool has_offset = s.find_first_of("+-", 11) != std::string::npos || utc;
-  if (!has_offset) {
-    for (const char* form : kUtcForms) {
-      if (parse_whole(s, form, parsed))
-        return bad("no time zone (add Z or +hh:mm)");
+  constexpr std::string_view kNoSuch = "no such date, time or offset";
+  const auto h = digits_at(t, 11, 2);
+  const auto mi = digits_at(t, 14, 2);
+  if (!h || !mi || t.size() < 16 || t[13] != ':')
+    return bad(kNoSuch);
+  std::size_t pos = 16;
+  int sec = 0;
+  std::int64_t nanos = 0;
+  if (pos < t.size() && t[pos] == ':') {
+    const auto ss = digits_at(t, pos + 1, 2);
+    if (!ss)
+      return bad(kNoSuch);
+    sec = *ss;
+    pos += 3;
+    if (pos < t.size() && (t[pos] == '.' || t[pos] == ',')) {
+      // Digits past the nanosecond are dropped.
+      std::size_t end = pos + 1;
+      std::int64_t scale = 100'000'000;
+      while (end < t.size() && t[end] >= '0' && t[end] <= '9') {
+        nanos += (t[end] - '0') * scale;
+        scale /= 10;
+        ++end;
+      }
+      if (end == pos + 1)
+        return bad(kNoSuch);
+      pos = end;
     }
   }
-  return bad("no such date, time or offset");
+  const std::string_view zone = t.substr(pos);
+  std::chrono::minutes offset{0};
+  if (zone.empty())
+    return bad("no time zone (add Z or +hh:mm)");
+  if (zone != "Z" && zone != "z") {
+    if (zone[0] != '+' && zone[0] != '-')
+      return bad(kNoSuch);
+    if (!well_formed_offset(zone))
+      return bad("the offset is not +hh:mm, +hhmm or +hh");
+    const int oh = *digits_at(zone, 1, 2);
+    const int om = zone.size() > 3 ? *digits_at(zone, zone.size() - 2, 2) : 0;
+    if (oh >= 24 || om >= 60)
+      return bad(kNoSuch);
+    offset = std::chrono::hours(oh) + std::chrono::minutes(om);
+    if (zone[0] == '-')
+      offset = -offset;
+  }
+  if (!ymd.ok() || *h >= 24 || *mi >= 60 || sec >= 60)
+    return bad(kNoSuch);
+  // Local time = UTC + offset.
+  return WallTime(date::sys_days(ymd)) + std::chrono::hours(*h) +
+         std::chrono::minutes(*mi) + std::chrono::seconds(sec) +
+         std::chrono::nanoseconds(nanos) - offset;
 }
 
 std::string format_time(WallTime t) {
