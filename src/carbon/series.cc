@@ -18,6 +18,13 @@ IntensitySeries::IntensitySeries(std::vector<Point> points, std::string origin)
   MLCARBON_CHECK(!points_.empty(), "an intensity series needs a point");
 }
 
+namespace {
+
+const WallTime kFirstPoint{};  // 1970-01-01T00:00:00Z
+const WallTime kAfterLastPoint{std::chrono::seconds(4133980800)};  // 2101
+
+}  // namespace
+
 IntensitySeries::Lookup IntensitySeries::lookup(WallTime t) const {
   if (t < points_.front().start)
     return {points_.front().intensity, true};
@@ -106,6 +113,12 @@ Result<IntensitySeries> parse_series(std::string_view csv,
         auto t = parse_time(fields[tc]);
         if (!t)
           return fail(t.error().message());
+        // Grid data exists for no other years, and within them the last
+        // point plus the series' step always fits in a WallTime.
+        if (*t < kFirstPoint || *t >= kAfterLastPoint) {
+          return fail(fmt::format("timestamp '{}' is not within 1970-2100",
+                                  trim(fields[tc])));
+        }
         std::string_view vtext = trim(fields[vc]);
         auto v = parse_double(vtext);
         if (!v) {

@@ -41,6 +41,23 @@ TEST(SeriesTest, RejectsYearsWallTimeCannotHold) {
   EXPECT_THAT(series.error().message(), HasSubstr("far.csv:2"));
 }
 
+// Found by series_fuzz: points in 2026 and 2206 make a 180-year step, and
+// the last point plus the step overflowed WallTime.
+TEST(SeriesTest, RejectsPointsOutsideTheYearsOfGridData) {
+  auto series = parse_series(
+      "timestamp,g_per_kwh\n2026-01-01T00:00:00Z,1\n"
+      "2206-01-01T00:00:00Z,2\n",
+      "gap.csv");
+  auto early = parse_series("timestamp,g_per_kwh\n1969-12-31T23:00:00Z,1\n",
+                            "early.csv");
+
+  ASSERT_FALSE(series.has_value());
+  EXPECT_THAT(series.error().message(),
+              HasSubstr("gap.csv:3: timestamp '2206-01-01T00:00:00Z' is not "
+                        "within 1970-2100"));
+  ASSERT_FALSE(early.has_value());
+}
+
 TEST(SeriesTest, AtIsStepFunctionAndClamps) {
   IntensitySeries series = doubling();
 
