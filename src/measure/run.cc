@@ -223,8 +223,9 @@ WindowRecord price_window(Measurement measurement, const CarbonSetup& setup,
   w.intensity =
       mean_intensity(setup, measurement.start, measurement.end, energy);
   const double pue = setup.info.pue;
-  w.co2e = (measurement.total * pue) * w.intensity;
-  w.attributed_co2e = (measurement.attributed * pue) * w.intensity;
+  w.co2e = carbon::emissions(w.intensity, measurement.total, pue);
+  w.attributed_co2e =
+      carbon::emissions(w.intensity, measurement.attributed, pue);
   w.measurement = std::move(measurement);
   return w;
 }
