@@ -10,6 +10,11 @@ packages=(
   clang-format tzdata python3 python3-pytest
   # libFuzzer targets (preset fuzz, scripts/fuzz.sh)
   clang-14 libclang-rt-14-dev
+  # models: ONNX import; engine: LibTorch with an optimised BLAS (the
+  # reference BLAS is 10x slower, docs/engine.md), zlib for .gz IDX files;
+  # tests compare against PyTorch and build ONNX files from Python.
+  libonnx-dev libtorch-dev libopenblas0-pthread zlib1g-dev
+  python3-torch python3-onnx dataset-fashion-mnist
 )
 missing=()
 for p in "${packages[@]}"; do
