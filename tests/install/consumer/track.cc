@@ -46,8 +46,8 @@ int main() {
     std::printf("tracked a loop: %g J %s (window %g J), %zu bytes of JSON\n",
                 run.energy_j, mlcarbon_method_name(run.method), loop.energy_j,
                 document.size());
-    return run.energy_j > 0.0 && document.find("\"windows\"") !=
-                                     std::string::npos
+    return run.energy_j > 0.0 &&
+                   document.find("\"windows\"") != std::string::npos
                ? 0
                : 1;
   } catch (const std::exception& e) {
