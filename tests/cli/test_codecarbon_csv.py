@@ -1,5 +1,7 @@
 # SPDX-License-Identifier: Apache-2.0
 """`measure --csv` reads in pandas like CodeCarbon 3.3's emissions.csv."""
+import concurrent.futures
+
 import pandas as pd
 
 from conftest import run
@@ -91,3 +93,27 @@ def test_older_mlcarbon_csv_is_refused_before_the_run(mlcarbon, env,
     assert "mlcarbon 0.1" in proc.stderr and "move it aside" in proc.stderr
     assert not marker.exists()
     assert old.read_text() == ",".join(legacy) + "\n"
+
+
+def test_concurrent_measures_append_every_row_and_leave_no_lock(
+        mlcarbon, env, tmp_path):
+    path = tmp_path / "emissions.csv"
+
+    def worker(i):
+        for _ in range(10):
+            p = run([mlcarbon, "measure", *MODELS, "-q", "--no-history",
+                     "--csv", str(path), "--tag", f"w{i}", "--", "true"],
+                    env)
+            if p.returncode != 0:
+                return p.stderr
+        return None
+
+    with concurrent.futures.ThreadPoolExecutor(6) as pool:
+        errors = [e for e in pool.map(worker, range(6)) if e]
+
+    assert not errors, errors[0]
+    frame = pd.read_csv(path)
+    assert len(frame) == 60
+    assert frame["run_id"].is_unique
+    assert sorted(frame["tags"].value_counts()) == [10] * 6
+    assert [p.name for p in tmp_path.iterdir()] == ["emissions.csv"]
