@@ -173,9 +173,10 @@ mlcarbon::Result<mlcarbon::TrackerOptions> tracker_options(
         t.sensors.only.emplace_back(mlcarbon::trim(name));
     }
   }
-  if (o.carbon_intensity >= 0.0)
+  // Negative means "the region's"; NaN goes on to be refused.
+  if (!(o.carbon_intensity < 0.0))
     t.carbon.carbon_intensity = o.carbon_intensity;
-  if (o.pue >= 0.0)
+  if (!(o.pue < 0.0))
     t.carbon.pue = o.pue;
   return t;
 }

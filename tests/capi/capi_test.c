@@ -177,6 +177,11 @@ static void test_bad_arguments_name_themselves(void) {
   o.pue = 0.5;
   CHECK(mlcarbon_tracker_create(&o, &t) == MLCARBON_ERROR_INVALID_ARGUMENT);
 
+  o = model_options();
+  o.carbon_intensity = NAN;
+  CHECK(mlcarbon_tracker_create(&o, &t) == MLCARBON_ERROR_INVALID_ARGUMENT);
+  CHECK(strstr(mlcarbon_last_error(), "intensity") != NULL);
+
   /* A history that is not a database fails at create, with a remedy. */
   char bad_db[512];
   snprintf(bad_db, sizeof bad_db, "%s/not-a-db", tmp_dir);
