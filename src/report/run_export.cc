@@ -338,7 +338,7 @@ std::string method_of(const measure::Measurement& m,
 
 }  // namespace
 
-std::string run_csv_row(const measure::Run& run) {
+std::string run_csv_row(const measure::Run& run, const RunCsvFields& extra) {
   const measure::Measurement& m = run.measurement;
   const double duration = m.duration.count();
   const Joules idle = m.counted_idle_energy();
@@ -354,7 +354,7 @@ std::string run_csv_row(const measure::Run& run) {
       local_iso_time(m.end),
       run.project,
       run.run_id,
-      "",  // experiment_id: CodeCarbon's server-side experiment
+      extra.experiment_id,
       fmt_float(duration),
       fmt_float(kg(run.co2e)),
       fmt_float(duration > 0 ? kg(run.co2e) / duration : 0.0),
@@ -372,8 +372,8 @@ std::string run_csv_row(const measure::Run& run) {
       run.carbon.cloud_provider,
       run.carbon.cloud_region,
       run.context.os,
-      "",  // python_version: not a Python tool
-      "",  // codecarbon_version: see mlcarbon_version
+      extra.python_version,
+      extra.codecarbon_version,  // mlcarbon's own is in mlcarbon_version
       fmt::format("{}", run.context.cpu_count),
       run.context.cpu_model,
       fmt::format("{}", run.context.gpus.size()),
@@ -495,10 +495,10 @@ Status check_run_csv(const std::filesystem::path& path) {
 }
 
 Status append_run_csv(const std::filesystem::path& path,
-                      const measure::Run& run) {
+                      const measure::Run& run, const RunCsvFields& extra) {
   if (is_stream(path)) {
-    return write_file_atomic(path,
-                             run_csv_header() + "\n" + run_csv_row(run) + "\n");
+    return write_file_atomic(
+        path, run_csv_header() + "\n" + run_csv_row(run, extra) + "\n");
   }
   MLCARBON_ASSIGN_OR_RETURN(const UniqueFd lock, lock_run_csv(path));
   auto existing = existing_run_csv(path);
@@ -510,7 +510,7 @@ Status append_run_csv(const std::filesystem::path& path,
   } else if (content.back() != '\n') {
     content += '\n';
   }
-  content += run_csv_row(run);
+  content += run_csv_row(run, extra);
   content += '\n';
   return write_file_atomic(path, content);
 }

@@ -24,8 +24,17 @@ inline constexpr int kRunSchemaVersion = 1;
 [[nodiscard]] const std::vector<std::string>& run_csv_columns();
 /// The header line, without newline.
 [[nodiscard]] std::string run_csv_header();
+/// CodeCarbon columns that describe the front end rather than the run: a
+/// Python front end fills python_version (and, for scripts written for
+/// CodeCarbon, an experiment id); empty stays empty (NaN in pandas).
+struct RunCsvFields {
+  std::string experiment_id;
+  std::string python_version;
+  std::string codecarbon_version;
+};
 /// One CSV row for the run, without newline.
-[[nodiscard]] std::string run_csv_row(const measure::Run& run);
+[[nodiscard]] std::string run_csv_row(const measure::Run& run,
+                                      const RunCsvFields& fields = {});
 
 /// Appends the run's row to the CSV file at `path` (writing the header
 /// first when the file is new or empty). The file is rewritten through a
@@ -36,7 +45,8 @@ inline constexpr int kRunSchemaVersion = 1;
 /// A character device or FIFO is written straight through: the header,
 /// then the row.
 [[nodiscard]] Status append_run_csv(const std::filesystem::path& path,
-                                    const measure::Run& run);
+                                    const measure::Run& run,
+                                    const RunCsvFields& fields = {});
 
 /// Checks before a run that append_run_csv(path, ...) can succeed: the
 /// file (or its folder) is writable and an existing file has our header.
