@@ -4,7 +4,9 @@
 Only the Python module is built: tests, benchmarks and the CLI are off. The
 CMake build folder is build/python-<interpreter>, kept between installs so
 that a second install (with ccache, a first too) is quick. MLCARBON_CMAKE_ARGS
-adds arguments to the configure step.
+adds arguments to the configure step; MLCARBON_BUILD_DIR names an existing,
+configured build folder to build the module in instead (the test suite
+installs from its own build that way).
 """
 
 import os
@@ -32,6 +34,8 @@ def version() -> str:
 class CMakeBuild(build_ext):
     def build_extension(self, ext: Extension) -> None:
         build = ROOT / "build" / f"python-{sys.implementation.cache_tag}"
+        if os.environ.get("MLCARBON_BUILD_DIR"):
+            build = Path(os.environ["MLCARBON_BUILD_DIR"]).resolve()
         configure = [
             "cmake", "-S", str(ROOT), "-B", str(build),
             "-DCMAKE_BUILD_TYPE=Release",
@@ -48,10 +52,9 @@ class CMakeBuild(build_ext):
                 "-DCMAKE_CXX_COMPILER_LAUNCHER=ccache",
             ]
         configure += shlex.split(os.environ.get("MLCARBON_CMAKE_ARGS", ""))
+        # A configured folder regenerates itself in `cmake --build`.
         if not (build / "CMakeCache.txt").exists():
             subprocess.run(configure, check=True)
-        else:
-            subprocess.run(["cmake", str(build)], check=True)
         jobs = os.environ.get("CMAKE_BUILD_PARALLEL_LEVEL", str(os.cpu_count() or 1))
         subprocess.run(
             ["cmake", "--build", str(build), "--target", "mlcarbon_python", "-j", jobs],
