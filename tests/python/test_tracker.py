@@ -85,7 +85,7 @@ def test_runs_go_to_the_history_the_cli_reads(tmp_path, mlcarbon_bin, child_env)
     assert runs[0].to_dict() == tracker.run.to_dict()
     assert mlcarbon.history(db=db, tag="nope") == []
     listed = subprocess.run(
-        [mlcarbon_bin, "history", "--db", str(db), "--json", "-"],
+        [mlcarbon_bin, "history", "--db", str(db), "--json"],
         capture_output=True, text=True, env=child_env, check=True,
     ).stdout
     assert tracker.run.run_id in listed
