@@ -10,6 +10,9 @@ packages=(
   clang-format tzdata python3 python3-pytest
   # CSV tests read CodeCarbon's emissions.csv and ours with pandas.
   python3-pandas
+  # The Python module: pybind11 extension, installed with Debian's pip and
+  # setuptools (pip install --no-build-isolation .).
+  pybind11-dev python3-dev python3-setuptools python3-pip python3-wheel
   # libFuzzer targets (preset fuzz, scripts/fuzz.sh)
   clang-14 libclang-rt-14-dev
   # models: ONNX import; engine: LibTorch with an optimised BLAS (the
