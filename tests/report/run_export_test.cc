@@ -154,6 +154,29 @@ std::string csv_field(const measure::Run& run, std::string_view name) {
   return fields.at(static_cast<std::size_t>(it - columns.begin()));
 }
 
+TEST(RunExportTest, CsvFrontEndFieldsFillTheirColumnsOnly) {
+  const measure::Run run = sample_run();
+  const auto plain = parse_csv_line(run_csv_row(run));
+  const auto filled =
+      parse_csv_line(run_csv_row(run, {.experiment_id = "exp-7",
+                                       .python_version = "3.11.2",
+                                       .codecarbon_version = "compat"}));
+  const auto& columns = run_csv_columns();
+  ASSERT_EQ(filled.size(), columns.size());
+  for (std::size_t i = 0; i < columns.size(); ++i) {
+    if (columns[i] == "experiment_id") {
+      EXPECT_EQ(filled[i], "exp-7");
+    } else if (columns[i] == "python_version") {
+      EXPECT_EQ(filled[i], "3.11.2");
+    } else if (columns[i] == "codecarbon_version") {
+      EXPECT_EQ(filled[i], "compat");
+    } else {
+      EXPECT_EQ(filled[i], plain[i]) << columns[i];
+    }
+  }
+  EXPECT_EQ(csv_field(run, "python_version"), "");
+}
+
 TEST(RunExportTest, CsvStartsWithCodeCarbonsThirtyEightColumnsInOrder) {
   const auto& all = run_csv_columns();
   const auto& cc = codecarbon_csv_columns();
