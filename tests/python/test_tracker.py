@@ -232,3 +232,29 @@ def test_history_arguments():
         mlcarbon.history(limit=-1)
     with pytest.raises(TypeError, match="since must be a datetime"):
         mlcarbon.history(since="yesterday")
+
+
+def test_blocking_calls_release_the_gil():
+    # start() measures the idle baseline for 0.5 s; a Python thread must
+    # run meanwhile, not only after start() returns.
+    tracker = mlcarbon.Tracker(db=False, region="DE", idle_baseline=0.5)
+    count = [0]
+    done = threading.Event()
+
+    def spin():
+        while not done.is_set():
+            count[0] += 1
+
+    thread = threading.Thread(target=spin)
+    thread.start()
+    try:
+        before = count[0]
+        tracker.start()
+        during = count[0] - before
+    finally:
+        done.set()
+        thread.join()
+    tracker.stop()
+    # Holding the GIL, start() would let the spinner run for at most one
+    # 5 ms switch interval: some 10^5 increments.
+    assert during > 500_000
