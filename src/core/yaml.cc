@@ -134,6 +134,19 @@ std::optional<YAML::Mark> second_document(const std::string& text) {
 
 }  // namespace
 
+std::string_view yaml_kind(const YAML::Node& node) {
+  switch (node.Type()) {
+    case YAML::NodeType::Map:
+      return "a mapping";
+    case YAML::NodeType::Sequence:
+      return "a list";
+    case YAML::NodeType::Null:
+      return "nothing";
+    default:
+      return "a scalar";
+  }
+}
+
 std::string yaml_where(std::string_view origin, const YAML::Mark& mark) {
   // yaml-cpp's marks are 0-based; an unknown position reads as 1:1.
   const int line = mark.is_null() ? 0 : mark.line;

@@ -79,19 +79,6 @@ std::string join(std::string_view where, std::string_view key) {
   return where.empty() ? std::string(key) : fmt::format("{}.{}", where, key);
 }
 
-std::string_view describe(const YAML::Node& node) {
-  switch (node.Type()) {
-    case YAML::NodeType::Map:
-      return "a mapping";
-    case YAML::NodeType::Sequence:
-      return "a list";
-    case YAML::NodeType::Null:
-      return "nothing";
-    default:
-      return "a scalar";
-  }
-}
-
 bool is_non_finite_word(std::string_view s) {
   static constexpr std::array<std::string_view, 12> kWords = {
       ".nan", "nan",  ".inf",     "+.inf",     "-.inf",     "inf",
@@ -159,7 +146,7 @@ Status Parser::expect_map(const YAML::Node& node,
   if (!node.IsMap()) {
     return fail(node.Mark(), fmt::format("{}: expected a mapping of fields, "
                                          "got {}",
-                                         where, describe(node)));
+                                         where, yaml_kind(node)));
   }
   return {};
 }
@@ -178,7 +165,7 @@ Result<Range> Parser::to_range(const YAML::Node& node, std::string_view path,
       const YAML::Node item = node[i];
       if (!item.IsScalar()) {
         return fail(item.Mark(), fmt::format("{}: expected a number, got {}",
-                                             path, describe(item)));
+                                             path, yaml_kind(item)));
       }
       auto v = parse_one(item.Scalar());
       if (!v)
@@ -197,7 +184,7 @@ Result<Range> Parser::to_range(const YAML::Node& node, std::string_view path,
     return fail(node.Mark(),
                 fmt::format("{}: expected a number, a range [low, high] or "
                             "'value ± percent', got {}",
-                            path, describe(node)));
+                            path, yaml_kind(node)));
   }
   if (auto ok = detail::check_value(r, field); !ok) {
     return fail(node.Mark(), fmt::format("{}: {}", path, ok.error().message()));
@@ -225,7 +212,7 @@ Result<std::optional<std::string>> Parser::text(const YAML::Node& map,
     return std::optional<std::string>();
   if (!node.IsScalar() || node.Scalar().empty()) {
     return fail(node.Mark(), fmt::format("{}: expected text, got {}",
-                                         join(where, key), describe(node)));
+                                         join(where, key), yaml_kind(node)));
   }
   // The file is checked to be UTF-8, but yaml-cpp decodes a lone UTF-16
   // surrogate to bytes that are not.

@@ -45,6 +45,9 @@ struct YamlLimits {
 [[nodiscard]] Error yaml_error(const std::exception& e, std::string_view origin,
                                const YamlLimits& limits);
 
+/// "a mapping", "a list", "nothing" or "a scalar", for "expected X, got Y".
+[[nodiscard]] std::string_view yaml_kind(const YAML::Node& node);
+
 /// "origin:line:col: " for a node's mark, 1-based; "origin:1:1: " when
 /// yaml-cpp knows no position.
 [[nodiscard]] std::string yaml_where(std::string_view origin,
