@@ -45,7 +45,7 @@ def test_losses_equal_pytorchs(model, kind, loss, optimizer, extra):
     x, y = ref.synthetic(got, kind, samples, classes, data_seed)
     torch.manual_seed(seed)
     module = ref.build(got["layers"])
-    _, want = ref.train(module, x, y, batch=batch, batches=batches, lr=lr,
+    _, _, want = ref.train(module, x, y, batch=batch, batches=batches, lr=lr,
                         loss=loss, optimizer=optimizer)
 
     assert got["parameters"] == sum(p.numel() for p in module.parameters())
