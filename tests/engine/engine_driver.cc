@@ -106,6 +106,8 @@ int main(int argc, char** argv) {
   app.add_option("--infer-batches", infer_batches,
                  "Inference batches (default: one epoch)");
   app.add_flag("!--no-losses", print_losses, "Leave out per-batch losses");
+  app.add_flag("!--keep-denormals", settings.flush_denormals,
+               "Do not flush denormal floats to zero");
   app.add_option("--plugin", plugin, "The engine plugin");
   CLI11_PARSE(app, argc, argv);
 

@@ -14,6 +14,9 @@
 #include <vector>
 
 #include <dlfcn.h>
+#if defined(__x86_64__)
+#include <xmmintrin.h>
+#endif
 
 #include <ATen/CPUGeneratorImpl.h>
 #include <torch/cuda.h>
@@ -99,6 +102,34 @@ Result<torch::ExpandingArray<D>> spatial(
   return make_error(Errc::kInvalidArgument, "{}: {} has {} values, expected {}",
                     where, what, v.size(), D);
 }
+
+/// Flushes denormals to zero on this thread for the guard's life (x86:
+/// MXCSR's FTZ and DAZ bits, then the caller's state back).
+class DenormalGuard {
+ public:
+  explicit DenormalGuard(bool flush) {
+#if defined(__x86_64__)
+    saved_ = _mm_getcsr();
+    if (flush)
+      _mm_setcsr(saved_ | kFtzDaz);
+#else
+    (void)flush;
+#endif
+  }
+  DenormalGuard(const DenormalGuard&) = delete;
+  DenormalGuard& operator=(const DenormalGuard&) = delete;
+  ~DenormalGuard() {
+#if defined(__x86_64__)
+    _mm_setcsr(saved_);
+#endif
+  }
+
+ private:
+#if defined(__x86_64__)
+  static constexpr unsigned kFtzDaz = 0x8040;
+  unsigned saved_ = 0;
+#endif
+};
 
 /// torch::nn::TransformerEncoderLayer takes [sequence, batch, dim] in
 /// LibTorch 1.13's C++ API (no batch_first); the engine's tensors are batch
@@ -396,13 +427,14 @@ class TorchSession final : public Session {
  public:
   TorchSession(Chain chain, std::unique_ptr<torch::optim::Optimizer> opt,
                Samples samples, Loss loss, std::int64_t batch,
-               torch::Device device)
+               torch::Device device, bool flush_denormals)
       : chain_(std::move(chain)),
         optimizer_(std::move(opt)),
         samples_(std::move(samples)),
         loss_(loss),
         batch_(batch),
-        device_(device) {
+        device_(device),
+        flush_denormals_(flush_denormals) {
     parameters_list_ = chain_->parameters();
     for (const auto& p : parameters_list_)
       parameters_ += p.numel();
@@ -479,6 +511,7 @@ class TorchSession final : public Session {
     LoopResult result;
     result.mean_loss = std::numeric_limits<double>::quiet_NaN();
     const std::int64_t per_epoch = batches_per_epoch();
+    DenormalGuard denormals(flush_denormals_);
     const auto start = std::chrono::steady_clock::now();
     for (std::int64_t b = 0; b < batches; ++b) {
       const std::int64_t first = (b % per_epoch) * batch_;
@@ -514,6 +547,7 @@ class TorchSession final : public Session {
   Loss loss_;
   std::int64_t batch_;
   torch::Device device_;
+  bool flush_denormals_;
   std::int64_t n_ = 0;
   std::int64_t parameters_ = 0;
   std::vector<double> losses_;
@@ -627,7 +661,7 @@ class TorchEngine final : public Engine {
             torch::optim::AdamOptions(train.learning_rate));
       return std::make_unique<TorchSession>(
           std::move(chain), std::move(optimizer), std::move(samples),
-          train.loss, train.batch, device);
+          train.loss, train.batch, device, settings.flush_denormals);
     } catch (const std::exception& e) {
       return tl::unexpected(torch_error(
           e, fmt::format("building {}",
