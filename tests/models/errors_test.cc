@@ -165,6 +165,13 @@ INSTANTIATE_TEST_SUITE_P(
             with_layers("  - dense: {units: 4294967296}\n", "[4294967296]"),
             Errc::kInvalidArgument,
             "m.yaml:3:5: ", "more than 2^53 parameters, elements or FLOPs"},
+        BadModel{"padding beyond 2^53",
+                 with_layers("  - conv1d: {filters: 1, kernel: 1, "
+                             "padding: 9007199254740992}\n",
+                             "[1, 4]"),
+                 Errc::kInvalidArgument, "m.yaml:3:5: ",
+                 "input [1, 4] with padding [9007199254740992] is larger "
+                 "than 2^53"},
         BadModel{
             "sizes beyond int64",
             with_layers("  - dense: {units: 99999999999999999999}\n", "[4]"),
