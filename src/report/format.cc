@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <string>
 
 #include <fmt/format.h>
 
@@ -17,6 +18,37 @@ std::string format_number(double v) {
   const int digits = static_cast<int>(std::floor(std::log10(std::fabs(v))));
   const int decimals = std::max(0, 2 - digits);
   return fmt::format("{:.{}f}", v, decimals);
+}
+
+std::string human_si(double v, std::string_view unit) {
+  static constexpr std::string_view kPrefixes[] = {"",  "k", "M", "G",
+                                                   "T", "P", "E"};
+  std::size_t i = 0;
+  while (i + 1 < std::size(kPrefixes)) {
+    // Rounded first: 999.6 shows as "1.00 k", not "1000".
+    const double rounded = std::stod(fmt::format("{:.3g}", v));
+    if (std::fabs(rounded) < 1000.0)
+      break;
+    v = rounded / 1000.0;
+    ++i;
+  }
+  // Bytes and FLOPs below a thousand are whole: "40 B", not "40.0 B".
+  if (i == 0 && v == std::floor(v))
+    return fmt::format("{:.0f} {}", v, unit);
+  return fmt::format("{} {}{}", format_number(v), kPrefixes[i], unit);
+}
+
+std::string grouped(std::int64_t v) {
+  // 0 - v in unsigned arithmetic is |v|, INT64_MIN included.
+  const auto u = static_cast<unsigned long long>(v);
+  const std::string digits = fmt::format("{}", v < 0 ? 0ULL - u : u);
+  std::string out;
+  for (std::size_t i = 0; i < digits.size(); ++i) {
+    if (i > 0 && (digits.size() - i) % 3 == 0)
+      out += ',';
+    out += digits[i];
+  }
+  return v < 0 ? "-" + out : out;
 }
 
 std::string human_energy(Joules e) {
