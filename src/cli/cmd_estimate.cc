@@ -17,6 +17,7 @@
 #include "mlcarbon/report/output.h"
 
 #include "command.h"
+#include "model_inputs.h"
 
 namespace mlcarbon::cli {
 namespace {
@@ -48,11 +49,15 @@ Result<int> run_estimate(const EstimateOptions& o) {
         const std::filesystem::path p(path);
         return read_file(p.is_absolute() ? p : folder / p);
       }));
+  // So are model files, profiles and calibrations.
+  MLCARBON_RETURN_IF_ERROR(
+      lifecycle::resolve_model_inputs(scenario, model_resolver(folder)));
 
   report::FootprintReport r;
   MLCARBON_ASSIGN_OR_RETURN(r.base, lifecycle::estimate(scenario));
   r.region_code = scenario.region_code;
   r.intensity_source = scenario.intensity_source;
+  r.model_inputs = lifecycle::model_inputs(scenario);
   r.recommendations = lifecycle::recommend(scenario, r.base);
   for (const auto& w : o.what_ifs) {
     MLCARBON_ASSIGN_OR_RETURN(auto kv,

@@ -50,6 +50,7 @@ Status resolve(ModelRequest& request, Range& energy, Range* overhead,
   }
   request.source = std::move(got.source);
   request.warnings = std::move(got.warnings);
+  request.measured = got.measured;
   request.resolved = true;
   return {};
 }
@@ -65,9 +66,10 @@ void add_training(const TrainingSpec& t, std::vector<ModelInput>& out) {
     return;
   const ModelRequest& m = *t.model;
   out.push_back({fmt::format("{}.energy_per_inference_j", m.where),
-                 t.energy_per_inference_j, "J", m.source});
-  out.push_back(
-      {fmt::format("{}.overhead", m.where), t.overhead, "", m.overhead_source});
+                 t.energy_per_inference_j, "J", m.source, m.measured});
+  out.push_back({fmt::format("{}.overhead", m.where), t.overhead, "",
+                 m.overhead_source,
+                 m.measured && m.overhead_source == m.source});
 }
 
 }  // namespace
@@ -103,7 +105,8 @@ std::vector<ModelInput> model_inputs(const Scenario& scenario) {
       scenario.inference->model->resolved) {
     const ModelRequest& m = *scenario.inference->model;
     out.push_back({"inference.energy_per_call_j",
-                   scenario.inference->energy_per_call_j, "J", m.source});
+                   scenario.inference->energy_per_call_j, "J", m.source,
+                   m.measured});
   }
   return out;
 }

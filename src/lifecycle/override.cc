@@ -70,6 +70,7 @@ void relabel(std::optional<ModelRequest>& model, std::string_view field,
   if (field == model->field) {
     model->source = label;
     model->resolved = true;
+    model->measured = false;
   } else if (field == "overhead") {
     model->overhead_source = label;
   }

@@ -101,8 +101,15 @@ std::string footprint_text(const FootprintReport& r) {
   out += fmt::format("grid: {} gCO2e/kWh ({})\n",
                      format_range(f.intensity_g_per_kwh),
                      terminal_safe(r.intensity_source));
-  out +=
-      fmt::format("PUE: {} (applied to every phase)\n\n", format_range(f.pue));
+  out += fmt::format("PUE: {} (applied to every phase)\n", format_range(f.pue));
+  if (!r.model_inputs.empty())
+    out += "inputs from models:\n";
+  for (const auto& in : r.model_inputs) {
+    out += fmt::format("  {} = {}{}{}: {}\n", in.field, format_range(in.value),
+                       in.unit.empty() ? "" : " ", in.unit,
+                       terminal_safe(in.source));
+  }
+  out += "\n";
   phase_table(f, out);
   if (!f.energy_kwh.is_exact())
     out += "(central [low to high] where inputs are uncertain)\n";

@@ -283,6 +283,57 @@ TEST(FitProfileTest, AnUnknownTypeWithoutAPoolFallsBackToTheFlopSlope) {
   EXPECT_GT(m->layers[1].inference_j, 0.0);
 }
 
+TEST(FitProfileTest, PredictsAHeldOutShorthandFromMlpsAndCnns) {
+  // Real layer counts (models/): conv1d, relu, flatten and dense layers,
+  // energies from known coefficients per type.
+  auto energy = [](const models::Model& m, double flops_factor) {
+    double j = 0.0;
+    for (const auto& s : m.stats) {
+      double in = 1.0;
+      double out = 1.0;
+      for (auto d : s.input)
+        in *= static_cast<double>(d);
+      for (auto d : s.output)
+        out *= static_cast<double>(d);
+      const double bytes = s.weight_bytes / 16.0 + 4.0 * (in + out);
+      j += 1e-10 * flops_factor * s.forward_flops + 5e-11 * bytes + 2e-5 / 16.0;
+    }
+    return j;
+  };
+  std::vector<ArchitectureMeasurement> runs;
+  for (const char* text :
+       {"mlp:depth=1,width=10,inputs=10", "mlp:depth=3,width=40,inputs=20",
+        "mlp:depth=6,width=25,inputs=100", "mlp:depth=2,width=200,inputs=8",
+        "mlp:depth=10,width=15,inputs=30", "mlp:depth=4,width=80,inputs=60",
+        "mlp:depth=8,width=120,inputs=12", "cnn:depth=1,filters=4,inputs=20",
+        "cnn:depth=2,filters=8,inputs=50", "cnn:depth=4,filters=16,inputs=30",
+        "cnn:depth=3,filters=32,inputs=10", "cnn:depth=6,filters=6,inputs=64",
+        "cnn:depth=2,filters=24,inputs=100",
+        "cnn:depth=5,filters=12,inputs=40"}) {
+    auto m = models::parse_shorthand(text);
+    ASSERT_TRUE(m.has_value()) << m.error().to_string();
+    const double infer = energy(*m, 1.0);
+    const double train = energy(*m, m->training_flops() / m->forward_flops());
+    runs.push_back({std::move(*m), infer, train});
+  }
+  FitOptions o = options();
+  o.batch = 16;
+  auto p = fit_profile(runs, o);
+  ASSERT_TRUE(p.has_value()) << p.error().to_string();
+  auto held_out = models::parse_shorthand("cnn:depth=7,filters=20,inputs=45");
+  ASSERT_TRUE(held_out.has_value());
+
+  auto m = predict(*held_out, *p);
+
+  ASSERT_TRUE(m.has_value()) << m.error().to_string();
+  const double truth = energy(*held_out, 1.0);
+  EXPECT_NEAR(m->get(Predictor::kPerLayer).inference_j_per_sample, truth,
+              1e-6 * truth);
+  EXPECT_TRUE(m->warnings.empty());
+  EXPECT_NE(group(*p, "conv1d"), nullptr);
+  EXPECT_NE(group(*p, "flatten"), nullptr);
+}
+
 TEST(FitProfileTest, TooFewArchitecturesIsAnError) {
   const Truth truth;
   auto runs = fit_set(truth, LayerType::kRelu);

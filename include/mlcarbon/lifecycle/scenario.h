@@ -72,6 +72,7 @@ struct ModelRequest {
   std::string source;
   std::string overhead_source;
   std::vector<std::string> warnings;  ///< from the resolver
+  bool measured = false;              ///< see ModelEnergy::measured
   bool resolved = false;
 };
 
@@ -188,6 +189,8 @@ struct ModelEnergy {
   /// host X": shown next to every figure it gave.
   std::string source;
   std::vector<std::string> warnings;
+  /// Measured here by calibration, rather than estimated by a predictor.
+  bool measured = false;
 };
 
 /// Obtains I and θ for one request (the CLI's reads models and profiles,
@@ -208,8 +211,9 @@ using ModelResolver =
 struct ModelInput {
   std::string field;  ///< "training.energy_per_inference_j"
   Range value;
-  std::string unit;    ///< "J", "" for θ
-  std::string source;  ///< the resolver's label
+  std::string unit;       ///< "J", "" for θ
+  std::string source;     ///< the resolver's label
+  bool measured = false;  ///< calibrated here (else estimated)
 };
 
 /// Every resolved figure from a model, in scenario order.
