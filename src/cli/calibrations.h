@@ -14,7 +14,6 @@
 #include "mlcarbon/calibrate/calibration.h"
 #include "mlcarbon/core/error.h"
 #include "mlcarbon/engine/engine.h"
-#include "mlcarbon/lifecycle/scenario.h"
 #include "mlcarbon/models/model.h"
 #include "mlcarbon/sensors/sensor.h"
 
@@ -74,14 +73,6 @@ struct ObtainedCalibration {
 /// loads the engine and calibrates now (saving it when use_cache).
 [[nodiscard]] Result<ObtainedCalibration> obtain_calibration(
     const models::Model& model, const CalibrationRequest& request);
-
-/// Resolves a scenario's `calibrate` (a cached calibration of the model,
-/// else one made now with the defaults and a progress line) or
-/// `calibration: FILE.json` (with one warning per difference from the
-/// model and this machine). Relative paths are read from `folder`.
-[[nodiscard]] Result<lifecycle::ModelEnergy> resolve_calibration_request(
-    const lifecycle::ModelRequest& request, const std::filesystem::path& folder,
-    ProgressLine* progress);
 
 /// The console summary of a calibration.
 [[nodiscard]] std::string calibration_text(
