@@ -313,6 +313,12 @@ Result<TrainingRecord> run_training(engine::Engine& engine,
   record.loop = measured.first;
   record.window = std::move(measured.second);
   MLCARBON_ASSIGN_OR_RETURN(record.run, pipeline->stop());
+  if (record.window.measurement.duration < kShortWindow) {
+    record.run.measurement.warnings.push_back(fmt::format(
+        "the training loop lasted {:.2f} s: CPU-time sensors count in 10 ms "
+        "steps, so its energy may be off by a few per cent or more",
+        record.window.measurement.duration.count()));
+  }
   return record;
 }
 

@@ -341,6 +341,12 @@ TEST(TrainingTest, TheWindowCoversTheLoopAndTheRunTheRest) {
               (loop_j + 5.0) * kRel);
   EXPECT_NEAR(r->open_seconds, 0.5, 1e-9);
   EXPECT_EQ(r->window.name, "training");
+  // 0.6 s of loop: shorter than the CPU-time sensors' resolution allows.
+  const auto& warnings = r->run.measurement.warnings;
+  EXPECT_TRUE(
+      std::any_of(warnings.begin(), warnings.end(), [](const std::string& w) {
+        return w.find("training loop lasted 0.61 s") != std::string::npos;
+      }));
 }
 
 // A calibration with every field set, as run_calibration makes them.
