@@ -137,6 +137,8 @@ Result<std::vector<Model>> fit_architectures() {
       built.push_back(mlp(64, depth, width));
   }
   built.push_back(mlp(256, 3, 512));
+  built.push_back(mlp(64, 1, 768));
+  built.push_back(mlp(32, 24, 24));
   built.push_back(cnn1d(64, 2, 16));
   built.push_back(cnn1d(128, 4, 8));
   built.push_back(cnn1d(32, 3, 32));
@@ -145,6 +147,8 @@ Result<std::vector<Model>> fit_architectures() {
   built.push_back(cnn2d(1, 28, 2, 8, true));
   built.push_back(transformer_net(16, 32, 1, 4));
   built.push_back(transformer_net(8, 64, 2, 4));
+  built.push_back(transformer_net(32, 32, 1, 2));
+  built.push_back(transformer_net(16, 64, 1, 4));
   return collect(std::move(built));
 }
 
