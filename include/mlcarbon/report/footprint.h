@@ -24,12 +24,12 @@ struct FootprintReport {
   lifecycle::Footprint base;
   std::string region_code;       ///< empty when the intensity was given
   std::string intensity_source;  ///< where EF came from
-  /// Inputs obtained from a model (predicted, calibrated), with how.
-  std::vector<lifecycle::ModelInput> model_inputs;
   std::vector<lifecycle::Recommendation> recommendations;
   std::vector<FootprintComparison> what_ifs;
   std::string sweep_key;  ///< empty without --sweep
   std::vector<lifecycle::SweepPoint> sweep;
+  /// Inputs obtained from a model (predicted, calibrated), with how.
+  std::vector<lifecycle::ModelInput> model_inputs;
 };
 
 /// Writers are pure: they return text and never touch files.
