@@ -49,4 +49,8 @@ struct FootprintReport {
 /// its range when uncertain.
 [[nodiscard]] std::string format_range(lifecycle::Range r);
 
+/// "0.000153 J, estimated: predicted per-layer for ...": an input obtained
+/// from a model, with its method and source.
+[[nodiscard]] std::string format_model_input(const lifecycle::ModelInput& in);
+
 }  // namespace mlcarbon::report
