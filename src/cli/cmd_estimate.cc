@@ -9,7 +9,6 @@
 
 #include <fmt/format.h>
 
-#include "mlcarbon/core/fs.h"
 #include "mlcarbon/core/text.h"
 #include "mlcarbon/lifecycle/estimate.h"
 #include "mlcarbon/lifecycle/scenario.h"
@@ -32,33 +31,14 @@ struct EstimateOptions {
 };
 
 Result<int> run_estimate(const EstimateOptions& o) {
-  const std::filesystem::path file(o.file);
-  // Refuse a huge file before reading it; parse_scenario checks the text.
-  std::error_code ec;
-  const auto size = std::filesystem::file_size(file, ec);
-  if (!ec) {
-    MLCARBON_RETURN_IF_ERROR(lifecycle::check_scenario_size(size, o.file));
-  }
-  MLCARBON_ASSIGN_OR_RETURN(std::string text, read_file(file));
   MLCARBON_ASSIGN_OR_RETURN(lifecycle::Scenario scenario,
-                            lifecycle::parse_scenario(text, o.file));
-  // measured_run paths are relative to the scenario's folder.
-  const std::filesystem::path folder = file.parent_path();
-  MLCARBON_RETURN_IF_ERROR(lifecycle::resolve_measured_runs(
-      scenario, [&](std::string_view path) -> Result<std::string> {
-        const std::filesystem::path p(path);
-        return read_file(p.is_absolute() ? p : folder / p);
-      }));
-  // So are model files, profiles and calibrations.
-  MLCARBON_RETURN_IF_ERROR(
-      lifecycle::resolve_model_inputs(scenario, model_resolver(folder)));
-
-  report::FootprintReport r;
-  MLCARBON_ASSIGN_OR_RETURN(r.base, lifecycle::estimate(scenario));
-  r.region_code = scenario.region_code;
-  r.intensity_source = scenario.intensity_source;
-  r.model_inputs = lifecycle::model_inputs(scenario);
-  r.recommendations = lifecycle::recommend(scenario, r.base);
+                            report::load_scenario_file(o.file));
+  // Model files, profiles and calibrations are read from the scenario's
+  // folder, as its measured runs are.
+  MLCARBON_RETURN_IF_ERROR(lifecycle::resolve_model_inputs(
+      scenario, model_resolver(std::filesystem::path(o.file).parent_path())));
+  MLCARBON_ASSIGN_OR_RETURN(report::FootprintReport r,
+                            report::footprint_report(scenario));
   for (const auto& w : o.what_ifs) {
     MLCARBON_ASSIGN_OR_RETURN(auto kv,
                               lifecycle::split_assignment("--what-if", w));

@@ -37,9 +37,7 @@ std::string footprint_markdown(const FootprintReport& r) {
                      format_range(f.intensity_g_per_kwh), r.intensity_source,
                      format_range(f.pue));
   for (const auto& in : r.model_inputs) {
-    out +=
-        fmt::format("- `{}` = {}{}{}: {}\n", in.field, format_range(in.value),
-                    in.unit.empty() ? "" : " ", in.unit, in.source);
+    out += fmt::format("- `{}` = {}\n", in.field, format_model_input(in));
   }
   if (!r.model_inputs.empty())
     out += "\n";

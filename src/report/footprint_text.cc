@@ -93,6 +93,12 @@ std::string format_range(lifecycle::Range r) {
                      format_number(r.low), format_number(r.high));
 }
 
+std::string format_model_input(const lifecycle::ModelInput& in) {
+  return fmt::format("{}{}{}, {}: {}", format_range(in.value),
+                     in.unit.empty() ? "" : " ", in.unit,
+                     in.measured ? "measured" : "estimated", in.source);
+}
+
 std::string footprint_text(const FootprintReport& r) {
   const Footprint& f = r.base;
   std::string out;
@@ -105,9 +111,8 @@ std::string footprint_text(const FootprintReport& r) {
   if (!r.model_inputs.empty())
     out += "inputs from models:\n";
   for (const auto& in : r.model_inputs) {
-    out += fmt::format("  {} = {}{}{}: {}\n", in.field, format_range(in.value),
-                       in.unit.empty() ? "" : " ", in.unit,
-                       terminal_safe(in.source));
+    out += fmt::format("  {} = {}\n", in.field,
+                       terminal_safe(format_model_input(in)));
   }
   out += "\n";
   phase_table(f, out);

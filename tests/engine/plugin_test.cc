@@ -171,93 +171,62 @@ TEST_F(PluginTest, AProgressCallbackCanStopALoop) {
   EXPECT_EQ(seen, (std::vector<std::int64_t>{32, 64, 96}));
 }
 
-/// One model per family of layer types; together they use every type
-/// but kOther.
+/// One model per family of layer types, as model files; together they use
+/// every type but kOther.
 std::vector<Model> every_layer_type() {
+  const char* files[] = {
+      R"(name: conv2d
+input: [1, 12, 12]
+layers:
+  - conv2d: {filters: 4, kernel: 3, padding: 1}
+  - batchnorm
+  - relu
+  - maxpool2d: {kernel: 2}
+  - conv2d: {filters: 6, kernel: [3, 3], stride: 2, bias: false}
+  - tanh
+  - avgpool2d: {kernel: 2, stride: 1}
+  - flatten
+  - dropout: {rate: 0.25}
+  - dense: {units: 10}
+  - softmax
+)",
+      R"(name: conv1d
+input: [2, 32]
+layers:
+  - conv1d: {filters: 8, kernel: 5, padding: 2}
+  - batchnorm
+  - sigmoid
+  - maxpool1d: {kernel: 2}
+  - avgpool1d: {kernel: 2}
+  - flatten
+  - dense: {units: 1}
+)",
+      R"(name: transformer
+input: [16]
+layers:
+  - embedding: {vocab: 100, dim: 32}
+  - transformer_encoder: {heads: 4, mlp_dim: 64}
+  - layernorm
+  - dense: {units: 8}
+  - gelu
+  - flatten
+  - dense: {units: 1}
+)",
+      R"(name: dense-norms
+input: [12]
+layers:
+  - dense: {units: 24}
+  - batchnorm
+  - layernorm
+  - dense: {units: 1, bias: false}
+)",
+  };
   std::vector<Model> out;
-  {
-    Model m;
-    m.name = "conv2d";
-    m.input = {1, 12, 12};
-    Layer conv = layer(LayerType::kConv2d, 4);
-    conv.kernel = {3, 3};
-    conv.padding = {1, 1};
-    m.layers.push_back(conv);
-    m.layers.push_back(layer(LayerType::kBatchNorm));
-    m.layers.push_back(layer(LayerType::kRelu));
-    Layer max = layer(LayerType::kMaxPool2d);
-    max.kernel = {2, 2};
-    m.layers.push_back(max);
-    Layer conv2 = layer(LayerType::kConv2d, 6);
-    conv2.kernel = {3, 3};
-    conv2.stride = {2, 2};
-    conv2.bias = false;
-    m.layers.push_back(conv2);
-    m.layers.push_back(layer(LayerType::kTanh));
-    Layer avg = layer(LayerType::kAvgPool2d);
-    avg.kernel = {2, 2};
-    avg.stride = {1, 1};
-    m.layers.push_back(avg);
-    m.layers.push_back(layer(LayerType::kFlatten));
-    Layer drop = layer(LayerType::kDropout);
-    drop.rate = 0.25;
-    m.layers.push_back(drop);
-    m.layers.push_back(layer(LayerType::kDense, 10));
-    m.layers.push_back(layer(LayerType::kSoftmax));
-    out.push_back(m);
-  }
-  {
-    Model m;
-    m.name = "conv1d";
-    m.input = {2, 32};
-    Layer conv = layer(LayerType::kConv1d, 8);
-    conv.kernel = {5};
-    conv.padding = {2};
-    m.layers.push_back(conv);
-    m.layers.push_back(layer(LayerType::kBatchNorm));
-    m.layers.push_back(layer(LayerType::kSigmoid));
-    Layer max = layer(LayerType::kMaxPool1d);
-    max.kernel = {2};
-    m.layers.push_back(max);
-    Layer avg = layer(LayerType::kAvgPool1d);
-    avg.kernel = {2};
-    m.layers.push_back(avg);
-    m.layers.push_back(layer(LayerType::kFlatten));
-    m.layers.push_back(layer(LayerType::kDense, 1));
-    out.push_back(m);
-  }
-  {
-    Model m;
-    m.name = "transformer";
-    m.input = {16};
-    Layer embed = layer(LayerType::kEmbedding, 32);
-    embed.vocab = 100;
-    m.layers.push_back(embed);
-    Layer block = layer(LayerType::kTransformerEncoder);
-    block.heads = 4;
-    block.mlp_dim = 64;
-    m.layers.push_back(block);
-    m.layers.push_back(layer(LayerType::kLayerNorm));
-    m.layers.push_back(layer(LayerType::kDense, 8));
-    m.layers.push_back(layer(LayerType::kGelu));
-    m.layers.push_back(layer(LayerType::kFlatten));
-    m.layers.push_back(layer(LayerType::kDense, 1));
-    out.push_back(m);
-  }
-  {
-    Model m;
-    m.name = "dense-batchnorm";
-    m.input = {12};
-    m.layers.push_back(layer(LayerType::kDense, 24));
-    m.layers.push_back(layer(LayerType::kBatchNorm));
-    m.layers.push_back(layer(LayerType::kLayerNorm));
-    m.layers.push_back(layer(LayerType::kDense, 1));
-    out.push_back(m);
-  }
-  for (auto& m : out) {
-    m.origin = m.name;
-    auto status = models::infer_shapes(m);
-    EXPECT_TRUE(status) << m.name << ": " << status.error().to_string();
+  for (const char* text : files) {
+    auto model = models::parse_model(text, "every_layer_type.yaml");
+    EXPECT_TRUE(model) << model.error().to_string();
+    if (model)
+      out.push_back(std::move(*model));
   }
   return out;
 }

@@ -121,7 +121,8 @@ def synthetic(described, kind, samples, classes, seed):
 
 def train(model, x, y, *, batch, batches, lr, loss="mse", optimizer="sgd"):
     """The engine's training loop: batches in order, cycling; the last batch
-    of an epoch holds the remainder. Returns (seconds, losses)."""
+    of an epoch holds the remainder. Returns (wall seconds, CPU seconds,
+    losses)."""
     opt = (torch.optim.SGD(model.parameters(), lr=lr) if optimizer == "sgd"
            else torch.optim.Adam(model.parameters(), lr=lr))
     loss_fn = F.mse_loss if loss == "mse" else F.cross_entropy
@@ -129,7 +130,7 @@ def train(model, x, y, *, batch, batches, lr, loss="mse", optimizer="sgd"):
     per_epoch = (n + batch - 1) // batch
     model.train()
     losses = []
-    start = time.perf_counter()
+    start, cpu = time.perf_counter(), time.process_time()
     for b in range(batches):
         i = (b % per_epoch) * batch
         xb, yb = x[i:i + batch], y[i:i + batch]
@@ -139,17 +140,19 @@ def train(model, x, y, *, batch, batches, lr, loss="mse", optimizer="sgd"):
         opt.step()
         losses.append(value.detach())
     seconds = time.perf_counter() - start
-    return seconds, torch.stack(losses).double().tolist() if losses else []
+    cpu = time.process_time() - cpu
+    return seconds, cpu, (torch.stack(losses).double().tolist()
+                          if losses else [])
 
 
 def infer(model, x, *, batch, batches):
-    """The engine's inference loop; returns seconds."""
+    """The engine's inference loop; returns (wall, CPU) seconds."""
     n = x.shape[0]
     per_epoch = (n + batch - 1) // batch
     model.eval()
-    start = time.perf_counter()
+    start, cpu = time.perf_counter(), time.process_time()
     with torch.no_grad():
         for b in range(batches):
             i = (b % per_epoch) * batch
             model(x[i:i + batch])
-    return time.perf_counter() - start
+    return time.perf_counter() - start, time.process_time() - cpu

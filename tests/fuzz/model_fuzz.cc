@@ -39,8 +39,7 @@ void check(Model& model) {
       fuzz::fail("parameters, FLOPs and weight bytes in range");
     flops += s.forward_flops;
   }
-  if (model.forward_flops() != flops ||
-      model.training_flops() != 3.0 * flops ||
+  if (model.forward_flops() != flops || model.training_flops() != 3.0 * flops ||
       !std::isfinite(model.activation_bytes(1024)))
     fuzz::fail("totals add up");
   const auto before = model.stats;

@@ -14,6 +14,9 @@
 #include <vector>
 
 #include <dlfcn.h>
+#if defined(__x86_64__)
+#include <xmmintrin.h>
+#endif
 
 #include <ATen/CPUGeneratorImpl.h>
 #include <torch/cuda.h>
@@ -99,6 +102,34 @@ Result<torch::ExpandingArray<D>> spatial(
   return make_error(Errc::kInvalidArgument, "{}: {} has {} values, expected {}",
                     where, what, v.size(), D);
 }
+
+/// Flushes denormals to zero on this thread for the guard's life (x86:
+/// MXCSR's FTZ and DAZ bits, then the caller's state back).
+class DenormalGuard {
+ public:
+  explicit DenormalGuard(bool flush) {
+#if defined(__x86_64__)
+    saved_ = _mm_getcsr();
+    if (flush)
+      _mm_setcsr(saved_ | kFtzDaz);
+#else
+    (void)flush;
+#endif
+  }
+  DenormalGuard(const DenormalGuard&) = delete;
+  DenormalGuard& operator=(const DenormalGuard&) = delete;
+  ~DenormalGuard() {
+#if defined(__x86_64__)
+    _mm_setcsr(saved_);
+#endif
+  }
+
+ private:
+#if defined(__x86_64__)
+  static constexpr unsigned kFtzDaz = 0x8040;
+  unsigned saved_ = 0;
+#endif
+};
 
 /// torch::nn::TransformerEncoderLayer takes [sequence, batch, dim] in
 /// LibTorch 1.13's C++ API (no batch_first); the engine's tensors are batch
@@ -189,8 +220,16 @@ Status add_pool(Chain& chain, const Layer& layer, const std::string& where) {
   return {};
 }
 
+/// True when the layer's output is a fresh tensor that its backward pass
+/// does not need, so a following relu may overwrite it.
+bool output_is_scratch(const Layer* layer) {
+  return layer != nullptr && (layer->type == LayerType::kDense ||
+                              layer->type == LayerType::kConv1d ||
+                              layer->type == LayerType::kConv2d);
+}
+
 Status add_layer(Chain& chain, const models::Model& model, const Layer& layer,
-                 const Shape& in) {
+                 const Layer* previous, const Shape& in) {
   namespace nn = torch::nn;
   const std::string where = layer_where(model, layer);
   auto need_rank = [&](std::size_t rank) -> Status {
@@ -236,8 +275,13 @@ Status add_layer(Chain& chain, const models::Model& model, const Layer& layer,
       return {};
     // Activations call the same ATen functions as torch.nn's modules.
     case LayerType::kRelu:
-      chain->add_function(
-          [](const torch::Tensor& x) { return torch::relu(x); });
+      // In place after dense and conv layers (the values are the same):
+      // one allocation less per layer and step.
+      if (output_is_scratch(previous))
+        chain->add_function([](const torch::Tensor& x) { return x.relu_(); });
+      else
+        chain->add_function(
+            [](const torch::Tensor& x) { return torch::relu(x); });
       return {};
     case LayerType::kTanh:
       chain->add_function(
@@ -301,8 +345,9 @@ Status add_layer(Chain& chain, const models::Model& model, const Layer& layer,
 Result<Chain> build_chain(const models::Model& model) {
   Chain chain;
   for (std::size_t i = 0; i < model.layers.size(); ++i)
-    MLCARBON_RETURN_IF_ERROR(
-        add_layer(chain, model, model.layers[i], model.stats[i].input));
+    MLCARBON_RETURN_IF_ERROR(add_layer(chain, model, model.layers[i],
+                                       i == 0 ? nullptr : &model.layers[i - 1],
+                                       model.stats[i].input));
   return chain;
 }
 
@@ -382,14 +427,16 @@ class TorchSession final : public Session {
  public:
   TorchSession(Chain chain, std::unique_ptr<torch::optim::Optimizer> opt,
                Samples samples, Loss loss, std::int64_t batch,
-               torch::Device device)
+               torch::Device device, bool flush_denormals)
       : chain_(std::move(chain)),
         optimizer_(std::move(opt)),
         samples_(std::move(samples)),
         loss_(loss),
         batch_(batch),
-        device_(device) {
-    for (const auto& p : chain_->parameters())
+        device_(device),
+        flush_denormals_(flush_denormals) {
+    parameters_list_ = chain_->parameters();
+    for (const auto& p : parameters_list_)
       parameters_ += p.numel();
     n_ = samples_.x.size(0);
   }
@@ -397,7 +444,9 @@ class TorchSession final : public Session {
   Result<LoopResult> infer(std::int64_t batches,
                            const ProgressFn& progress) override {
     try {
-      torch::NoGradGuard no_grad;
+      // Stronger than NoGradGuard (PyTorch's no_grad): no version counters
+      // or views tracked either.
+      c10::InferenceMode inference;
       chain_->eval();
       return loop(batches, progress,
                   [&](const torch::Tensor& x, const torch::Tensor&) {
@@ -417,7 +466,7 @@ class TorchSession final : public Session {
           std::max<std::int64_t>(0, std::min<std::int64_t>(batches, 1 << 20))));
       auto result = loop(batches, progress,
                          [&](const torch::Tensor& x, const torch::Tensor& y) {
-                           optimizer_->zero_grad();
+                           clear_gradients();
                            auto out = chain_->forward(x);
                            auto loss = loss_ == Loss::kMse
                                            ? torch::mse_loss(out, y)
@@ -462,6 +511,7 @@ class TorchSession final : public Session {
     LoopResult result;
     result.mean_loss = std::numeric_limits<double>::quiet_NaN();
     const std::int64_t per_epoch = batches_per_epoch();
+    DenormalGuard denormals(flush_denormals_);
     const auto start = std::chrono::steady_clock::now();
     for (std::int64_t b = 0; b < batches; ++b) {
       const std::int64_t first = (b % per_epoch) * batch_;
@@ -482,12 +532,22 @@ class TorchSession final : public Session {
     return result;
   }
 
+  /// Drops the gradients instead of zeroing them (PyTorch's
+  /// zero_grad(set_to_none=True)): the next backward pass then writes them
+  /// instead of adding to zeros, which gives the same values.
+  void clear_gradients() {
+    for (auto& p : parameters_list_)
+      p.mutable_grad().reset();
+  }
+
   Chain chain_;
+  std::vector<torch::Tensor> parameters_list_;
   std::unique_ptr<torch::optim::Optimizer> optimizer_;
   Samples samples_;
   Loss loss_;
   std::int64_t batch_;
   torch::Device device_;
+  bool flush_denormals_;
   std::int64_t n_ = 0;
   std::int64_t parameters_ = 0;
   std::vector<double> losses_;
@@ -601,7 +661,7 @@ class TorchEngine final : public Engine {
             torch::optim::AdamOptions(train.learning_rate));
       return std::make_unique<TorchSession>(
           std::move(chain), std::move(optimizer), std::move(samples),
-          train.loss, train.batch, device);
+          train.loss, train.batch, device, settings.flush_denormals);
     } catch (const std::exception& e) {
       return tl::unexpected(torch_error(
           e, fmt::format("building {}",
