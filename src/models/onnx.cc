@@ -3,8 +3,10 @@
 // shapes, then map the nodes to layers with stats from the inferred shapes.
 #include "mlcarbon/models/onnx.h"
 
+#include <algorithm>
 #include <climits>
 #include <cstdint>
+#include <cstring>
 #include <exception>
 #include <filesystem>
 #include <map>
@@ -24,6 +26,7 @@ namespace mlcarbon::models {
 namespace {
 
 constexpr double kBytesPerValue = 4.0;  // float32, as the models module
+constexpr int kMaxInferenceRounds = 8;
 
 /// Ops that only move or reinterpret data on activations: no parameters,
 /// no arithmetic, no layer of their own.
@@ -50,12 +53,329 @@ double elements(const Shape& shape) {
   return n;
 }
 
+/// The graph's first input that is not an initializer (old exporters list
+/// initializers as inputs too); null when there is none.
+const onnx::ValueInfoProto* activation_input(const onnx::GraphProto& graph) {
+  std::unordered_set<std::string> initializers;
+  for (const auto& init : graph.initializer())
+    initializers.insert(init.name());
+  for (const auto& info : graph.input()) {
+    if (initializers.count(info.name()) == 0)
+      return &info;
+  }
+  return nullptr;
+}
+
+/// A batch size no layer dimension is likely to equal, so that the batch
+/// dimension can be told apart in every inferred shape.
+constexpr std::int64_t kProbeBatch = 1009;
+
+/// Gives the inputs a concrete batch size before shape inference: with a
+/// symbolic one, the Shape -> Gather -> Concat -> Reshape chains exporters
+/// write leave every later shape unknown. Returns the batch size used: the
+/// file's own where it fixes one, else kProbeBatch. Drops the exporter's
+/// intermediate shapes so that inference recomputes them with it.
+std::int64_t pin_batch(onnx::GraphProto& graph) {
+  const onnx::ValueInfoProto* first = activation_input(graph);
+  if (first == nullptr || !first->type().has_tensor_type() ||
+      first->type().tensor_type().shape().dim_size() == 0)
+    return 1;
+  const auto dim0 = first->type().tensor_type().shape().dim(0);
+  if (dim0.has_dim_value())
+    return dim0.dim_value() > 0 ? dim0.dim_value() : 1;
+  graph.clear_value_info();
+  for (auto& info : *graph.mutable_input()) {
+    if (!info.type().has_tensor_type())
+      continue;
+    auto* shape = info.mutable_type()->mutable_tensor_type()->mutable_shape();
+    if (shape->dim_size() > 0 && !shape->dim(0).has_dim_value() &&
+        shape->dim(0).dim_param() == dim0.dim_param())
+      shape->mutable_dim(0)->set_dim_value(kProbeBatch);
+  }
+  for (auto& info : *graph.mutable_output()) {
+    // Declared outputs would otherwise keep the symbol against the probe.
+    if (info.type().has_tensor_type())
+      info.mutable_type()->mutable_tensor_type()->clear_shape();
+  }
+  return kProbeBatch;
+}
+
+std::vector<std::int64_t> ints_attribute(const onnx::NodeProto& node,
+                                         const std::string& name) {
+  for (const auto& attr : node.attribute()) {
+    if (attr.name() == name)
+      return {attr.ints().begin(), attr.ints().end()};
+  }
+  return {};
+}
+
+std::optional<std::int64_t> int_attribute(const onnx::NodeProto& node,
+                                          const std::string& name) {
+  for (const auto& attr : node.attribute()) {
+    if (attr.name() == name && attr.has_i())
+      return attr.i();
+  }
+  return std::nullopt;
+}
+
+/// A small integer tensor: the shape arithmetic exporters write.
+struct IntTensor {
+  std::vector<std::int64_t> dims;
+  std::vector<std::int64_t> data;
+};
+
+/// Shape arithmetic is a few dozen numbers; anything larger is not it.
+constexpr int kMaxFoldedElements = 64;
+
+std::optional<IntTensor> int_tensor(const onnx::TensorProto& t) {
+  IntTensor out;
+  out.dims.assign(t.dims().begin(), t.dims().end());
+  std::int64_t n = 1;
+  for (std::int64_t d : out.dims) {
+    if (d < 0 || d > kMaxFoldedElements)
+      return std::nullopt;
+    n *= d;
+  }
+  if (n > kMaxFoldedElements)
+    return std::nullopt;
+  const auto count = static_cast<std::size_t>(n);
+  if (t.data_type() == onnx::TensorProto::INT64) {
+    if (t.has_raw_data()) {
+      if (t.raw_data().size() != count * 8)
+        return std::nullopt;
+      out.data.resize(count);
+      std::memcpy(out.data.data(), t.raw_data().data(), count * 8);
+    } else {
+      out.data.assign(t.int64_data().begin(), t.int64_data().end());
+    }
+  } else if (t.data_type() == onnx::TensorProto::INT32) {
+    if (t.has_raw_data()) {
+      if (t.raw_data().size() != count * 4)
+        return std::nullopt;
+      std::vector<std::int32_t> raw(count);
+      std::memcpy(raw.data(), t.raw_data().data(), count * 4);
+      out.data.assign(raw.begin(), raw.end());
+    } else {
+      out.data.assign(t.int32_data().begin(), t.int32_data().end());
+    }
+  } else {
+    return std::nullopt;
+  }
+  if (out.data.size() != count)
+    return std::nullopt;
+  return out;
+}
+
+/// Folds the integer shape arithmetic of a graph (Shape, Gather, Concat,
+/// Slice, +-*/ ...) into Constant nodes, so that ONNX shape inference, run
+/// again, can follow the Reshapes and Slices that depend on it.
+class ShapeFolder {
+ public:
+  explicit ShapeFolder(onnx::GraphProto& graph) : graph_(graph) {}
+
+  /// One pass in node order; true when it folded a node.
+  bool fold() {
+    values_.clear();
+    shapes_.clear();
+    for (const auto& init : graph_.initializer()) {
+      if (auto t = int_tensor(init))
+        values_[init.name()] = std::move(*t);
+    }
+    for (const auto* list : {&graph_.input(), &graph_.value_info()}) {
+      for (const auto& info : *list)
+        add_shape(info);
+    }
+    bool folded = false;
+    for (auto& node : *graph_.mutable_node()) {
+      if (node.op_type() == "Constant") {
+        for (const auto& attr : node.attribute()) {
+          if (attr.name() == "value" && attr.has_t() &&
+              node.output_size() == 1) {
+            if (auto t = int_tensor(attr.t()))
+              values_[node.output(0)] = std::move(*t);
+          }
+        }
+        continue;
+      }
+      if (node.output_size() != 1)
+        continue;
+      auto value = evaluate(node);
+      if (!value)
+        continue;
+      values_[node.output(0)] = *value;
+      to_constant(node, *value);
+      folded = true;
+    }
+    return folded;
+  }
+
+ private:
+  void add_shape(const onnx::ValueInfoProto& info) {
+    const auto& type = info.type();
+    if (!type.has_tensor_type() || !type.tensor_type().has_shape())
+      return;
+    std::vector<std::int64_t> dims;
+    for (const auto& dim : type.tensor_type().shape().dim()) {
+      if (!dim.has_dim_value())
+        return;
+      dims.push_back(dim.dim_value());
+    }
+    shapes_[info.name()] = std::move(dims);
+  }
+
+  const IntTensor* value(const onnx::NodeProto& node, int index) const {
+    if (index >= node.input_size())
+      return nullptr;
+    auto it = values_.find(node.input(index));
+    return it == values_.end() ? nullptr : &it->second;
+  }
+
+  std::optional<IntTensor> evaluate(const onnx::NodeProto& node) const {
+    const std::string& op = node.op_type();
+    if (op == "Shape") {
+      auto it =
+          node.input_size() == 1 ? shapes_.find(node.input(0)) : shapes_.end();
+      if (it == shapes_.end() || it->second.size() > kMaxFoldedElements)
+        return std::nullopt;
+      auto rank = static_cast<std::int64_t>(it->second.size());
+      std::int64_t start =
+          clamp(int_attribute(node, "start").value_or(0), rank);
+      std::int64_t end = clamp(int_attribute(node, "end").value_or(rank), rank);
+      IntTensor out;
+      for (std::int64_t i = start; i < end; ++i)
+        out.data.push_back(it->second[static_cast<std::size_t>(i)]);
+      out.dims = {static_cast<std::int64_t>(out.data.size())};
+      return out;
+    }
+    const IntTensor* a = value(node, 0);
+    if (a == nullptr)
+      return std::nullopt;
+    if (op == "Identity" || op == "Cast")
+      return *a;
+    if (op == "Unsqueeze" || op == "Squeeze") {
+      // Only 0-d <-> 1-d: what shape arithmetic does.
+      IntTensor out = *a;
+      if (op == "Unsqueeze" && a->dims.empty())
+        out.dims = {1};
+      else if (op == "Squeeze" && a->dims == std::vector<std::int64_t>{1})
+        out.dims.clear();
+      else
+        return std::nullopt;
+      return out;
+    }
+    if (op == "Concat") {
+      IntTensor out;
+      for (int i = 0; i < node.input_size(); ++i) {
+        const IntTensor* part = value(node, i);
+        if (part == nullptr || part->dims.size() != 1)
+          return std::nullopt;
+        out.data.insert(out.data.end(), part->data.begin(), part->data.end());
+      }
+      if (out.data.size() > kMaxFoldedElements)
+        return std::nullopt;
+      out.dims = {static_cast<std::int64_t>(out.data.size())};
+      return out;
+    }
+    if (a->dims.size() > 1)
+      return std::nullopt;
+    const IntTensor* b = value(node, 1);
+    if (op == "Gather" && b != nullptr &&
+        int_attribute(node, "axis").value_or(0) == 0) {
+      IntTensor out;
+      out.dims = b->dims;
+      const auto size = static_cast<std::int64_t>(a->data.size());
+      for (std::int64_t i : b->data) {
+        if (i < -size || i >= size)
+          return std::nullopt;
+        out.data.push_back(
+            a->data[static_cast<std::size_t>(i < 0 ? i + size : i)]);
+      }
+      return out;
+    }
+    if (op == "Slice" && a->dims.size() == 1 && b != nullptr) {
+      const IntTensor* e = value(node, 2);
+      if (e == nullptr || b->data.size() != 1 || e->data.size() != 1 ||
+          node.input_size() > 4)
+        return std::nullopt;
+      if (node.input_size() == 4) {
+        const IntTensor* axes = value(node, 3);
+        if (axes == nullptr || axes->data != std::vector<std::int64_t>{0})
+          return std::nullopt;
+      }
+      const auto size = static_cast<std::int64_t>(a->data.size());
+      std::int64_t start = clamp(b->data[0], size);
+      std::int64_t end = clamp(e->data[0], size);
+      IntTensor out;
+      for (std::int64_t i = start; i < end; ++i)
+        out.data.push_back(a->data[static_cast<std::size_t>(i)]);
+      out.dims = {static_cast<std::int64_t>(out.data.size())};
+      return out;
+    }
+    if ((op == "Add" || op == "Sub" || op == "Mul" || op == "Div") &&
+        b != nullptr && b->dims.size() <= 1) {
+      const std::size_t n = std::max(a->data.size(), b->data.size());
+      if ((a->data.size() != n && a->data.size() != 1) ||
+          (b->data.size() != n && b->data.size() != 1))
+        return std::nullopt;
+      IntTensor out;
+      out.dims = a->data.size() == n ? a->dims : b->dims;
+      for (std::size_t i = 0; i < n; ++i) {
+        const std::int64_t x = a->data[a->data.size() == 1 ? 0 : i];
+        const std::int64_t y = b->data[b->data.size() == 1 ? 0 : i];
+        std::int64_t r = 0;
+        if (op == "Div") {
+          if (y == 0 || (x == INT64_MIN && y == -1))
+            return std::nullopt;
+          r = x / y;
+        } else if (op == "Add"   ? __builtin_add_overflow(x, y, &r)
+                   : op == "Sub" ? __builtin_sub_overflow(x, y, &r)
+                                 : __builtin_mul_overflow(x, y, &r)) {
+          return std::nullopt;
+        }
+        out.data.push_back(r);
+      }
+      return out;
+    }
+    return std::nullopt;
+  }
+
+  /// ONNX index semantics: negative counts from the end; clamped to [0, n].
+  static std::int64_t clamp(std::int64_t i, std::int64_t n) {
+    if (i < 0)
+      i = i < -n ? 0 : i + n;
+    return i > n ? n : i;
+  }
+
+  static void to_constant(onnx::NodeProto& node, const IntTensor& value) {
+    const std::string output = node.output(0);
+    const std::string name = node.name();
+    node.Clear();
+    node.set_op_type("Constant");
+    node.set_name(name);
+    node.add_output(output);
+    auto* attr = node.add_attribute();
+    attr->set_name("value");
+    attr->set_type(onnx::AttributeProto::TENSOR);
+    auto* t = attr->mutable_t();
+    t->set_data_type(onnx::TensorProto::INT64);
+    for (std::int64_t d : value.dims)
+      t->add_dims(d);
+    for (std::int64_t v : value.data)
+      t->add_int64_data(v);
+  }
+
+  onnx::GraphProto& graph_;
+  std::unordered_map<std::string, IntTensor> values_;
+  std::unordered_map<std::string, std::vector<std::int64_t>> shapes_;
+};
+
 /// Reads one graph after shape inference: static tensors (initializers,
 /// constants and what is computed from them alone), inferred shapes, and
 /// which nodes read each tensor.
 class GraphView {
  public:
-  explicit GraphView(const onnx::GraphProto& graph) {
+  /// `batch`: the batch size the shapes were inferred with.
+  GraphView(const onnx::GraphProto& graph, std::int64_t batch) : batch_(batch) {
     for (const auto& init : graph.initializer())
       initializers_.emplace(init.name(), &init);
     for (const auto& info : graph.input())
@@ -68,19 +388,8 @@ class GraphView {
       for (const auto& input : graph.node(i).input())
         consumers_[input].push_back(i);
     }
-    for (const auto& info : graph.input()) {
-      if (initializers_.count(info.name()) != 0)
-        continue;  // old exporters list initializers as inputs too
-      input_name_ = info.name();
-      const auto& type = info.type();
-      if (type.has_tensor_type() && type.tensor_type().has_shape() &&
-          type.tensor_type().shape().dim_size() > 0) {
-        const auto& dim = type.tensor_type().shape().dim(0);
-        if (dim.has_dim_param())
-          batch_symbol_ = dim.dim_param();
-      }
-      break;
-    }
+    if (const auto* input = activation_input(graph))
+      input_name_ = input->name();
   }
 
   [[nodiscard]] const std::string& input_name() const { return input_name_; }
@@ -116,31 +425,30 @@ class GraphView {
     return it == consumers_.end() ? none : it->second;
   }
 
-  /// The per-sample shape of a tensor: the batch dimension (the input's
-  /// symbolic first dimension where it has one, else the first) removed;
-  /// -1 where ONNX could not infer a dimension. Empty when unknown.
+  /// The per-sample shape of a tensor: the first dimension equal to the
+  /// batch size removed or, where an exporter merged the batch into another
+  /// dimension ([sequence * batch, features]), divided by it; -1 where ONNX
+  /// could not infer a dimension. Empty when the shape is unknown.
   [[nodiscard]] Shape per_sample(const std::string& name) const {
     auto it = shapes_.find(name);
     if (it == shapes_.end())
       return {};
-    const onnx::TensorShapeProto& proto = *it->second;
-    int batch = proto.dim_size() > 0 ? 0 : -1;
-    if (!batch_symbol_.empty()) {
-      for (int i = 0; i < proto.dim_size(); ++i) {
-        if (proto.dim(i).has_dim_param() &&
-            proto.dim(i).dim_param() == batch_symbol_) {
-          batch = i;
-          break;
-        }
-      }
-    }
     Shape shape;
-    for (int i = 0; i < proto.dim_size(); ++i) {
-      if (i == batch)
-        continue;
-      const auto& dim = proto.dim(i);
+    for (const auto& dim : it->second->dim()) {
       shape.push_back(
           dim.has_dim_value() && dim.dim_value() >= 0 ? dim.dim_value() : -1);
+    }
+    for (auto d = shape.begin(); d != shape.end(); ++d) {
+      if (*d == batch_) {
+        shape.erase(d);
+        return shape;
+      }
+    }
+    for (std::int64_t& d : shape) {
+      if (d > batch_ && d % batch_ == 0) {
+        d /= batch_;
+        break;
+      }
     }
     return shape;
   }
@@ -162,33 +470,16 @@ class GraphView {
   std::unordered_map<std::string, std::string> aliases_;
   std::unordered_set<std::string> static_;
   std::string input_name_;
-  std::string batch_symbol_;
+  std::int64_t batch_;
 };
-
-std::vector<std::int64_t> ints_attribute(const onnx::NodeProto& node,
-                                         const std::string& name) {
-  for (const auto& attr : node.attribute()) {
-    if (attr.name() == name)
-      return {attr.ints().begin(), attr.ints().end()};
-  }
-  return {};
-}
-
-std::optional<std::int64_t> int_attribute(const onnx::NodeProto& node,
-                                          const std::string& name) {
-  for (const auto& attr : node.attribute()) {
-    if (attr.name() == name && attr.has_i())
-      return attr.i();
-  }
-  return std::nullopt;
-}
 
 /// Builds the layers of one graph. Every method that can meet bad input
 /// returns an Error naming the origin and the node.
 class Importer {
  public:
-  Importer(const onnx::GraphProto& graph, std::string_view origin)
-      : graph_(graph), view_(graph), origin_(origin) {}
+  Importer(const onnx::GraphProto& graph, std::int64_t batch,
+           std::string_view origin)
+      : graph_(graph), view_(graph, batch), origin_(origin) {}
 
   Status run(Model& model) {
     model.input = view_.per_sample(view_.input_name());
@@ -311,6 +602,8 @@ class Importer {
       map_pool(node, model);
       return {};
     }
+    if (op == "ReduceMean" && map_decomposed_layernorm(index, node, model))
+      return {};
     if (op == "BatchNormalization" || op == "LayerNormalization") {
       const bool batch = op == "BatchNormalization";
       // Trainable: scale and bias; running mean and variance are buffers.
@@ -330,18 +623,23 @@ class Importer {
         {"Sigmoid", LayerType::kSigmoid},
         {"Gelu", LayerType::kGelu},
     };
+    // Elementwise: where ONNX knows no shape (an operator newer than this
+    // libonnx) the output has the input's.
+    const std::string& same = view_.has_shape(output) ? output : input;
+    const double same_elems = elements(view_.per_sample(same));
     if (auto it = activations.find(op); it != activations.end()) {
-      add(model, layer_of(it->second, node), input, output, 0, out_elems);
+      add(model, layer_of(it->second, node), input, same, 0, same_elems);
       return {};
     }
     if (op == "Softmax") {
-      add(model, layer_of(LayerType::kSoftmax, node), input, output, 0,
-          kSoftmaxFlops * out_elems);
+      add(model, layer_of(LayerType::kSoftmax, node), input, same, 0,
+          kSoftmaxFlops * same_elems);
       return {};
     }
     if (op == "Dropout") {
       Layer layer = layer_of(LayerType::kDropout, node);
-      add(model, std::move(layer), input, output, 0, 0.0);
+      layer.rate = dropout_rate(node);
+      add(model, std::move(layer), input, same, 0, 0.0);
       return {};
     }
     const Shape in_shape = view_.per_sample(input);
@@ -368,6 +666,105 @@ class Importer {
       return {};
     add_other(model, node, input);
     return {};
+  }
+
+  /// Dropout's ratio: an attribute before opset 12, a constant input since.
+  [[nodiscard]] double dropout_rate(const onnx::NodeProto& node) const {
+    for (const auto& attr : node.attribute()) {
+      if (attr.name() == "ratio" && attr.has_f())
+        return attr.f();
+    }
+    if (node.input_size() >= 2) {
+      const onnx::TensorProto* t = view_.initializer(node.input(1));
+      if (t != nullptr && t->data_type() == onnx::TensorProto::FLOAT) {
+        if (t->float_data_size() == 1)
+          return t->float_data(0);
+        if (t->raw_data().size() == sizeof(float)) {
+          float f = 0;
+          std::memcpy(&f, t->raw_data().data(), sizeof f);
+          return f;
+        }
+      }
+    }
+    return 0.5;  // the ONNX default
+  }
+
+  /// The first node after `after` that reads `tensor` with op type `op`.
+  [[nodiscard]] const onnx::NodeProto* reader(const std::string& tensor,
+                                              const char* op, int after,
+                                              int* index) const {
+    for (int i : view_.consumers(tensor)) {
+      if (i > after && graph_.node(i).op_type() == op &&
+          consumed_.count(i) == 0) {
+        *index = i;
+        return &graph_.node(i);
+      }
+    }
+    return nullptr;
+  }
+
+  /// The sole reader of `tensor`, when it is `op` with a static other
+  /// input: the scale and bias of a decomposed layer norm.
+  [[nodiscard]] const onnx::NodeProto* affine(const std::string& tensor,
+                                              const char* op, int after,
+                                              int* index, int* other) const {
+    const auto& readers = view_.consumers(tensor);
+    if (readers.size() != 1)
+      return nullptr;
+    const onnx::NodeProto* node = reader(tensor, op, after, index);
+    if (node == nullptr || node->input_size() != 2)
+      return nullptr;
+    *other = node->input(0) == tensor ? 1 : 0;
+    return view_.initializer(node->input(*other)) != nullptr ? node : nullptr;
+  }
+
+  /// LayerNormalization as exporters write it before opset 17:
+  /// ReduceMean, Sub, Pow, ReduceMean, Add(eps), Sqrt, Div, then Mul(scale)
+  /// and Add(bias). One layer with the scale and bias as its parameters.
+  bool map_decomposed_layernorm(int index, const onnx::NodeProto& mean,
+                                Model& model) {
+    if (mean.input_size() < 1 || mean.output_size() != 1)
+      return false;
+    const std::string& x = mean.input(0);
+    std::vector<int> chain;
+    int i = index;
+    const onnx::NodeProto* sub = reader(mean.output(0), "Sub", index, &i);
+    if (sub == nullptr || sub->input_size() != 2 || sub->input(0) != x)
+      return false;
+    chain.push_back(i);
+    const std::string& centred = sub->output(0);
+    const onnx::NodeProto* node = reader(centred, "Pow", index, &i);
+    for (const char* op : {"ReduceMean", "Add", "Sqrt"}) {
+      if (node == nullptr || node->output_size() != 1)
+        return false;
+      chain.push_back(i);
+      node = reader(node->output(0), op, index, &i);
+    }
+    if (node == nullptr)
+      return false;
+    chain.push_back(i);
+    const onnx::NodeProto* div = reader(node->output(0), "Div", index, &i);
+    if (div == nullptr || div->input(0) != centred || div->output_size() != 1)
+      return false;
+    chain.push_back(i);
+    std::string output = div->output(0);
+    std::int64_t params = 0;
+    int other = 0;
+    for (const char* op : {"Mul", "Add"}) {
+      const onnx::NodeProto* step = affine(output, op, index, &i, &other);
+      if (step == nullptr)
+        break;
+      auto n = initializer_elements(*step, other);
+      if (!n)
+        return false;
+      params += *n;
+      chain.push_back(i);
+      output = step->output(0);
+    }
+    consumed_.insert(chain.begin(), chain.end());
+    add(model, layer_of(LayerType::kLayerNorm, mean), x, output, params,
+        kLayerNormFlops * elements(view_.per_sample(output)));
+    return true;
   }
 
   /// Gemm, and MatMul with an Add of a static bias right after it, as
@@ -557,6 +954,19 @@ tl::unexpected<Error> not_onnx(std::string_view origin, std::string_view why) {
   return make_error(Errc::kParse, "{}: not an ONNX model ({})", origin, why);
 }
 
+bool opsets_newer_than_library(const onnx::ModelProto& proto) {
+  const auto& known =
+      onnx::OpSchemaRegistry::DomainToVersionRange::Instance().Map();
+  for (const auto& import : proto.opset_import()) {
+    const std::string domain =
+        import.domain() == "ai.onnx" ? std::string() : import.domain();
+    auto it = known.find(domain);
+    if (it != known.end() && import.version() > it->second.second)
+      return true;
+  }
+  return false;
+}
+
 }  // namespace
 
 bool onnx_supported() {
@@ -576,20 +986,32 @@ Result<Model> import_onnx(std::string_view bytes, std::string_view origin) {
   // libonnx reports bad models with exceptions; none may leave this
   // function, whatever the bytes.
   try {
-    onnx::checker::check_model(proto);
+    // The checker rejects operators newer than this libonnx; a newer
+    // model is still read, its unknown operators counted as unsupported.
+    if (!opsets_newer_than_library(proto))
+      onnx::checker::check_model(proto);
   } catch (const std::exception& e) {
     return not_onnx(origin, e.what());
   } catch (...) {
     return not_onnx(origin, "the ONNX checker failed");
   }
+  std::int64_t batch = 1;
   try {
+    batch = pin_batch(*proto.mutable_graph());
     // Data propagation follows the Shape -> Gather -> Concat chains that
     // exporters build for Reshape targets.
     onnx::ShapeInferenceOptions options(/*check_type_val=*/false,
                                         /*strict_mode_val=*/0,
                                         /*data_prop_val=*/true);
-    onnx::shape_inference::InferShapes(
-        proto, onnx::OpSchemaRegistry::Instance(), options);
+    ShapeFolder folder(*proto.mutable_graph());
+    // Each round folds the shape arithmetic that the last round's shapes
+    // made known; exporters' graphs settle in a few.
+    for (int round = 0; round < kMaxInferenceRounds; ++round) {
+      onnx::shape_inference::InferShapes(
+          proto, onnx::OpSchemaRegistry::Instance(), options);
+      if (!folder.fold())
+        break;
+    }
   } catch (const std::exception& e) {
     return make_error(Errc::kParse, "{}: ONNX shape inference failed: {}",
                       origin, e.what());
@@ -603,7 +1025,7 @@ Result<Model> import_onnx(std::string_view bytes, std::string_view origin) {
   if (model.name.empty())
     model.name = proto.graph().name();
   try {
-    Importer importer(proto.graph(), origin);
+    Importer importer(proto.graph(), batch, origin);
     MLCARBON_RETURN_IF_ERROR(importer.run(model));
   } catch (const std::exception& e) {
     return make_error(Errc::kParse, "{}: reading the ONNX graph: {}", origin,

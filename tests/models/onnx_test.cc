@@ -207,6 +207,27 @@ TEST(OnnxImport, ReshapeThatFlattensIsFlattenAndShapeArithmeticIsSkipped) {
   EXPECT_TRUE(m.unsupported.empty());
 }
 
+TEST(OnnxImport, ShapeArithmeticIsFoldedSoLaterShapesAreKnown) {
+  // x[:, : x.shape[1] // 2] as torch.onnx.export writes it, then a dense
+  // layer: without folding the Div, ONNX leaves the slice's shape unknown.
+  OnnxBuilder b;
+  b.input("x", {-1, 6}).output("y", {-1, 4});
+  b.ints("one", {1}).ints("zero", {0}).weight("w", {3, 4});
+  b.node("Shape", {"x"}, {"shape"});
+  auto& gather = b.node("Gather", {"shape", "one"}, {"width"});
+  OnnxBuilder::attr(gather, "axis", 0);
+  b.ints("half", {2});
+  b.node("Div", {"width", "half"}, {"end"});
+  b.node("Slice", {"x", "zero", "end", "one"}, {"left"});
+  b.node("MatMul", {"left", "w"}, {"y"}, "fc");
+  const Model m = import_ok(b.bytes());
+  ASSERT_THAT(types(m), ElementsAre(LayerType::kDense));
+  EXPECT_EQ(m.stats[0].input, (Shape{3}));
+  EXPECT_EQ(m.stats[0].output, (Shape{4}));
+  EXPECT_DOUBLE_EQ(m.stats[0].forward_flops, 2.0 * 3 * 4);
+  EXPECT_TRUE(m.unsupported.empty());
+}
+
 TEST(OnnxImport, FixedBatchDimensionIsStripped) {
   OnnxBuilder b;
   b.input("x", {1, 4}).output("y", {1, 2});
@@ -241,6 +262,60 @@ TEST(OnnxImport, EmbeddingFromGatherOnATable) {
   EXPECT_EQ(m.layers[0].units, 8);
   EXPECT_EQ(m.stats[0].params, 800);
   EXPECT_EQ(m.stats[0].output, (Shape{5, 8}));
+}
+
+TEST(OnnxImport, DecomposedLayerNormIsOneLayer) {
+  // What torch.onnx.export writes for nn.LayerNorm(6) before opset 17.
+  OnnxBuilder b;
+  b.input("x", {-1, 5, 6}).output("y", {-1, 5, 6});
+  b.weight("two", {}).weight("eps", {}).weight("g", {6}).weight("beta", {6});
+  OnnxBuilder::attr(b.node("ReduceMean", {"x"}, {"m"}, "ln"), "axes", {-1});
+  b.node("Sub", {"x", "m"}, {"d"});
+  b.node("Pow", {"d", "two"}, {"d2"});
+  OnnxBuilder::attr(b.node("ReduceMean", {"d2"}, {"v"}), "axes", {-1});
+  b.node("Add", {"v", "eps"}, {"ve"});
+  b.node("Sqrt", {"ve"}, {"sd"});
+  b.node("Div", {"d", "sd"}, {"n"});
+  b.node("Mul", {"n", "g"}, {"s"});
+  b.node("Add", {"s", "beta"}, {"y"});
+  const Model m = import_ok(b.bytes());
+  ASSERT_THAT(types(m), ElementsAre(LayerType::kLayerNorm));
+  EXPECT_EQ(m.layers[0].name, "ln");
+  EXPECT_EQ(m.stats[0].params, 12);
+  EXPECT_EQ(m.stats[0].output, (Shape{5, 6}));
+  EXPECT_DOUBLE_EQ(m.stats[0].forward_flops, 5.0 * 30);
+  EXPECT_TRUE(m.unsupported.empty());
+}
+
+TEST(OnnxImport, OpsetNewerThanTheLibraryIsStillRead) {
+  // Gelu entered the default domain after this libonnx; its checker would
+  // reject the model.
+  OnnxBuilder b(21);
+  b.input("x", {-1, 4}).output("y", {-1, 4});
+  b.node("Relu", {"x"}, {"r"});
+  b.node("Gelu", {"r"}, {"y"}, "gelu");
+  const Model m = import_ok(b.bytes());
+  ASSERT_THAT(types(m), ElementsAre(LayerType::kRelu, LayerType::kGelu));
+  EXPECT_EQ(m.stats[1].output, (Shape{4}));
+  EXPECT_DOUBLE_EQ(m.stats[1].forward_flops, 4);
+}
+
+TEST(OnnxImport, DropoutKeepsItsRate) {
+  OnnxBuilder b;
+  b.input("x", {-1, 4}).output("y", {-1, 4});
+  auto& drop = b.node("Dropout", {"x"}, {"y"});
+  auto* ratio = drop.add_attribute();
+  ratio->set_name("ratio");
+  ratio->set_type(onnx::AttributeProto::FLOAT);
+  ratio->set_f(0.25F);
+  auto bytes = b.bytes();
+  onnx::ModelProto proto;
+  ASSERT_TRUE(proto.ParseFromString(bytes));
+  proto.mutable_opset_import(0)->set_version(11);
+  const Model m = import_ok(proto.SerializeAsString());
+  ASSERT_THAT(types(m), ElementsAre(LayerType::kDropout));
+  EXPECT_DOUBLE_EQ(m.layers[0].rate, 0.25);
+  EXPECT_DOUBLE_EQ(m.stats[0].forward_flops, 0);
 }
 
 TEST(OnnxImport, UnsupportedOpsAreListedWithTheirCount) {
