@@ -49,6 +49,7 @@ for name in "${targets[@]}"; do
     scenario | override) dict=tests/fuzz/dict/scenario.dict ;;
     series) dict=tests/fuzz/dict/series.dict ;;
     proc | powercap) dict=tests/fuzz/dict/proc.dict ;;
+    onnx) dict=tests/fuzz/dict/onnx.dict ;;
     *) dict= ;;
   esac
   corpus=$work/$name

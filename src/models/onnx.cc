@@ -416,6 +416,14 @@ class GraphView {
       aliases_[node.output(0)] =
           alias == aliases_.end() ? node.input(0) : alias->second;
     }
+    // A Constant node's tensor reads like an initializer (exporters write
+    // small constants such as a dropout ratio this way).
+    if (node.op_type() == "Constant" && node.output_size() == 1) {
+      for (const auto& attr : node.attribute()) {
+        if (attr.name() == "value" && attr.has_t())
+          initializers_.emplace(node.output(0), &attr.t());
+      }
+    }
   }
 
   [[nodiscard]] const std::vector<int>& consumers(

@@ -318,6 +318,22 @@ TEST(OnnxImport, DropoutKeepsItsRate) {
   EXPECT_DOUBLE_EQ(m.stats[0].forward_flops, 0);
 }
 
+TEST(OnnxImport, DropoutRateFromAConstantInput) {
+  // Since opset 12 the ratio is an input; exporters write it as a Constant.
+  OnnxBuilder b;
+  b.input("x", {-1, 4}).output("y", {-1, 4});
+  auto& constant = b.node("Constant", {}, {"ratio"});
+  auto* value = constant.add_attribute();
+  value->set_name("value");
+  value->set_type(onnx::AttributeProto::TENSOR);
+  value->mutable_t()->set_data_type(onnx::TensorProto::FLOAT);
+  value->mutable_t()->add_float_data(0.125F);
+  b.node("Dropout", {"x", "ratio"}, {"y"});
+  const Model m = import_ok(b.bytes());
+  ASSERT_THAT(types(m), ElementsAre(LayerType::kDropout));
+  EXPECT_DOUBLE_EQ(m.layers[0].rate, 0.125);
+}
+
 TEST(OnnxImport, UnsupportedOpsAreListedWithTheirCount) {
   OnnxBuilder b;
   b.input("x", {-1, 4}).output("y", {-1, 4});
