@@ -1,0 +1,125 @@
+# SPDX-License-Identifier: Apache-2.0
+"""`mlcarbon model describe` on ONNX files exported by PyTorch: the
+parameter count equals PyTorch's sum(p.numel()), FLOPs follow the
+documented formulas, and a broken file is a clear error."""
+import json
+
+import pytest
+
+from conftest import run
+
+torch = pytest.importorskip(
+    "torch", reason="needs Debian's python3-torch (run with /usr/bin/python3)")
+pytest.importorskip(
+    "onnx", reason="needs Debian's python3-onnx (run with /usr/bin/python3)")
+
+
+def export(module, example, path, opset=13, training=False):
+    """Exports `module` with a dynamic batch dimension, as users do."""
+    mode = (torch.onnx.TrainingMode.TRAINING if training
+            else torch.onnx.TrainingMode.EVAL)
+    module.train(training)
+    torch.onnx.export(module, example, str(path), opset_version=opset,
+                      input_names=["x"], output_names=["y"],
+                      dynamic_axes={"x": {0: "batch"}, "y": {0: "batch"}},
+                      training=mode)
+    return path
+
+
+def describe(mlcarbon, env, path):
+    proc = run([mlcarbon, "model", "describe", str(path), "--json", "-"], env)
+    assert proc.returncode == 0, proc.stderr
+    return json.loads(proc.stdout)
+
+
+def torch_params(module):
+    return sum(p.numel() for p in module.parameters())
+
+
+def test_mlp_parameters_and_flops_match_pytorch(mlcarbon, env, tmp_path):
+    torch.manual_seed(0)
+    mlp = torch.nn.Sequential(
+        torch.nn.Linear(10, 32), torch.nn.ReLU(),
+        torch.nn.Linear(32, 32), torch.nn.Tanh(),
+        torch.nn.Linear(32, 3))
+    doc = describe(mlcarbon, env,
+                   export(mlp, torch.randn(2, 10), tmp_path / "mlp.onnx"))
+    assert doc["totals"]["params"] == torch_params(mlp) == 1507
+    assert doc["input_shape"] == [10]
+    assert [l["type"] for l in doc["layers"]] == [
+        "dense", "relu", "dense", "tanh", "dense"]
+    # 2·in·out + out per dense layer, one per element per activation.
+    dense = (2 * 10 * 32 + 32) + (2 * 32 * 32 + 32) + (2 * 32 * 3 + 3)
+    assert doc["totals"]["forward_flops_per_sample"] == dense + 32 + 32
+    assert doc["unsupported_ops"] == []
+
+
+def test_cnn_parameters_match_pytorch(mlcarbon, env, tmp_path):
+    torch.manual_seed(0)
+    cnn = torch.nn.Sequential(
+        torch.nn.Conv2d(1, 4, 3, padding=1), torch.nn.BatchNorm2d(4),
+        torch.nn.ReLU(), torch.nn.MaxPool2d(2),
+        torch.nn.Conv2d(4, 8, 3, groups=2), torch.nn.ReLU(),
+        torch.nn.AdaptiveAvgPool2d(1), torch.nn.Flatten(),
+        torch.nn.Linear(8, 10), torch.nn.Dropout(0.2))
+    # An eval-mode export folds the batch norm into the convolution before
+    # it; a training-mode export keeps every parameter PyTorch counts.
+    path = export(cnn, torch.randn(2, 1, 12, 12), tmp_path / "cnn.onnx",
+                  training=True)
+    doc = describe(mlcarbon, env, path)
+    assert doc["totals"]["params"] == torch_params(cnn)
+    assert doc["input_shape"] == [1, 12, 12]
+    types = [l["type"] for l in doc["layers"]]
+    assert types == ["conv2d", "batchnorm", "relu", "maxpool2d", "conv2d",
+                     "relu", "avgpool2d", "flatten", "dense", "dropout"]
+    grouped = doc["layers"][4]
+    assert grouped["output_shape"] == [8, 4, 4]
+    # Each of the 8·4·4 outputs reads 2 channels × 3·3 taps, plus its bias.
+    assert grouped["forward_flops_per_sample"] == 8 * 4 * 4 * (2 * 18 + 1)
+    assert doc["layers"][-1]["output_shape"] == [10]
+    assert doc["unsupported_ops"] == []
+
+
+@pytest.mark.parametrize("opset", [14, 17])
+def test_transformer_encoder_layer_parameters_match_pytorch(
+        mlcarbon, env, tmp_path, opset):
+    torch.manual_seed(0)
+    layer = torch.nn.TransformerEncoderLayer(
+        d_model=16, nhead=4, dim_feedforward=32, batch_first=True)
+    path = export(layer, torch.randn(2, 5, 16),
+                  tmp_path / f"encoder{opset}.onnx", opset=opset)
+    doc = describe(mlcarbon, env, path)
+    assert doc["totals"]["params"] == torch_params(layer) == 2224
+    assert doc["input_shape"] == [5, 16]
+    by_type = {}
+    for l in doc["layers"]:
+        by_type.setdefault(l["type"], []).append(l)
+    # Before opset 17 layer norm is ReduceMean, Sub, Pow, ...: one layer.
+    assert len(by_type["layernorm"]) == 2
+    # The attention scores, softmax(q·kᵀ)·v: 4 heads of 5×5 over 4
+    # features each, as dense layers without parameters.
+    scores = [l for l in by_type["dense"] if l["params"] == 0]
+    assert len(scores) == 2
+    for l in scores:
+        assert l["forward_flops_per_sample"] == 2 * 4 * 5 * 5 * 4
+    assert by_type["softmax"][0]["output_shape"] == [4, 5, 5]
+    unsupported = {u["op"]: u["count"] for u in doc["unsupported_ops"]}
+    assert unsupported.get("Add") == 2  # the residual connections
+
+
+def test_broken_onnx_files_are_clear_errors(mlcarbon, env, tmp_path):
+    torch.manual_seed(0)
+    good = export(torch.nn.Linear(4, 2), torch.randn(1, 4),
+                  tmp_path / "good.onnx").read_bytes()
+    cases = {
+        "empty.onnx": b"",
+        "truncated.onnx": good[: len(good) // 2],
+        "text.onnx": b"this is not a protobuf\n",
+    }
+    for name, data in cases.items():
+        path = tmp_path / name
+        path.write_bytes(data)
+        proc = run([mlcarbon, "model", "describe", str(path)], env)
+        assert proc.returncode != 0, name
+        assert f"{path}: not an ONNX model" in proc.stderr, proc.stderr
+        assert "Traceback" not in proc.stderr and "terminate" not in proc.stderr
