@@ -1,8 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 // ONNX import over Debian's libonnx (protobuf API): parse, check, infer
 // shapes, then map the nodes to layers with stats from the inferred shapes.
-#include "mlcarbon/models/onnx.h"
-
 #include <algorithm>
 #include <climits>
 #include <cstdint>
@@ -21,6 +19,8 @@
 #include <onnx/checker.h>
 #include <onnx/onnx_pb.h>
 #include <onnx/shape_inference/implementation.h>
+
+#include "onnx_read.h"
 
 namespace mlcarbon::models {
 namespace {
@@ -977,11 +977,9 @@ bool opsets_newer_than_library(const onnx::ModelProto& proto) {
 
 }  // namespace
 
-bool onnx_supported() {
-  return true;
-}
+namespace detail {
 
-Result<Model> import_onnx(std::string_view bytes, std::string_view origin) {
+Result<Model> read_onnx(std::string_view bytes, std::string_view origin) {
   if (bytes.empty())
     return not_onnx(origin, "the file is empty");
   if (bytes.size() > static_cast<std::size_t>(INT_MAX))
@@ -1042,4 +1040,5 @@ Result<Model> import_onnx(std::string_view bytes, std::string_view origin) {
   return model;
 }
 
+}  // namespace detail
 }  // namespace mlcarbon::models

@@ -7,14 +7,14 @@
 #include <cmath>
 #include <cstdint>
 
-#include "mlcarbon/models/onnx.h"
-
 #include "fuzz_util.h"
+#include "onnx_read.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data,
                                       std::size_t size) {
   using namespace mlcarbon;
-  auto model = models::import_onnx(fuzz::as_text(data, size), "fuzz.onnx");
+  auto model =
+      models::detail::read_onnx(fuzz::as_text(data, size), "fuzz.onnx");
   if (!model) {
     (void)model.error().to_string();
     return 0;
