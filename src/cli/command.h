@@ -40,5 +40,6 @@ Action setup_sensors(CLI::App& sub);
 Action setup_measure(CLI::App& sub);
 Action setup_estimate(CLI::App& sub);
 Action setup_history(CLI::App& sub);
+Action setup_model(CLI::App& sub);
 
 }  // namespace mlcarbon::cli

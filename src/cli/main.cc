@@ -27,6 +27,8 @@ constexpr std::array kCommands = {
             "Estimate a model's life-cycle footprint from a scenario",
             &setup_estimate},
     Command{"history", "List, filter and sum recorded runs", &setup_history},
+    Command{"model", "Describe a model: layers, shapes, parameters, FLOPs",
+            &setup_model},
 };
 
 }  // namespace

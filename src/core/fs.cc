@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "mlcarbon/core/fs.h"
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <string>
@@ -44,14 +45,16 @@ Errc errc_from_errno(int err) {
   }
 }
 
-Result<std::string> read_file(const std::filesystem::path& path) {
+Result<std::string> read_file(const std::filesystem::path& path,
+                              std::size_t max_bytes) {
   UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
   if (fd.get() < 0)
     return errno_error(errno, "cannot open", path.native());
   std::string out;
   char buf[65536];
-  while (true) {
-    const ssize_t n = ::read(fd.get(), buf, sizeof buf);
+  while (out.size() <= max_bytes) {
+    const std::size_t want = std::min(sizeof buf, max_bytes + 1 - out.size());
+    const ssize_t n = ::read(fd.get(), buf, want);
     if (n < 0) {
       if (errno == EINTR)
         continue;

@@ -7,17 +7,15 @@
 #include <cmath>
 #include <optional>
 #include <set>
-#include <sstream>
 #include <string>
 #include <utility>
 
 #include <fmt/format.h>
-#include <yaml-cpp/depthguard.h>
-#include <yaml-cpp/eventhandler.h>
 #include <yaml-cpp/yaml.h>
 
 #include "mlcarbon/carbon/regions.h"
 #include "mlcarbon/core/text.h"
+#include "mlcarbon/core/yaml.h"
 
 #include "schema.h"
 
@@ -26,6 +24,10 @@ namespace {
 
 using detail::Field;
 using detail::find_field;
+
+constexpr YamlLimits kScenarioYaml{.noun = "scenario",
+                                   .max_bytes = kMaxScenarioBytes,
+                                   .max_nesting = kMaxNesting};
 
 class Parser {
  public:
@@ -77,19 +79,6 @@ std::string join(std::string_view where, std::string_view key) {
   return where.empty() ? std::string(key) : fmt::format("{}.{}", where, key);
 }
 
-std::string_view describe(const YAML::Node& node) {
-  switch (node.Type()) {
-    case YAML::NodeType::Map:
-      return "a mapping";
-    case YAML::NodeType::Sequence:
-      return "a list";
-    case YAML::NodeType::Null:
-      return "nothing";
-    default:
-      return "a scalar";
-  }
-}
-
 bool is_non_finite_word(std::string_view s) {
   static constexpr std::array<std::string_view, 12> kWords = {
       ".nan", "nan",  ".inf",     "+.inf",     "-.inf",     "inf",
@@ -120,45 +109,6 @@ Parser::Parser(std::string_view origin, const carbon::RegionTable& regions)
     : origin_(origin),
       shown_origin_(to_valid_utf8(origin)),
       regions_(regions) {}
-
-// Line and column (1-based, in characters) of a byte offset of valid text.
-SourcePos position_of(std::string_view text, std::size_t offset) {
-  SourcePos pos{1, 1};
-  for (std::size_t i = 0; i < offset; ++i) {
-    if (text[i] == '\n') {
-      ++pos.line;
-      pos.column = 1;
-    } else if ((static_cast<unsigned char>(text[i]) & 0xC0) != 0x80) {
-      ++pos.column;
-    }
-  }
-  return pos;
-}
-
-// The first node nested deeper than kMaxNesting levels, if any (yaml-cpp
-// itself stops only at 2000). Aliases share nodes, so a walk could visit
-// exponentially many; it gives up after `budget` visits, which a file within
-// kMaxScenarioBytes without aliases never needs.
-std::optional<YAML::Mark> too_deep(const YAML::Node& node, int depth,
-                                   std::size_t& budget) {
-  if (budget == 0)
-    return std::nullopt;
-  --budget;
-  if (depth > kMaxNesting)
-    return node.Mark();
-  if (node.IsMap()) {
-    for (const auto& kv : node) {
-      if (auto m = too_deep(kv.second, depth + 1, budget))
-        return m;
-    }
-  } else if (node.IsSequence()) {
-    for (const auto& item : node) {
-      if (auto m = too_deep(item, depth + 1, budget))
-        return m;
-    }
-  }
-  return std::nullopt;
-}
 
 Status Parser::check_fields(const YAML::Node& map, std::string_view where,
                             std::string_view block) const {
@@ -196,7 +146,7 @@ Status Parser::expect_map(const YAML::Node& node,
   if (!node.IsMap()) {
     return fail(node.Mark(), fmt::format("{}: expected a mapping of fields, "
                                          "got {}",
-                                         where, describe(node)));
+                                         where, yaml_kind(node)));
   }
   return {};
 }
@@ -215,7 +165,7 @@ Result<Range> Parser::to_range(const YAML::Node& node, std::string_view path,
       const YAML::Node item = node[i];
       if (!item.IsScalar()) {
         return fail(item.Mark(), fmt::format("{}: expected a number, got {}",
-                                             path, describe(item)));
+                                             path, yaml_kind(item)));
       }
       auto v = parse_one(item.Scalar());
       if (!v)
@@ -234,7 +184,7 @@ Result<Range> Parser::to_range(const YAML::Node& node, std::string_view path,
     return fail(node.Mark(),
                 fmt::format("{}: expected a number, a range [low, high] or "
                             "'value ± percent', got {}",
-                            path, describe(node)));
+                            path, yaml_kind(node)));
   }
   if (auto ok = detail::check_value(r, field); !ok) {
     return fail(node.Mark(), fmt::format("{}: {}", path, ok.error().message()));
@@ -262,7 +212,7 @@ Result<std::optional<std::string>> Parser::text(const YAML::Node& map,
     return std::optional<std::string>();
   if (!node.IsScalar() || node.Scalar().empty()) {
     return fail(node.Mark(), fmt::format("{}: expected text, got {}",
-                                         join(where, key), describe(node)));
+                                         join(where, key), yaml_kind(node)));
   }
   // The file is checked to be UTF-8, but yaml-cpp decodes a lone UTF-16
   // surrogate to bytes that are not.
@@ -574,14 +524,6 @@ Result<Scenario> Parser::parse_root(const YAML::Node& root) {
                 "a scenario is a mapping of fields (name, region, search, "
                 "training, inference)");
   }
-  std::size_t budget = kMaxScenarioBytes;
-  if (auto deep = too_deep(root, 0, budget)) {
-    return fail(*deep,
-                fmt::format("nested more than {} levels deep; a scenario "
-                            "needs a few",
-                            kMaxNesting),
-                Errc::kParse);
-  }
   MLCARBON_RETURN_IF_ERROR(check_fields(root, "", ""));
   Scenario s;
   s.origin = origin_;
@@ -621,79 +563,6 @@ Result<Scenario> Parser::parse_root(const YAML::Node& root) {
                 "inference");
   }
   return s;
-}
-
-// Where each document of a YAML stream starts and the first node it holds.
-class DocumentProbe final : public YAML::EventHandler {
- public:
-  [[nodiscard]] const YAML::Mark& start() const { return start_; }
-  [[nodiscard]] const std::optional<YAML::Mark>& content() const {
-    return content_;
-  }
-
-  void OnDocumentStart(const YAML::Mark& mark) override {
-    start_ = mark;
-    content_.reset();
-  }
-  void OnDocumentEnd() override {}
-  void OnNull(const YAML::Mark& /*mark*/, YAML::anchor_t /*anchor*/) override {}
-  void OnAlias(const YAML::Mark& mark, YAML::anchor_t /*anchor*/) override {
-    seen(mark);
-  }
-  void OnScalar(const YAML::Mark& mark, const std::string& /*tag*/,
-                YAML::anchor_t /*anchor*/,
-                const std::string& /*value*/) override {
-    seen(mark);
-  }
-  void OnSequenceStart(const YAML::Mark& mark, const std::string& /*tag*/,
-                       YAML::anchor_t /*anchor*/,
-                       YAML::EmitterStyle::value /*style*/) override {
-    seen(mark);
-  }
-  void OnSequenceEnd() override {}
-  void OnMapStart(const YAML::Mark& mark, const std::string& /*tag*/,
-                  YAML::anchor_t /*anchor*/,
-                  YAML::EmitterStyle::value /*style*/) override {
-    seen(mark);
-  }
-  void OnMapEnd() override {}
-
- private:
-  void seen(const YAML::Mark& mark) {
-    if (!content_)
-      content_ = mark;
-  }
-
-  YAML::Mark start_;
-  std::optional<YAML::Mark> content_;
-};
-
-// The first node of a document after the first one, if any holds one (an
-// empty document after a trailing '---' holds nothing to ignore). Not
-// YAML::LoadAll: yaml-cpp 0.7 loops forever, allocating, where a token that
-// cannot start a node (a stray ',') starts a document: it yields an empty
-// document without consuming the token. A document that starts where the
-// previous one did is that case, reported as malformed YAML. Throws what
-// yaml-cpp throws.
-std::optional<YAML::Mark> second_document(const std::string& text) {
-  std::istringstream in(text);
-  YAML::Parser parser(in);
-  DocumentProbe probe;
-  std::optional<int> previous_start;
-  for (int document = 0; parser.HandleNextDocument(probe); ++document) {
-    const YAML::Mark& start = probe.start();
-    if (previous_start == start.pos) {
-      const auto at = static_cast<std::size_t>(start.pos);
-      throw YAML::ParserException(
-          start, at < text.size() && text[at] > ' ' && text[at] < 0x7F
-                     ? fmt::format("unexpected '{}'", text[at])
-                     : std::string("unexpected character"));
-    }
-    previous_start = start.pos;
-    if (document > 0 && probe.content())
-      return probe.content();
-  }
-  return std::nullopt;
 }
 
 }  // namespace
@@ -773,14 +642,7 @@ Result<Range> parse_range(std::string_view text) {
 }
 
 Status check_scenario_size(std::uint64_t bytes, std::string_view origin) {
-  if (bytes > kMaxScenarioBytes) {
-    return make_error(Errc::kParse,
-                      "{}: the file has {} bytes; a scenario may have at "
-                      "most {} ({} MiB)",
-                      origin, bytes, kMaxScenarioBytes,
-                      kMaxScenarioBytes >> 20);
-  }
-  return {};
+  return check_yaml_size(bytes, origin, kScenarioYaml);
 }
 
 Result<Scenario> parse_scenario(std::string_view yaml_text,
@@ -788,48 +650,13 @@ Result<Scenario> parse_scenario(std::string_view yaml_text,
                                 const carbon::RegionTable* regions) {
   const carbon::RegionTable& table =
       regions != nullptr ? *regions : carbon::RegionTable::builtin();
-  MLCARBON_RETURN_IF_ERROR(check_scenario_size(yaml_text.size(), origin));
-  constexpr std::string_view kBom = "\xEF\xBB\xBF";
-  if (yaml_text.starts_with(kBom))
-    yaml_text.remove_prefix(kBom.size());
-  // YAML also allows UTF-16 and UTF-32 with a byte-order mark, which
-  // yaml-cpp decodes; everything else must be UTF-8.
-  const bool wide = yaml_text.starts_with("\xFE\xFF") ||
-                    yaml_text.starts_with("\xFF\xFE") ||
-                    yaml_text.starts_with(std::string_view("\0\0\xFE\xFF", 4));
-  if (const auto bad =
-          wide ? std::string_view::npos : first_invalid_utf8(yaml_text);
-      bad != std::string_view::npos) {
-    const SourcePos pos = position_of(yaml_text, bad);
-    return make_error(Errc::kParse,
-                      "{}:{}:{}: byte 0x{:02X} is not UTF-8; save the "
-                      "scenario as UTF-8",
-                      origin, pos.line, pos.column,
-                      static_cast<unsigned char>(yaml_text[bad]));
-  }
+  MLCARBON_ASSIGN_OR_RETURN(const YAML::Node root,
+                            load_yaml(yaml_text, origin, kScenarioYaml));
   Parser parser(origin, table);
   try {
-    const std::string text(yaml_text);
-    if (const auto second = second_document(text)) {
-      return make_error(Errc::kParse,
-                        "{}:{}: a second YAML document; put one scenario "
-                        "per file",
-                        origin, second->line + 1);
-    }
-    return parser.parse_root(YAML::Load(text));
-  } catch (const YAML::DeepRecursion& e) {
-    return make_error(Errc::kParse,
-                      "{}:{}:{}: malformed YAML: nested more than {} levels "
-                      "deep; a scenario needs a few",
-                      origin, e.mark.line + 1, e.mark.column + 1, kMaxNesting);
-  } catch (const YAML::Exception& e) {
-    // yaml-cpp's marks are 0-based; an unknown position reads as 1:1.
-    const int line = e.mark.is_null() ? 0 : e.mark.line;
-    const int column = e.mark.is_null() ? 0 : e.mark.column;
-    return make_error(Errc::kParse, "{}:{}:{}: malformed YAML: {}", origin,
-                      line + 1, column + 1, e.msg);
+    return parser.parse_root(root);
   } catch (const std::exception& e) {
-    return make_error(Errc::kParse, "{}: {}", origin, e.what());
+    return tl::unexpected(yaml_error(e, origin, kScenarioYaml));
   }
 }
 

@@ -19,6 +19,31 @@ std::string format_number(double v) {
   return fmt::format("{:.{}f}", v, decimals);
 }
 
+std::string human_si(double v, std::string_view unit) {
+  static constexpr std::string_view kPrefixes[] = {"",  "k", "M", "G",
+                                                   "T", "P", "E"};
+  std::size_t i = 0;
+  // 999.6 rounds to "1000"; such a number reads better as "1.00 k".
+  while (std::fabs(v) >= 999.5 && i + 1 < std::size(kPrefixes)) {
+    v /= 1000.0;
+    ++i;
+  }
+  return fmt::format("{} {}{}", format_number(v), kPrefixes[i], unit);
+}
+
+std::string grouped(std::int64_t v) {
+  // 0 - v in unsigned arithmetic is |v|, INT64_MIN included.
+  const auto u = static_cast<unsigned long long>(v);
+  const std::string digits = fmt::format("{}", v < 0 ? 0ULL - u : u);
+  std::string out;
+  for (std::size_t i = 0; i < digits.size(); ++i) {
+    if (i > 0 && (digits.size() - i) % 3 == 0)
+      out += ',';
+    out += digits[i];
+  }
+  return v < 0 ? "-" + out : out;
+}
+
 std::string human_energy(Joules e) {
   const double j = e.value();
   if (std::fabs(j) < 3600.0)

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <filesystem>
+#include <limits>
 #include <span>
 #include <string>
 #include <string_view>
@@ -11,8 +12,12 @@
 namespace mlcarbon {
 
 /// Reads a whole file. EACCES maps to Errc::kPermissionDenied and ENOENT to
-/// Errc::kNotFound; the error names the path.
-[[nodiscard]] Result<std::string> read_file(const std::filesystem::path& path);
+/// Errc::kNotFound; the error names the path. Stops after `max_bytes` + 1
+/// bytes, so a caller with a size limit sees that a file is over it without
+/// reading all of it (or /dev/zero forever).
+[[nodiscard]] Result<std::string> read_file(
+    const std::filesystem::path& path,
+    std::size_t max_bytes = std::numeric_limits<std::size_t>::max() - 1);
 
 /// Reads up to buf.size() bytes of `path` with one pread into `buf`, without
 /// allocating (sysfs and procfs files on hot paths); the view points into

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -120,6 +121,16 @@ struct Model {
   /// The last layer's output shape (the input when there are no layers).
   [[nodiscard]] const Shape& output() const;
 };
+
+/// The largest model file parse_model() and load_model() take.
+inline constexpr std::size_t kMaxModelBytes = std::size_t{1} << 20;
+/// The most layers of a model file or shorthand.
+inline constexpr std::size_t kMaxLayers = 10'000;
+/// The most dimensions of a shape.
+inline constexpr std::size_t kMaxRank = 8;
+/// The largest parameter or element count a model may have: counts stay
+/// exact as doubles (2^53).
+inline constexpr std::int64_t kMaxCount = std::int64_t{1} << 53;
 
 /// Infers every layer's input and output shapes and fills `stats`. A shape
 /// a layer cannot take is Errc::kInvalidArgument naming the model's origin,

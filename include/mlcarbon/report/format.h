@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: Apache-2.0
 #pragma once
 
+#include <cstdint>
 #include <string>
+#include <string_view>
 
 #include "mlcarbon/core/units.h"
 
@@ -11,6 +13,13 @@ namespace mlcarbon::report {
 /// A number with 3 significant digits, without exponent from 1e-4 to 1e6:
 /// "0.295", "12.3", "4560"; "1.23e+07" and "4.5e-05" outside.
 [[nodiscard]] std::string format_number(double v);
+
+/// `v` with a decimal SI prefix and `unit`, 3 significant digits: "512 B",
+/// "25.1 kB", "1.23 GFLOPs"; from k up to E.
+[[nodiscard]] std::string human_si(double v, std::string_view unit);
+
+/// A whole number with thousands separators: "1,234,567".
+[[nodiscard]] std::string grouped(std::int64_t v);
 
 /// "12.3 J", "4.56 Wh", "7.89 kWh", "1.2 MWh": the unit that keeps the
 /// number readable.

@@ -1,0 +1,129 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "mlcarbon/report/model_report.h"
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+#include "mlcarbon/report/format.h"
+#include "mlcarbon/report/table.h"
+
+#include "json_text.h"
+
+namespace mlcarbon::report {
+namespace {
+
+using nlohmann::ordered_json;
+
+std::string type_of(const models::Layer& l) {
+  return l.type == models::LayerType::kOther ? fmt::format("other ({})", l.op)
+                                             : std::string(to_string(l.type));
+}
+
+}  // namespace
+
+std::string model_text(const models::Model& m, std::int64_t batch, bool color) {
+  const double b = static_cast<double>(batch);
+  std::string out = paint(color, "1", fmt::format("Model {}", m.name)) +
+                    (m.origin != m.name ? fmt::format(" ({})", m.origin) : "") +
+                    "\n";
+  out += fmt::format("Input {} per sample, batch {}, fingerprint {}\n\n",
+                     models::to_string(m.input), batch, models::fingerprint(m));
+  Table table({{Align::kLeft},
+               {Align::kLeft, 0, 2},
+               {Align::kLeft, 0, 2},
+               {Align::kRight, 0, 2},
+               {Align::kRight, 0, 2},
+               {Align::kRight, 0, 2}},
+              "  ");
+  table.add_row({Cell("layer", "1"), Cell("type", "1"),
+                 Cell("output shape", "1"), Cell("params", "1"),
+                 Cell("forward FLOPs", "1"), Cell("activations", "1")});
+  for (std::size_t i = 0; i < m.layers.size() && i < m.stats.size(); ++i) {
+    const auto& l = m.layers[i];
+    const auto& s = m.stats[i];
+    table.add_row({l.name, type_of(l), models::to_string(s.output),
+                   grouped(s.params), human_si(s.forward_flops, ""),
+                   human_si(s.activation_bytes, "B")});
+  }
+  out += table.render(color);
+  out +=
+      "  (FLOPs and activations per sample; a multiply-add is 2 FLOPs; "
+      "float32)\n";
+  if (!m.unsupported.empty()) {
+    out += "\n" + paint(color, "1", "Not understood") +
+           " (counted without parameters or FLOPs)\n";
+    for (const auto& u : m.unsupported)
+      out += fmt::format("  {} x {}\n", u.op, u.count);
+  }
+
+  out += "\n" + paint(color, "1", "Totals") + "\n";
+  Table totals({{Align::kLeft}, {Align::kRight, 0, 2}, {Align::kRight, 0, 2}},
+               "  ");
+  totals.add_row({"", Cell("per sample", "1"),
+                  Cell(fmt::format("per batch of {}", batch), "1")});
+  const double params = static_cast<double>(m.parameters());
+  totals.add_row({"parameters", grouped(m.parameters()), ""});
+  totals.add_row({"weights (float32)", human_si(params * 4.0, "B"), ""});
+  totals.add_row({"forward FLOPs", human_si(m.forward_flops(), "FLOPs"),
+                  human_si(m.forward_flops() * b, "FLOPs")});
+  totals.add_row({"training FLOPs", human_si(m.training_flops(), "FLOPs"),
+                  human_si(m.training_flops() * b, "FLOPs")},
+                 "forward + backward (3x forward)", 2);
+  totals.add_row({"activations", human_si(m.activation_bytes(1), "B"),
+                  human_si(m.activation_bytes(batch), "B")},
+                 "every layer's output and the input, float32", 2);
+  out += totals.render(color);
+  return out;
+}
+
+std::string model_json(const models::Model& m, std::int64_t batch) {
+  const double b = static_cast<double>(batch);
+  ordered_json doc;
+  doc["schema_version"] = kModelSchemaVersion;
+  doc["tool"] = "mlcarbon";
+  doc["kind"] = "model";
+  doc["name"] = m.name;
+  doc["origin"] = m.origin;
+  doc["fingerprint"] = models::fingerprint(m);
+  doc["batch"] = batch;
+  doc["input_shape"] = m.input;
+  ordered_json layers = ordered_json::array();
+  for (std::size_t i = 0; i < m.layers.size() && i < m.stats.size(); ++i) {
+    const auto& l = m.layers[i];
+    const auto& s = m.stats[i];
+    ordered_json j;
+    j["name"] = l.name;
+    j["type"] = to_string(l.type);
+    if (l.type == models::LayerType::kOther)
+      j["op"] = l.op;
+    if (l.pos.line > 0) {
+      j["line"] = l.pos.line;
+      j["column"] = l.pos.column;
+    }
+    j["input_shape"] = s.input;
+    j["output_shape"] = s.output;
+    j["params"] = s.params;
+    j["forward_flops_per_sample"] = s.forward_flops;
+    j["weight_bytes"] = s.weight_bytes;
+    j["activation_bytes_per_sample"] = s.activation_bytes;
+    layers.push_back(std::move(j));
+  }
+  doc["layers"] = std::move(layers);
+  ordered_json unsupported = ordered_json::array();
+  for (const auto& u : m.unsupported)
+    unsupported.push_back({{"op", u.op}, {"count", u.count}});
+  doc["unsupported_ops"] = std::move(unsupported);
+  doc["totals"] = {
+      {"params", m.parameters()},
+      {"weight_bytes", static_cast<double>(m.parameters()) * 4.0},
+      {"forward_flops_per_sample", m.forward_flops()},
+      {"forward_flops_per_batch", m.forward_flops() * b},
+      {"training_flops_per_sample", m.training_flops()},
+      {"training_flops_per_batch", m.training_flops() * b},
+      {"activation_bytes_per_sample", m.activation_bytes(1)},
+      {"activation_bytes_per_batch", m.activation_bytes(batch)},
+  };
+  return dump_json(doc);
+}
+
+}  // namespace mlcarbon::report
