@@ -13,6 +13,9 @@ torch = pytest.importorskip(
 pytest.importorskip(
     "onnx", reason="needs Debian's python3-onnx (run with /usr/bin/python3)")
 
+# The exporter's tracer warnings are about the models, not about mlcarbon.
+pytestmark = pytest.mark.filterwarnings("ignore")
+
 
 def export(module, example, path, opset=13, training=False):
     """Exports `module` with a dynamic batch dimension, as users do."""
