@@ -504,6 +504,16 @@ class Importer {
     }
     for (const auto& [op, count] : unsupported_)
       model.unsupported.push_back({op, count});
+    // Shared initializers count once per user: the sum can outgrow what
+    // every layer holds on its own.
+    std::int64_t total = 0;
+    for (const auto& stats : model.stats) {
+      if (__builtin_add_overflow(total, stats.params, &total) ||
+          total > kMaxCount) {
+        return make_error(Errc::kParse,
+                          "{}: the model has over 2^53 parameters", origin_);
+      }
+    }
     return {};
   }
 
@@ -541,10 +551,10 @@ class Importer {
       return 0;
     std::int64_t n = 1;
     for (std::int64_t d : tensor->dims()) {
-      if (d < 0 || __builtin_mul_overflow(n, d, &n)) {
+      if (d < 0 || __builtin_mul_overflow(n, d, &n) || n > kMaxCount) {
         return make_error(Errc::kParse,
                           "{}: node '{}' ({}): initializer '{}' has an "
-                          "impossible shape",
+                          "impossible shape (negative, or over 2^53 elements)",
                           origin_, node.name(), node.op_type(), tensor->name());
       }
     }

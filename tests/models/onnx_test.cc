@@ -440,6 +440,31 @@ TEST(OnnxImport, ImpossibleInitializerShapeIsAnError) {
   ASSERT_FALSE(m.has_value());
   EXPECT_EQ(m.error().code(), Errc::kParse);
   EXPECT_THAT(m.error().to_string(), HasSubstr("bad.onnx"));
+  EXPECT_THAT(m.error().to_string(), HasSubstr("initializer 'w'"));
+}
+
+TEST(OnnxImport, ParametersOverTwoToThe53AreAnError) {
+  // 2^30 x 2^22 fits an initializer; sixteen users of it do not fit a
+  // count that stays exact as a double.
+  OnnxBuilder b;
+  b.input("x", {-1, 4}).output("y", {-1, 4});
+  b.weight("w", {1, 1});
+  std::string in = "x";
+  for (int i = 0; i < 16; ++i) {
+    const std::string out = i == 15 ? "y" : "h" + std::to_string(i);
+    b.node("Relu", {in}, {out});
+    b.node("Gather", {"w", out}, {"g" + std::to_string(i)});
+    in = out;
+  }
+  onnx::ModelProto proto;
+  ASSERT_TRUE(proto.ParseFromString(b.bytes()));
+  auto* w = proto.mutable_graph()->mutable_initializer(0);
+  w->set_dims(0, std::int64_t{1} << 30);
+  w->set_dims(1, std::int64_t{1} << 22);
+  auto m = import_onnx(proto.SerializeAsString(), "huge.onnx");
+  ASSERT_FALSE(m.has_value());
+  EXPECT_EQ(m.error().to_string(),
+            "huge.onnx: the model has over 2^53 parameters");
 }
 
 }  // namespace
