@@ -72,25 +72,36 @@ constexpr std::int64_t kProbeBatch = 1009;
 
 /// Gives the inputs a concrete batch size before shape inference: with a
 /// symbolic one, the Shape -> Gather -> Concat -> Reshape chains exporters
-/// write leave every later shape unknown. Returns the batch size used: the
-/// file's own where it fixes one, else kProbeBatch. Drops the exporter's
+/// write leave every later shape unknown. The batch dimension is the first
+/// input's first symbolic dimension (dimension 1 of a sequence-first
+/// model), else its first. Returns the batch size used: the file's own
+/// where it fixes every dimension, else kProbeBatch. Drops the exporter's
 /// intermediate shapes so that inference recomputes them with it.
 std::int64_t pin_batch(onnx::GraphProto& graph) {
   const onnx::ValueInfoProto* first = activation_input(graph);
   if (first == nullptr || !first->type().has_tensor_type() ||
       first->type().tensor_type().shape().dim_size() == 0)
     return 1;
-  const auto dim0 = first->type().tensor_type().shape().dim(0);
-  if (dim0.has_dim_value())
-    return dim0.dim_value() > 0 ? dim0.dim_value() : 1;
+  const auto& dims = first->type().tensor_type().shape().dim();
+  int batch = 0;
+  while (batch < dims.size() && dims[batch].has_dim_value())
+    ++batch;
+  if (batch == dims.size())
+    return dims[0].dim_value() > 0 ? dims[0].dim_value() : 1;
+  const std::string symbol = dims[batch].dim_param();
+  const std::string first_name = first->name();
   graph.clear_value_info();
   for (auto& info : *graph.mutable_input()) {
     if (!info.type().has_tensor_type())
       continue;
     auto* shape = info.mutable_type()->mutable_tensor_type()->mutable_shape();
-    if (shape->dim_size() > 0 && !shape->dim(0).has_dim_value() &&
-        shape->dim(0).dim_param() == dim0.dim_param())
-      shape->mutable_dim(0)->set_dim_value(kProbeBatch);
+    for (int i = 0; i < shape->dim_size(); ++i) {
+      auto* dim = shape->mutable_dim(i);
+      const bool same = !dim->has_dim_value() && !symbol.empty() &&
+                        dim->dim_param() == symbol;
+      if (same || (info.name() == first_name && i == batch))
+        dim->set_dim_value(kProbeBatch);
+    }
   }
   for (auto& info : *graph.mutable_output()) {
     // Declared outputs would otherwise keep the symbol against the probe.
@@ -481,6 +492,155 @@ class GraphView {
   std::int64_t batch_;
 };
 
+/// Walks a model's layers for an encoder block, stepping over dropouts
+/// (the identity at inference).
+class BlockCursor {
+ public:
+  BlockCursor(const Model& model, std::size_t at) : model_(model), at_(at) {}
+
+  /// The next layer if it has `type`; nullptr otherwise.
+  const Layer* take(LayerType type) {
+    skip_dropout();
+    if (at_ >= model_.layers.size() || model_.layers[at_].type != type)
+      return nullptr;
+    last_ = at_;
+    return &model_.layers[at_++];
+  }
+
+  /// The next layer if it is the unsupported operator `op`.
+  bool take_other(std::string_view op) {
+    skip_dropout();
+    if (at_ >= model_.layers.size() ||
+        model_.layers[at_].type != LayerType::kOther ||
+        model_.layers[at_].op != op)
+      return false;
+    others_.push_back(model_.layers[at_].op);
+    last_ = at_++;
+    return true;
+  }
+
+  [[nodiscard]] const LayerStats& stats() const { return model_.stats[last_]; }
+  [[nodiscard]] std::size_t end() const { return at_; }
+  [[nodiscard]] const std::vector<std::string>& others() const {
+    return others_;
+  }
+
+ private:
+  void skip_dropout() {
+    while (at_ < model_.layers.size() &&
+           model_.layers[at_].type == LayerType::kDropout)
+      ++at_;
+  }
+
+  const Model& model_;
+  std::size_t at_;
+  std::size_t last_ = 0;
+  std::vector<std::string> others_;
+};
+
+/// The common "/"-separated prefix of the block's layer names
+/// ("/layers.0" for nn.TransformerEncoder), or "" when there is none.
+std::string block_name(const Model& model, std::size_t begin, std::size_t end) {
+  std::string prefix = model.layers[begin].name;
+  for (std::size_t i = begin + 1; i < end; ++i) {
+    const std::string& name = model.layers[i].name;
+    std::size_t n = 0;
+    while (n < prefix.size() && n < name.size() && prefix[n] == name[n])
+      ++n;
+    prefix.resize(n);
+  }
+  const auto slash = prefix.rfind('/');
+  prefix.resize(slash == std::string::npos ? 0 : slash);
+  return prefix.find_first_not_of('/') == std::string::npos ? "" : prefix;
+}
+
+/// A post-norm encoder block as torch.onnx.export writes
+/// nn.TransformerEncoderLayer, in the layers this importer made of it:
+///   dense(3d) [Div|Mul scale] dense(scores) softmax dense(mix) dense(d)
+///   Add layernorm dense(m) relu dense(d) Add layernorm
+/// with each parameter count what the block's shapes imply. Replaces it by
+/// one transformer_encoder layer whose stats follow the models module's
+/// formula (the scale and the residual adds counted too); true if it did.
+bool fuse_encoder_at(Model& model, std::size_t begin,
+                     std::map<std::string, int>& unsupported) {
+  BlockCursor at(model, begin);
+  const Layer* in_proj = at.take(LayerType::kDense);
+  if (in_proj == nullptr || at.stats().input.size() != 2)
+    return false;
+  const std::int64_t s = at.stats().input[0];
+  const std::int64_t d = at.stats().input[1];
+  if (s <= 0 || d <= 0 || in_proj->units != 3 * d ||
+      at.stats().params != 3 * d * d + 3 * d)
+    return false;
+  const Shape input = at.stats().input;
+  if (!at.take_other("Div"))
+    at.take_other("Mul");
+  if (at.take(LayerType::kDense) == nullptr || at.stats().params != 0)
+    return false;
+  if (at.take(LayerType::kSoftmax) == nullptr)
+    return false;
+  const Shape& scores = at.stats().output;
+  const std::int64_t heads = scores.size() == 3 ? scores[0] : 1;
+  if (heads <= 0 || d % heads != 0)
+    return false;
+  if (at.take(LayerType::kDense) == nullptr || at.stats().params != 0)
+    return false;
+  const Layer* out_proj = at.take(LayerType::kDense);
+  if (out_proj == nullptr || out_proj->units != d ||
+      at.stats().params != d * d + d || !at.take_other("Add") ||
+      at.take(LayerType::kLayerNorm) == nullptr || at.stats().params != 2 * d)
+    return false;
+  const Layer* up = at.take(LayerType::kDense);
+  if (up == nullptr || up->units <= 0)
+    return false;
+  const std::int64_t m = up->units;
+  if (at.stats().params != d * m + m || at.take(LayerType::kRelu) == nullptr)
+    return false;
+  const Layer* down = at.take(LayerType::kDense);
+  if (down == nullptr || down->units != d || at.stats().params != m * d + d ||
+      !at.take_other("Add") || at.take(LayerType::kLayerNorm) == nullptr ||
+      at.stats().params != 2 * d || at.stats().output != input)
+    return false;
+
+  const std::size_t end = at.end();
+  Layer block;
+  block.type = LayerType::kTransformerEncoder;
+  block.name = block_name(model, begin, end);
+  if (block.name.empty())
+    block.name = fmt::format("transformer_encoder_{}", begin);
+  block.heads = heads;
+  block.mlp_dim = m;
+  LayerStats stats;
+  stats.input = input;
+  stats.output = input;
+  const auto sd = static_cast<double>(s * d);
+  // The scale of q and the two residual adds: one per element each.
+  stats.forward_flops = 3.0 * sd;
+  for (std::size_t i = begin; i < end; ++i) {
+    stats.params += model.stats[i].params;
+    stats.forward_flops += model.stats[i].forward_flops;
+  }
+  stats.weight_bytes = static_cast<double>(stats.params) * kBytesPerValue;
+  stats.activation_bytes = sd * kBytesPerValue;
+  for (const auto& op : at.others())
+    --unsupported[op];
+  const auto first = static_cast<std::ptrdiff_t>(begin);
+  const auto last = static_cast<std::ptrdiff_t>(end);
+  model.layers.erase(model.layers.begin() + first + 1,
+                     model.layers.begin() + last);
+  model.stats.erase(model.stats.begin() + first + 1,
+                    model.stats.begin() + last);
+  model.layers[begin] = std::move(block);
+  model.stats[begin] = std::move(stats);
+  return true;
+}
+
+void fuse_encoder_blocks(Model& model,
+                         std::map<std::string, int>& unsupported) {
+  for (std::size_t i = 0; i < model.layers.size(); ++i)
+    fuse_encoder_at(model, i, unsupported);
+}
+
 /// Builds the layers of one graph. Every method that can meet bad input
 /// returns an Error naming the origin and the node.
 class Importer {
@@ -502,8 +662,6 @@ class Importer {
       node_index_ = i;
       MLCARBON_RETURN_IF_ERROR(map_node(i, node, model));
     }
-    for (const auto& [op, count] : unsupported_)
-      model.unsupported.push_back({op, count});
     // Shared initializers count once per user: the sum can outgrow what
     // every layer holds on its own.
     std::int64_t total = 0;
@@ -513,6 +671,11 @@ class Importer {
         return make_error(Errc::kParse,
                           "{}: the model has over 2^53 parameters", origin_);
       }
+    }
+    fuse_encoder_blocks(model, unsupported_);
+    for (const auto& [op, count] : unsupported_) {
+      if (count > 0)
+        model.unsupported.push_back({op, count});
     }
     return {};
   }

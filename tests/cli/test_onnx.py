@@ -83,9 +83,15 @@ def test_cnn_parameters_match_pytorch(mlcarbon, env, tmp_path):
     assert doc["unsupported_ops"] == []
 
 
+def describe_file(mlcarbon, env, tmp_path, text):
+    path = tmp_path / "same.yaml"
+    path.write_text(text)
+    return describe(mlcarbon, env, path)
+
+
 @pytest.mark.parametrize("opset", [14, 17])
-def test_transformer_encoder_layer_parameters_match_pytorch(
-        mlcarbon, env, tmp_path, opset):
+def test_transformer_encoder_layer_is_one_block(mlcarbon, env, tmp_path,
+                                                opset):
     torch.manual_seed(0)
     layer = torch.nn.TransformerEncoderLayer(
         d_model=16, nhead=4, dim_feedforward=32, batch_first=True)
@@ -94,20 +100,38 @@ def test_transformer_encoder_layer_parameters_match_pytorch(
     doc = describe(mlcarbon, env, path)
     assert doc["totals"]["params"] == torch_params(layer) == 2224
     assert doc["input_shape"] == [5, 16]
-    by_type = {}
-    for l in doc["layers"]:
-        by_type.setdefault(l["type"], []).append(l)
-    # Before opset 17 layer norm is ReduceMean, Sub, Pow, ...: one layer.
-    assert len(by_type["layernorm"]) == 2
-    # The attention scores, softmax(q·kᵀ)·v: 4 heads of 5×5 over 4
-    # features each, as dense layers without parameters.
-    scores = [l for l in by_type["dense"] if l["params"] == 0]
-    assert len(scores) == 2
-    for l in scores:
-        assert l["forward_flops_per_sample"] == 2 * 4 * 5 * 5 * 4
-    assert by_type["softmax"][0]["output_shape"] == [4, 5, 5]
-    unsupported = {u["op"]: u["count"] for u in doc["unsupported_ops"]}
-    assert unsupported.get("Add") == 2  # the residual connections
+    assert [l["type"] for l in doc["layers"]] == ["transformer_encoder"]
+    assert doc["unsupported_ops"] == []
+    # The same block written as a model file counts the same.
+    same = describe_file(mlcarbon, env, tmp_path, (
+        "input: [5, 16]\n"
+        "layers:\n  - transformer_encoder: {heads: 4, mlp_dim: 32}\n"))
+    assert doc["totals"] == same["totals"]
+    assert doc["fingerprint"] == same["fingerprint"]
+
+
+def test_sequence_first_encoder_stack(mlcarbon, env, tmp_path):
+    torch.manual_seed(0)
+    layer = torch.nn.TransformerEncoderLayer(
+        d_model=16, nhead=2, dim_feedforward=24)
+    stack = torch.nn.TransformerEncoder(layer, num_layers=2,
+                                        enable_nested_tensor=False).eval()
+    path = tmp_path / "stack.onnx"
+    # nn.Transformer's default layout: [sequence, batch, features].
+    torch.onnx.export(stack, torch.randn(5, 2, 16), str(path),
+                      opset_version=17, input_names=["x"],
+                      dynamic_axes={"x": {1: "batch"}})
+    doc = describe(mlcarbon, env, path)
+    assert doc["totals"]["params"] == torch_params(stack)
+    assert doc["input_shape"] == [5, 16]
+    assert [(l["name"], l["type"]) for l in doc["layers"]] == [
+        ("/layers.0", "transformer_encoder"),
+        ("/layers.1", "transformer_encoder")]
+    same = describe_file(mlcarbon, env, tmp_path, (
+        "input: [5, 16]\nlayers:\n"
+        "  - transformer_encoder: {heads: 2, mlp_dim: 24}\n"
+        "  - transformer_encoder: {heads: 2, mlp_dim: 24}\n"))
+    assert doc["totals"] == same["totals"]
 
 
 def test_broken_onnx_files_are_clear_errors(mlcarbon, env, tmp_path):

@@ -9,7 +9,10 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include "mlcarbon/core/fs.h"
+
 #include "onnx_builder.h"
+#include "support/test_support.h"
 
 namespace mlcarbon::models {
 namespace {
@@ -226,6 +229,49 @@ TEST(OnnxImport, ShapeArithmeticIsFoldedSoLaterShapesAreKnown) {
   EXPECT_EQ(m.stats[0].output, (Shape{4}));
   EXPECT_DOUBLE_EQ(m.stats[0].forward_flops, 2.0 * 3 * 4);
   EXPECT_TRUE(m.unsupported.empty());
+}
+
+class TorchEncoderLayer : public ::testing::TestWithParam<const char*> {};
+
+TEST_P(TorchEncoderLayer, IsOneBlockCountedAsTheModelFileCountsIt) {
+  const auto path = testing::fixture(GetParam());
+  auto bytes = read_file(path);
+  ASSERT_TRUE(bytes.has_value()) << bytes.error().to_string();
+  const Model m = import_ok(*bytes, GetParam());
+  ASSERT_THAT(types(m), ElementsAre(LayerType::kTransformerEncoder));
+  EXPECT_EQ(m.layers[0].heads, 2);
+  EXPECT_EQ(m.layers[0].mlp_dim, 8);
+  EXPECT_TRUE(m.unsupported.empty());
+  // The same block as a model file: same counts, same fingerprint, so a
+  // calibration of one serves the other.
+  auto file = parse_model(
+      "input: [3, 8]\nlayers:\n  - transformer_encoder: {heads: 2, "
+      "mlp_dim: 8}\n",
+      "encoder.yaml");
+  ASSERT_TRUE(file.has_value()) << file.error().to_string();
+  EXPECT_EQ(m.parameters(), 464);
+  EXPECT_EQ(m.parameters(), file->parameters());
+  EXPECT_DOUBLE_EQ(m.forward_flops(), file->forward_flops());
+  EXPECT_EQ(m.stats[0].input, file->stats[0].input);
+  EXPECT_EQ(m.stats[0].output, file->stats[0].output);
+  EXPECT_EQ(fingerprint(m), fingerprint(*file));
+}
+
+INSTANTIATE_TEST_SUITE_P(Opsets, TorchEncoderLayer,
+                         ::testing::Values("onnx/encoder_opset14.onnx",
+                                           "onnx/encoder_opset17.onnx"));
+
+TEST(OnnxImport, SequenceFirstInputHasItsBatchInTheMiddle) {
+  // [sequence, batch, features], as nn.Transformer's default layout.
+  OnnxBuilder b;
+  b.input("x", {5, -1, 4}).output("y", {5, -1, 3});
+  b.weight("w", {4, 3});
+  b.node("MatMul", {"x", "w"}, {"y"}, "proj");
+  const Model m = import_ok(b.bytes());
+  EXPECT_EQ(m.input, (Shape{5, 4}));
+  ASSERT_EQ(m.stats.size(), 1u);
+  EXPECT_EQ(m.stats[0].output, (Shape{5, 3}));
+  EXPECT_DOUBLE_EQ(m.stats[0].forward_flops, 5 * 2.0 * 4 * 3);
 }
 
 TEST(OnnxImport, FixedBatchDimensionIsStripped) {
