@@ -48,6 +48,7 @@ for name in "${targets[@]}"; do
   case "$name" in
     scenario | override) dict=tests/fuzz/dict/scenario.dict ;;
     series) dict=tests/fuzz/dict/series.dict ;;
+    model) dict=tests/fuzz/dict/model.dict ;;
     proc | powercap) dict=tests/fuzz/dict/proc.dict ;;
     onnx) dict=tests/fuzz/dict/onnx.dict ;;
     *) dict= ;;

@@ -193,7 +193,10 @@ Result<Shape> Inference::window(std::size_t dims, std::int64_t channels) {
   Shape out{channels};
   for (std::size_t i = 0; i < dims; ++i) {
     const Count padded = Count(in_[i + 1]) + Count(2) * layer_.padding[i];
-    if (!padded.ok || padded.v < layer_.kernel[i]) {
+    if (!padded.ok)
+      return fail(fmt::format("input {} with padding {} is larger than 2^53",
+                              to_string(in_), to_string(layer_.padding)));
+    if (padded.v < layer_.kernel[i]) {
       return fail(fmt::format(
           "kernel {} is larger than input {} with padding {}; the output "
           "would be empty",

@@ -85,6 +85,8 @@ Result<Model> Shorthand::parse() {
   allowed.insert(allowed.end(), family->optional.begin(),
                  family->optional.end());
   for (const auto field : split(text_.substr(colon + 1), ',')) {
+    if (trim(field).empty())
+      continue;  // "mlp:" alone, a trailing comma
     const auto eq = field.find('=');
     if (eq == std::string_view::npos)
       return fail("'{}' is not KEY=VALUE", field);

@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <string>
 
 #include <fmt/format.h>
 
@@ -23,11 +24,17 @@ std::string human_si(double v, std::string_view unit) {
   static constexpr std::string_view kPrefixes[] = {"",  "k", "M", "G",
                                                    "T", "P", "E"};
   std::size_t i = 0;
-  // 999.6 rounds to "1000"; such a number reads better as "1.00 k".
-  while (std::fabs(v) >= 999.5 && i + 1 < std::size(kPrefixes)) {
-    v /= 1000.0;
+  while (i + 1 < std::size(kPrefixes)) {
+    // Rounded first: 999.6 shows as "1.00 k", not "1000".
+    const double rounded = std::stod(fmt::format("{:.3g}", v));
+    if (std::fabs(rounded) < 1000.0)
+      break;
+    v = rounded / 1000.0;
     ++i;
   }
+  // Bytes and FLOPs below a thousand are whole: "40 B", not "40.0 B".
+  if (i == 0 && v == std::floor(v))
+    return fmt::format("{:.0f} {}", v, unit);
   return fmt::format("{} {}{}", format_number(v), kPrefixes[i], unit);
 }
 

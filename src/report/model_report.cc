@@ -4,6 +4,7 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
+#include "mlcarbon/core/text.h"
 #include "mlcarbon/report/format.h"
 #include "mlcarbon/report/table.h"
 
@@ -23,9 +24,12 @@ std::string type_of(const models::Layer& l) {
 
 std::string model_text(const models::Model& m, std::int64_t batch, bool color) {
   const double b = static_cast<double>(batch);
-  std::string out = paint(color, "1", fmt::format("Model {}", m.name)) +
-                    (m.origin != m.name ? fmt::format(" ({})", m.origin) : "") +
-                    "\n";
+  // Names, paths and ONNX op names come from users: no raw controls.
+  std::string out =
+      paint(color, "1", fmt::format("Model {}", terminal_safe(m.name))) +
+      (m.origin != m.name ? fmt::format(" ({})", terminal_safe(m.origin))
+                          : "") +
+      "\n";
   out += fmt::format("Input {} per sample, batch {}, fingerprint {}\n\n",
                      models::to_string(m.input), batch, models::fingerprint(m));
   Table table({{Align::kLeft},
@@ -53,7 +57,7 @@ std::string model_text(const models::Model& m, std::int64_t batch, bool color) {
     out += "\n" + paint(color, "1", "Not understood") +
            " (counted without parameters or FLOPs)\n";
     for (const auto& u : m.unsupported)
-      out += fmt::format("  {} x {}\n", u.op, u.count);
+      out += fmt::format("  {} x {}\n", terminal_safe(u.op), u.count);
   }
 
   out += "\n" + paint(color, "1", "Totals") + "\n";

@@ -55,6 +55,24 @@ TEST(FsTest, MissingFileIsNotFound) {
             std::string::npos);
 }
 
+TEST(FsTest, ReadStopsOneByteAfterTheLimit) {
+  // /dev/zero never ends; a caller with a limit still gets an answer.
+  const auto r = read_file("/dev/zero", 10);
+
+  ASSERT_TRUE(r.has_value()) << r.error().to_string();
+  EXPECT_EQ(r->size(), 11u);
+}
+
+TEST(FsTest, ReadWithinTheLimitIsWhole) {
+  testing::TempDir dir;
+  const auto path = dir.path() / "f";
+  ASSERT_TRUE(write_file_atomic(path, "hello"));
+
+  EXPECT_EQ(read_file(path, 5).value(), "hello");
+  EXPECT_EQ(read_file(path, 4).value(), "hello");
+  EXPECT_EQ(read_file(path, 3).value(), "hell");
+}
+
 TEST(FsTest, WriteIntoMissingDirectoryFails) {
   const auto r = write_file_atomic("/nonexistent/dir/x", "x");
 

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "mlcarbon/report/footprint.h"
 
+#include <limits>
 #include <string>
 
 #include <gtest/gtest.h>
@@ -101,6 +102,28 @@ TEST(FormatTest, ThreeSignificantDigits) {
   EXPECT_EQ(format_number(1507.2), "1507");
   EXPECT_EQ(format_number(1.05e8), "1.05e+08");
   EXPECT_EQ(format_number(0.0), "0");
+}
+
+TEST(FormatTest, SiPrefixes) {
+  EXPECT_EQ(human_si(40.0, "B"), "40 B");
+  EXPECT_EQ(human_si(0.0, "B"), "0 B");
+  EXPECT_EQ(human_si(2.5, "FLOPs"), "2.50 FLOPs");
+  EXPECT_EQ(human_si(25088.0, "B"), "25.1 kB");
+  EXPECT_EQ(human_si(999.6, "B"), "1.00 kB");
+  EXPECT_EQ(human_si(7.07e5, "FLOPs"), "707 kFLOPs");
+  EXPECT_EQ(human_si(2.12e9, "FLOPs"), "2.12 GFLOPs");
+  EXPECT_EQ(human_si(3e21, "B"), "3000 EB");
+  EXPECT_EQ(human_si(1234.0, ""), "1.23 k");
+}
+
+TEST(FormatTest, ThousandsSeparators) {
+  EXPECT_EQ(grouped(0), "0");
+  EXPECT_EQ(grouped(999), "999");
+  EXPECT_EQ(grouped(1000), "1,000");
+  EXPECT_EQ(grouped(1234567), "1,234,567");
+  EXPECT_EQ(grouped(-1234), "-1,234");
+  EXPECT_EQ(grouped(std::numeric_limits<std::int64_t>::min()),
+            "-9,223,372,036,854,775,808");
 }
 
 }  // namespace

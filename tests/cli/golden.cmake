@@ -1,16 +1,16 @@
 # SPDX-License-Identifier: Apache-2.0
-# Runs `mlcarbon estimate SCENARIO EXTRA...` and compares its stdout with
-# EXPECTED. With MLCARBON_UPDATE_GOLDEN=1 in the environment it rewrites
-# EXPECTED instead (review the diff before committing).
-# -DMLCARBON=... -DSCENARIO=... -DEXPECTED=... -DEXTRA="a|b|c"
-string(REPLACE "|" ";" extra "${EXTRA}")
+# Runs `mlcarbon COMMAND...` and compares its stdout with EXPECTED. With
+# MLCARBON_UPDATE_GOLDEN=1 in the environment it rewrites EXPECTED instead
+# (review the diff before committing).
+# -DMLCARBON=... -DCOMMAND="a|b|c" -DEXPECTED=...
+string(REPLACE "|" ";" command "${COMMAND}")
 execute_process(
-  COMMAND ${MLCARBON} estimate ${SCENARIO} ${extra}
+  COMMAND ${MLCARBON} ${command}
   OUTPUT_VARIABLE actual
   ERROR_VARIABLE errors
   RESULT_VARIABLE status)
 if(NOT status EQUAL 0)
-  message(FATAL_ERROR "mlcarbon estimate ${SCENARIO} exited ${status}:\n${errors}")
+  message(FATAL_ERROR "mlcarbon ${command} exited ${status}:\n${errors}")
 endif()
 if(DEFINED ENV{MLCARBON_UPDATE_GOLDEN})
   file(WRITE ${EXPECTED} "${actual}")
