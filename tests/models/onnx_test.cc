@@ -257,6 +257,15 @@ TEST_P(TorchEncoderLayer, IsOneBlockCountedAsTheModelFileCountsIt) {
   EXPECT_EQ(fingerprint(m), fingerprint(*file));
 }
 
+TEST(OnnxImport, LoadModelReadsOnnxFilesThroughThePlugin) {
+  const auto path = testing::fixture("onnx/encoder_opset17.onnx").string();
+  auto m = load_model(path);
+  ASSERT_TRUE(m.has_value()) << m.error().to_string();
+  EXPECT_EQ(m->name, "encoder_opset17");
+  EXPECT_EQ(m->origin, path);
+  EXPECT_EQ(m->parameters(), 464);
+}
+
 INSTANTIATE_TEST_SUITE_P(Opsets, TorchEncoderLayer,
                          ::testing::Values("onnx/encoder_opset14.onnx",
                                            "onnx/encoder_opset17.onnx"));
