@@ -20,6 +20,8 @@
 #include <onnx/onnx_pb.h>
 #include <onnx/shape_inference/implementation.h>
 
+#include "mlcarbon/core/text.h"
+
 #include "onnx_read.h"
 
 namespace mlcarbon::models {
@@ -1131,21 +1133,76 @@ class Importer {
   std::map<std::string, int> unsupported_;
 };
 
+/// libonnx's message on one line, safe to print: its checker spreads a
+/// node over several lines and repeats names from the file.
+std::string one_line(std::string_view what) {
+  std::string out;
+  bool space = false;
+  for (char c : what) {
+    if (c == ' ' || c == '\n' || c == '\t' || c == '\r') {
+      space = !out.empty();
+      continue;
+    }
+    if (space)
+      out += ' ';
+    space = false;
+    out += c;
+  }
+  return terminal_safe(out);
+}
+
 tl::unexpected<Error> not_onnx(std::string_view origin, std::string_view why) {
   return make_error(Errc::kParse, "{}: not an ONNX model ({})", origin, why);
 }
 
-bool opsets_newer_than_library(const onnx::ModelProto& proto) {
+/// A private domain for operators this libonnx does not know: the checker
+/// skips operators of other domains, and shape inference leaves their
+/// outputs unknown.
+constexpr const char* kUnknownDomain = "mlcarbon.unknown";
+
+/// Lets this libonnx check a model written for a newer ONNX: lowers the IR
+/// version and the opsets to the newest it knows, whose schemas shape
+/// inference would use anyway, and moves operators it does not know to
+/// kUnknownDomain. The checker then still guards shape inference, which
+/// crashes on malformed graphs; the importer matches operators by name, so
+/// a newer Gelu is still a gelu layer. Models of known versions are left
+/// as they are: an unknown operator in them is an error.
+void adapt_to_library(onnx::ModelProto& proto) {
   const auto& known =
       onnx::OpSchemaRegistry::DomainToVersionRange::Instance().Map();
-  for (const auto& import : proto.opset_import()) {
+  bool newer = proto.ir_version() > onnx::IR_VERSION;
+  std::unordered_map<std::string, int> opsets;
+  for (auto& import : *proto.mutable_opset_import()) {
     const std::string domain =
         import.domain() == "ai.onnx" ? std::string() : import.domain();
     auto it = known.find(domain);
-    if (it != known.end() && import.version() > it->second.second)
-      return true;
+    if (it != known.end() && import.version() > it->second.second) {
+      import.set_version(it->second.second);
+      newer = true;
+    }
+    opsets[domain] = static_cast<int>(import.version());
   }
-  return false;
+  if (!newer)
+    return;
+  proto.set_ir_version(onnx::IR_VERSION);
+  bool moved = false;
+  for (auto& node : *proto.mutable_graph()->mutable_node()) {
+    const std::string domain =
+        node.domain() == "ai.onnx" ? std::string() : node.domain();
+    auto opset = opsets.find(domain);
+    if (known.count(domain) == 0 || opset == opsets.end())
+      continue;
+    if (onnx::OpSchemaRegistry::Schema(node.op_type(), opset->second, domain) ==
+        nullptr) {
+      node.set_domain(kUnknownDomain);
+      moved = true;
+    }
+  }
+  if (moved) {
+    auto* import = proto.add_opset_import();
+    import->set_domain(kUnknownDomain);
+    import->set_version(1);
+  }
 }
 
 }  // namespace
@@ -1165,12 +1222,10 @@ Result<Model> read_onnx(std::string_view bytes, std::string_view origin) {
   // libonnx reports bad models with exceptions; none may leave this
   // function, whatever the bytes.
   try {
-    // The checker rejects operators newer than this libonnx; a newer
-    // model is still read, its unknown operators counted as unsupported.
-    if (!opsets_newer_than_library(proto))
-      onnx::checker::check_model(proto);
+    adapt_to_library(proto);
+    onnx::checker::check_model(proto);
   } catch (const std::exception& e) {
-    return not_onnx(origin, e.what());
+    return not_onnx(origin, one_line(e.what()));
   } catch (...) {
     return not_onnx(origin, "the ONNX checker failed");
   }
@@ -1193,7 +1248,7 @@ Result<Model> read_onnx(std::string_view bytes, std::string_view origin) {
     }
   } catch (const std::exception& e) {
     return make_error(Errc::kParse, "{}: ONNX shape inference failed: {}",
-                      origin, e.what());
+                      origin, one_line(e.what()));
   } catch (...) {
     return make_error(Errc::kParse, "{}: ONNX shape inference failed", origin);
   }
@@ -1208,7 +1263,7 @@ Result<Model> read_onnx(std::string_view bytes, std::string_view origin) {
     MLCARBON_RETURN_IF_ERROR(importer.run(model));
   } catch (const std::exception& e) {
     return make_error(Errc::kParse, "{}: reading the ONNX graph: {}", origin,
-                      e.what());
+                      one_line(e.what()));
   }
   return model;
 }

@@ -342,6 +342,29 @@ TEST(OnnxImport, DecomposedLayerNormIsOneLayer) {
   EXPECT_TRUE(m.unsupported.empty());
 }
 
+TEST(OnnxImport, NewerOpsetIsStillCheckedBeforeShapeInference) {
+  // Shape inference crashed on this file (found by the fuzzer) while the
+  // checker was skipped for opsets newer than libonnx.
+  const auto path = testing::fixture("onnx/newer_opset_undefined_input.onnx");
+  auto bytes = read_file(path);
+  ASSERT_TRUE(bytes.has_value()) << bytes.error().to_string();
+  auto m = import_onnx(*bytes, "fuzzed.onnx");
+  ASSERT_FALSE(m.has_value());
+  EXPECT_EQ(m.error().code(), Errc::kParse);
+  EXPECT_THAT(m.error().to_string(),
+              HasSubstr("fuzzed.onnx: not an ONNX model (Nodes in a graph "
+                        "must be topologically sorted"));
+  // The checker's node, on one line.
+  EXPECT_EQ(m.error().to_string().find('\n'), std::string::npos);
+
+  OnnxBuilder b(45);
+  b.input("x", {-1, 4}).output("y", {-1, 4});
+  b.node("Relu", {"nowhere"}, {"y"});
+  auto undefined = import_onnx(b.bytes(), "new.onnx");
+  ASSERT_FALSE(undefined.has_value());
+  EXPECT_THAT(undefined.error().to_string(), HasSubstr("nowhere"));
+}
+
 TEST(OnnxImport, OpsetNewerThanTheLibraryIsStillRead) {
   // Gelu entered the default domain after this libonnx; its checker would
   // reject the model.
