@@ -8,6 +8,12 @@ function(mlcarbon_set_warnings target)
     -Wnon-virtual-dtor -Wold-style-cast
     # Designated initializers (STYLE.md 5.7) leave fields at their defaults.
     -Wno-missing-field-initializers)
+  mlcarbon_set_checks(${target})
+endfunction()
+
+# The build options every target of ours follows, C or C++: warnings as
+# errors, sanitizers, fuzzing instrumentation, clang-tidy.
+function(mlcarbon_set_checks target)
   if(MLCARBON_WERROR)
     target_compile_options(${target} PRIVATE -Werror)
   endif()

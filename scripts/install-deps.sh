@@ -8,6 +8,8 @@ packages=(
   libcli11-dev libyaml-cpp-dev
   libsqlite3-dev libgtest-dev libgmock-dev libbenchmark-dev
   clang-format tzdata python3 python3-pytest
+  # CSV tests read CodeCarbon's emissions.csv and ours with pandas.
+  python3-pandas
   # libFuzzer targets (preset fuzz, scripts/fuzz.sh)
   clang-14 libclang-rt-14-dev
   # models: ONNX import; engine: LibTorch with an optimised BLAS (the

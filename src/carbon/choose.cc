@@ -101,13 +101,15 @@ std::optional<std::string> system_time_zone(const EnvLookup& env,
 Result<RegionChoice> choose_region(const RegionTable& table,
                                    const std::optional<std::string>& flag,
                                    const EnvLookup& env,
-                                   const TimeZonePaths& paths) {
+                                   const TimeZonePaths& paths,
+                                   std::string_view flag_name) {
   if (flag) {
     auto region = table.find(*flag);
     if (!region) {
-      return tl::unexpected(std::move(region).error().with_context("--region"));
+      return tl::unexpected(
+          std::move(region).error().with_context(std::string(flag_name)));
     }
-    return RegionChoice{*region, "from --region", false};
+    return RegionChoice{*region, fmt::format("from {}", flag_name), false};
   }
   if (auto value = env("MLCARBON_REGION"); value && !trim(*value).empty()) {
     auto region = table.find(*value);

@@ -2,14 +2,12 @@
 // `mlcarbon estimate FILE`: the life-cycle footprint of a scenario file,
 // with what-ifs, a sweep and exports (docs/estimate.md).
 #include <cstdio>
-#include <filesystem>
 #include <memory>
 #include <string>
 #include <vector>
 
 #include <fmt/format.h>
 
-#include "mlcarbon/core/fs.h"
 #include "mlcarbon/core/text.h"
 #include "mlcarbon/lifecycle/estimate.h"
 #include "mlcarbon/lifecycle/scenario.h"
@@ -31,29 +29,10 @@ struct EstimateOptions {
 };
 
 Result<int> run_estimate(const EstimateOptions& o) {
-  const std::filesystem::path file(o.file);
-  // Refuse a huge file before reading it; parse_scenario checks the text.
-  std::error_code ec;
-  const auto size = std::filesystem::file_size(file, ec);
-  if (!ec) {
-    MLCARBON_RETURN_IF_ERROR(lifecycle::check_scenario_size(size, o.file));
-  }
-  MLCARBON_ASSIGN_OR_RETURN(std::string text, read_file(file));
-  MLCARBON_ASSIGN_OR_RETURN(lifecycle::Scenario scenario,
-                            lifecycle::parse_scenario(text, o.file));
-  // measured_run paths are relative to the scenario's folder.
-  const std::filesystem::path folder = file.parent_path();
-  MLCARBON_RETURN_IF_ERROR(lifecycle::resolve_measured_runs(
-      scenario, [&](std::string_view path) -> Result<std::string> {
-        const std::filesystem::path p(path);
-        return read_file(p.is_absolute() ? p : folder / p);
-      }));
-
-  report::FootprintReport r;
-  MLCARBON_ASSIGN_OR_RETURN(r.base, lifecycle::estimate(scenario));
-  r.region_code = scenario.region_code;
-  r.intensity_source = scenario.intensity_source;
-  r.recommendations = lifecycle::recommend(scenario, r.base);
+  MLCARBON_ASSIGN_OR_RETURN(const lifecycle::Scenario scenario,
+                            report::load_scenario_file(o.file));
+  MLCARBON_ASSIGN_OR_RETURN(report::FootprintReport r,
+                            report::footprint_report(scenario));
   for (const auto& w : o.what_ifs) {
     MLCARBON_ASSIGN_OR_RETURN(auto kv,
                               lifecycle::split_assignment("--what-if", w));

@@ -246,6 +246,14 @@ Status Monitor::begin_window(std::string_view name) {
 }
 
 Result<Measurement> Monitor::end_window(std::string_view name) {
+  return close_or_peek(name, /*close=*/true);
+}
+
+Result<Measurement> Monitor::peek_window(std::string_view name) {
+  return close_or_peek(name, /*close=*/false);
+}
+
+Result<Measurement> Monitor::close_or_peek(std::string_view name, bool close) {
   std::function<void()> sync;
   {
     std::lock_guard lock(mutex_);
@@ -264,7 +272,8 @@ Result<Measurement> Monitor::end_window(std::string_view name) {
   }
   read_all_locked();
   Measurement measurement = make_measurement_locked(it->first, it->second);
-  windows_.erase(it);
+  if (close)
+    windows_.erase(it);
   return measurement;
 }
 

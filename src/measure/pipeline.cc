@@ -241,6 +241,13 @@ Result<WindowRecord> Pipeline::end_window(std::string_view name) {
   return record;
 }
 
+Result<Measurement> Pipeline::read() {
+  Impl& p = *impl_;
+  if (!p.started)
+    return make_error(Errc::kInvalidArgument, "the run is not started");
+  return p.monitor->peek_window(p.options.run_window);
+}
+
 void Pipeline::tick() {
   Impl& p = *impl_;
   p.monitor->tick();

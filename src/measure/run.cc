@@ -98,7 +98,8 @@ Result<CarbonSetup> resolve_carbon(const CarbonOptions& options) {
   const carbon::RegionTable& table = carbon::RegionTable::builtin();
   MLCARBON_ASSIGN_OR_RETURN(
       const carbon::RegionChoice choice,
-      carbon::choose_region(table, options.region, carbon::process_env()));
+      carbon::choose_region(table, options.region, carbon::process_env(), {},
+                            options.region_flag));
   const carbon::Region& r = *choice.region;
   CarbonInfo& c = setup.info;
   c.region = r.code;

@@ -71,6 +71,13 @@ Result<measure::WindowRecord> Tracker::end_window(std::string_view name) {
   return impl_->pipeline->end_window(name);
 }
 
+Result<measure::Measurement> Tracker::read() {
+  if (!impl_->pipeline->running()) {
+    return make_error(Errc::kInvalidArgument, "the tracker is not running");
+  }
+  return impl_->pipeline->read();
+}
+
 void Tracker::tick() {
   impl_->pipeline->tick();
 }

@@ -2,17 +2,21 @@
 #include "mlcarbon/report/run_export.h"
 
 #include <algorithm>
+#include <array>
 #include <cerrno>
 #include <chrono>
 #include <cstring>
+#include <ctime>
 
 #include <fcntl.h>
 #include <sys/file.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <nlohmann/json.hpp>
 
 #include "mlcarbon/carbon/equivalents.h"
+#include "mlcarbon/carbon/regions.h"
 #include "mlcarbon/core/fd.h"
 #include "mlcarbon/core/fs.h"
 #include "mlcarbon/core/text.h"
@@ -61,6 +65,48 @@ constexpr auto kRamKinds = {sensors::DomainKind::kDram,
 std::string fmt_double(double v) {
   return fmt::format("{}", v);
 }
+
+// A float column always reads back as a float: 1.0, never 1 (pandas would
+// type a column of whole numbers as int64).
+std::string fmt_float(double v) {
+  std::string s = fmt_double(v);
+  if (s.find_first_of(".eEn") == std::string::npos)
+    s += ".0";
+  return s;
+}
+
+// CodeCarbon's timestamp: local time, here with its UTC offset so that it
+// names one instant ("2026-05-01T14:03:07+02:00").
+std::string local_iso_time(WallTime t) {
+  const std::time_t secs = std::chrono::system_clock::to_time_t(
+      std::chrono::time_point_cast<std::chrono::system_clock::duration>(t));
+  std::tm tm{};
+  if (::localtime_r(&secs, &tm) == nullptr)
+    return format_time(t).substr(0, 19);
+  std::array<char, 40> buf{};
+  const std::size_t n =
+      std::strftime(buf.data(), buf.size(), "%Y-%m-%dT%H:%M:%S%z", &tm);
+  std::string out(buf.data(), n);
+  // strftime's %z is +0200; ISO 8601's extended form is +02:00.
+  if (out.size() >= 5)
+    out.insert(out.size() - 2, ":");
+  return out;
+}
+
+// CodeCarbon's region: the sub-national region in lower case ("iowa",
+// "quebec"); empty for a country, the world and a cloud region.
+std::string subdivision_of(const measure::CarbonInfo& c) {
+  if (!c.cloud_provider.empty())
+    return "";
+  auto region = carbon::RegionTable::builtin().find(c.region);
+  if (!region || (*region)->kind != carbon::RegionKind::kSubdivision)
+    return "";
+  const std::string& name = (*region)->name;  // "Iowa, United States"
+  return to_lower(name.substr(0, name.find(", ")));
+}
+
+constexpr double kBytesPerGb = 1e9;
+constexpr double kBytesPerGib = 1024.0 * 1024.0 * 1024.0;
 
 // CodeCarbon's gpu_model: "2 x NVIDIA A100-SXM4-40GB", and for a mixed
 // machine each model with its count, in order of first appearance.
@@ -188,34 +234,84 @@ std::string run_to_json(const measure::Run& run) {
   return dump_json(doc);
 }
 
-const std::vector<std::string>& run_csv_columns() {
-  // CodeCarbon's emissions.csv columns first (same names, same meaning and
-  // units), then ours; docs/csv.md defines each.
-  static const std::vector<std::string> kColumns = {
-      "timestamp", "project_name", "run_id", "duration", "emissions",
-      "emissions_rate", "cpu_power", "gpu_power", "ram_power", "cpu_energy",
-      "gpu_energy", "ram_energy", "energy_consumed", "country_name",
-      "country_iso_code", "region", "cloud_provider", "cloud_region", "os",
-      "python_version", "codecarbon_version", "cpu_count", "cpu_model",
-      "gpu_count", "gpu_model", "longitude", "latitude", "ram_total_size",
-      "tracking_mode", "on_cloud", "pue",
-      // mlcarbon's own columns.
-      "mlcarbon_version", "energy_method", "cpu_energy_method",
-      "gpu_energy_method", "ram_energy_method", "attributed_energy",
-      "attributed_share", "attributed_emissions", "idle_energy",
-      "carbon_intensity", "carbon_intensity_source", "command", "exit_status",
-      "tags"};
-  return kColumns;
+namespace {
+
+// mlcarbon's own columns, after CodeCarbon's.
+constexpr std::string_view kOwnColumns =
+    "mlcarbon_version,energy_method,cpu_energy_method,gpu_energy_method,"
+    "ram_energy_method,attributed_energy,attributed_share,"
+    "attributed_emissions,idle_energy,carbon_intensity,"
+    "carbon_intensity_source,command,exit_status,tags";
+
+// CodeCarbon 3.3's columns that CodeCarbon 2, and so mlcarbon 0.1, lacked.
+constexpr std::string_view kNewInCodeCarbon3 =
+    "experiment_id,water_consumed,cpu_utilization_percent,"
+    "gpu_utilization_percent,ram_utilization_percent,ram_used_gb,wue";
+
+std::vector<std::string> column_list(std::string_view names) {
+  std::vector<std::string> out;
+  for (const auto& n : split(names, ','))
+    out.emplace_back(n);
+  return out;
 }
 
-std::string run_csv_header() {
+std::string join_columns(const std::vector<std::string>& columns) {
   std::string out;
-  for (const auto& c : run_csv_columns()) {
+  for (const auto& c : columns) {
     if (!out.empty())
       out += ',';
     out += c;
   }
   return out;
+}
+
+// The header mlcarbon 0.1 wrote (CodeCarbon 2's 31 columns, then ours):
+// recognised so that appending to such a file gets a clear message.
+const std::string& legacy_csv_header() {
+  static const std::string kHeader = [] {
+    const auto dropped = column_list(kNewInCodeCarbon3);
+    std::vector<std::string> columns;
+    for (const auto& c : codecarbon_csv_columns()) {
+      if (std::find(dropped.begin(), dropped.end(), c) == dropped.end())
+        columns.push_back(c);
+    }
+    for (auto& c : column_list(kOwnColumns))
+      columns.push_back(std::move(c));
+    return join_columns(columns);
+  }();
+  return kHeader;
+}
+
+}  // namespace
+
+const std::vector<std::string>& codecarbon_csv_columns() {
+  // CodeCarbon 3.3's emissions.csv, in its order.
+  static const std::vector<std::string> kColumns = column_list(
+      "timestamp,project_name,run_id,experiment_id,duration,emissions,"
+      "emissions_rate,cpu_power,gpu_power,ram_power,cpu_energy,gpu_energy,"
+      "ram_energy,energy_consumed,water_consumed,country_name,"
+      "country_iso_code,region,cloud_provider,cloud_region,os,python_version,"
+      "codecarbon_version,cpu_count,cpu_model,gpu_count,gpu_model,longitude,"
+      "latitude,ram_total_size,tracking_mode,cpu_utilization_percent,"
+      "gpu_utilization_percent,ram_utilization_percent,ram_used_gb,on_cloud,"
+      "pue,wue");
+  return kColumns;
+}
+
+const std::vector<std::string>& run_csv_columns() {
+  // CodeCarbon's columns first (same names, order, meaning and units), then
+  // ours; docs/csv.md defines each.
+  static const std::vector<std::string> kColumns = [] {
+    std::vector<std::string> columns = codecarbon_csv_columns();
+    for (auto& c : column_list(kOwnColumns))
+      columns.push_back(std::move(c));
+    return columns;
+  }();
+  return kColumns;
+}
+
+std::string run_csv_header() {
+  return join_columns(run_csv_columns());
 }
 
 namespace {
@@ -252,23 +348,27 @@ std::string run_csv_row(const measure::Run& run) {
       tags += ';';
     tags += t;
   }
+  // Columns mlcarbon cannot fill stay empty, which pandas reads as NaN:
+  // never a made-up 0.
   const std::vector<std::string> fields = {
-      format_time(m.start).substr(0, 19),
+      local_iso_time(m.end),
       run.project,
       run.run_id,
-      fmt_double(duration),
-      fmt_double(kg(run.co2e)),
-      fmt_double(duration > 0 ? kg(run.co2e) / duration : 0.0),
-      fmt_double(power_of(m, kCpuKinds).value()),
-      fmt_double(power_of(m, kGpuKinds).value()),
-      fmt_double(power_of(m, kRamKinds).value()),
-      fmt_double(to_kwh(energy_of(m, kCpuKinds)).value()),
-      fmt_double(to_kwh(energy_of(m, kGpuKinds)).value()),
-      fmt_double(to_kwh(energy_of(m, kRamKinds)).value()),
-      fmt_double(to_kwh(m.total).value()),
+      "",  // experiment_id: CodeCarbon's server-side experiment
+      fmt_float(duration),
+      fmt_float(kg(run.co2e)),
+      fmt_float(duration > 0 ? kg(run.co2e) / duration : 0.0),
+      fmt_float(power_of(m, kCpuKinds).value()),
+      fmt_float(power_of(m, kGpuKinds).value()),
+      fmt_float(power_of(m, kRamKinds).value()),
+      fmt_float(to_kwh(energy_of(m, kCpuKinds)).value()),
+      fmt_float(to_kwh(energy_of(m, kGpuKinds)).value()),
+      fmt_float(to_kwh(energy_of(m, kRamKinds)).value()),
+      fmt_float(to_kwh(m.total).value()),
+      "",  // water_consumed: mlcarbon does not model water
       run.carbon.country_name,
       run.carbon.country_iso_code,
-      run.carbon.cloud_provider.empty() ? run.carbon.region : "",
+      subdivision_of(run.carbon),
       run.carbon.cloud_provider,
       run.carbon.cloud_region,
       run.context.os,
@@ -280,20 +380,25 @@ std::string run_csv_row(const measure::Run& run) {
       gpu_models(run.context.gpus),
       "",  // longitude: mlcarbon never geolocates
       "",  // latitude
-      fmt_double(run.context.ram_total_gb),
+      fmt_float(run.context.ram_total_gb * kBytesPerGb / kBytesPerGib),
       run.command.empty() ? "process" : "machine",
+      "",  // cpu_utilization_percent: not sampled
+      "",  // gpu_utilization_percent
+      "",  // ram_utilization_percent
+      "",  // ram_used_gb
       run.carbon.cloud_provider.empty() ? "N" : "Y",
-      fmt_double(run.carbon.pue),
+      fmt_float(run.carbon.pue),
+      "",  // wue: see water_consumed
       run.context.mlcarbon_version,
       std::string(to_string(m.method())),
       method_of(m, kCpuKinds),
       method_of(m, kGpuKinds),
       method_of(m, kRamKinds),
-      fmt_double(to_kwh(m.attributed).value()),
-      m.attributed_share ? fmt_double(*m.attributed_share) : "",
-      fmt_double(kg(run.attributed_co2e)),
-      fmt_double(to_kwh(idle).value()),
-      fmt_double(run.carbon.intensity.value()),
+      fmt_float(to_kwh(m.attributed).value()),
+      m.attributed_share ? fmt_float(*m.attributed_share) : "",
+      fmt_float(kg(run.attributed_co2e)),
+      fmt_float(to_kwh(idle).value()),
+      fmt_float(run.carbon.intensity.value()),
       run.carbon.intensity_source,
       measure::quote_command(run.command),
       run.exit_status ? fmt::format("{}", *run.exit_status) : "",
@@ -332,6 +437,17 @@ Result<std::string> existing_run_csv(const std::filesystem::path& path) {
     return std::string();
   const std::string_view first =
       std::string_view(content).substr(0, content.find('\n'));
+  if (trim(first) == legacy_csv_header()) {
+    return tl::unexpected(
+        Error(Errc::kInvalidArgument,
+              fmt::format("{} was written by mlcarbon 0.1, whose columns "
+                          "predate CodeCarbon 3.3's; appending would mix two "
+                          "layouts in one file",
+                          path.string()))
+            .with_remedy("move it aside (its rows stay readable) or choose "
+                         "another file; new files get the CodeCarbon 3.3 "
+                         "columns"));
+  }
   if (trim(first) != run_csv_header()) {
     return make_error(Errc::kInvalidArgument,
                       "{} exists but its header is not mlcarbon's run CSV "
@@ -339,6 +455,32 @@ Result<std::string> existing_run_csv(const std::filesystem::path& path) {
                       path.string());
   }
   return content;
+}
+
+// Locks the CSV itself (no lock file beside it). A writer replaces the file
+// by rename, so a waiter may wake holding the lock of a file that is no
+// longer at `path`: it then locks the new one. Creates an empty file when
+// there is none, which the first row's write replaces.
+Result<UniqueFd> lock_run_csv(const std::filesystem::path& path) {
+  for (;;) {
+    UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CREAT | O_CLOEXEC, 0666));
+    if (!fd) {
+      return make_error(errc_from_errno(errno), "cannot open {}: {}",
+                        path.string(), std::strerror(errno));
+    }
+    while (::flock(fd.get(), LOCK_EX) != 0) {
+      if (errno != EINTR) {
+        return make_error(errc_from_errno(errno), "cannot lock {}: {}",
+                          path.string(), std::strerror(errno));
+      }
+    }
+    struct stat held {};
+    struct stat now {};
+    if (::fstat(fd.get(), &held) == 0 && ::stat(path.c_str(), &now) == 0 &&
+        held.st_dev == now.st_dev && held.st_ino == now.st_ino) {
+      return fd;
+    }
+  }
 }
 
 }  // namespace
@@ -358,24 +500,7 @@ Status append_run_csv(const std::filesystem::path& path,
     return write_file_atomic(path,
                              run_csv_header() + "\n" + run_csv_row(run) + "\n");
   }
-  // The lock file serialises writers; the data file itself is replaced by
-  // rename, so it cannot be the lock. Beside a link's target, which is the
-  // file being replaced.
-  std::error_code ec;
-  std::filesystem::path lock_path = std::filesystem::is_symlink(path, ec)
-                                        ? std::filesystem::canonical(path, ec)
-                                        : path;
-  if (ec)
-    lock_path = path;
-  lock_path += ".lock";
-  const UniqueFd lock(
-      ::open(lock_path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644));
-  if (!lock) {
-    return make_error(errc_from_errno(errno), "cannot open {}: {}",
-                      lock_path.string(), std::strerror(errno));
-  }
-  while (::flock(lock.get(), LOCK_EX) != 0 && errno == EINTR) {
-  }
+  MLCARBON_ASSIGN_OR_RETURN(const UniqueFd lock, lock_run_csv(path));
   auto existing = existing_run_csv(path);
   if (!existing)
     return tl::unexpected(existing.error());

@@ -150,17 +150,25 @@ def test_csv_uses_codecarbon_columns_and_appends(mlcarbon, env, tmp_path):
         assert proc.returncode == 0, proc.stderr
     rows = list(csv.DictReader(path.open()))
     assert len(rows) == 2
-    codecarbon = ("timestamp,project_name,run_id,duration,emissions,"
-                  "emissions_rate,cpu_power,gpu_power,ram_power,cpu_energy,"
-                  "gpu_energy,ram_energy,energy_consumed,country_name,"
-                  "country_iso_code,region,cloud_provider,cloud_region,os,"
-                  "python_version,codecarbon_version,cpu_count,cpu_model,"
-                  "gpu_count,gpu_model,longitude,latitude,ram_total_size,"
-                  "tracking_mode,on_cloud,pue").split(",")
+    codecarbon = ("timestamp,project_name,run_id,experiment_id,duration,"
+                  "emissions,emissions_rate,cpu_power,gpu_power,ram_power,"
+                  "cpu_energy,gpu_energy,ram_energy,energy_consumed,"
+                  "water_consumed,country_name,country_iso_code,region,"
+                  "cloud_provider,cloud_region,os,python_version,"
+                  "codecarbon_version,cpu_count,cpu_model,gpu_count,gpu_model,"
+                  "longitude,latitude,ram_total_size,tracking_mode,"
+                  "cpu_utilization_percent,gpu_utilization_percent,"
+                  "ram_utilization_percent,ram_used_gb,on_cloud,pue,"
+                  "wue").split(",")
+    assert len(codecarbon) == 38
     header = path.read_text().splitlines()[0].split(",")
     assert header[:len(codecarbon)] == codecarbon
     assert rows[0]["country_iso_code"] == "FRA"
+    assert rows[0]["region"] == ""  # a country has no sub-national region
     assert rows[0]["energy_method"] == "estimated"
+    # The CSV itself is locked: nothing is left beside it.
+    assert sorted(p.name for p in tmp_path.iterdir()
+                  if p.name.startswith("emissions")) == ["emissions.csv"]
 
 
 def test_time_varying_intensity_is_energy_weighted(mlcarbon, env, tmp_path):

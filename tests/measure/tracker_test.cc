@@ -49,6 +49,28 @@ TEST(TrackerTest, StartStopProducesAPricedRun) {
               1e-12);
 }
 
+TEST(TrackerTest, ReadGivesTheEnergySoFarAndKeepsRunning) {
+  auto tracker = Tracker::create(options());
+  ASSERT_TRUE(tracker.has_value()) << tracker.error().to_string();
+  EXPECT_FALSE(tracker->read().has_value());  // not running yet
+  ASSERT_TRUE(tracker->start().has_value());
+
+  spin_for(std::chrono::milliseconds(100));
+  auto first = tracker->read();
+  spin_for(std::chrono::milliseconds(100));
+  auto second = tracker->read();
+  auto run = tracker->stop();
+
+  ASSERT_TRUE(first.has_value()) << first.error().to_string();
+  ASSERT_TRUE(second.has_value());
+  ASSERT_TRUE(run.has_value());
+  EXPECT_EQ(first->method(), Method::kEstimated);
+  EXPECT_GT(first->total.value(), 0.0);
+  EXPECT_GT(second->total.value(), first->total.value());
+  EXPECT_GE(run->measurement.total.value(), second->total.value());
+  EXPECT_GT(second->duration.count(), first->duration.count());
+}
+
 TEST(TrackerTest, StopWithoutStartIsAnError) {
   auto tracker = Tracker::create(options());
   ASSERT_TRUE(tracker.has_value());

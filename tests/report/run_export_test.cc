@@ -3,6 +3,8 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cstdlib>
+#include <filesystem>
 #include <string>
 #include <thread>
 #include <vector>
@@ -60,6 +62,7 @@ measure::Run sample_run() {
   run.carbon.country_iso_code = "DEU";
   run.carbon.intensity = GramsCo2ePerKwh(400.0);
   run.carbon.pue = 1.5;
+  run.context.cpu_count = 8;
   // 396 J x 1.5 = 594 J = 1.65e-4 kWh; x 400 g/kWh = 0.066 g.
   run.co2e = GramsCo2e(0.066);
   run.attributed_co2e = GramsCo2e(0.033);
@@ -138,6 +141,121 @@ TEST(RunExportTest, CsvRowMatchesHeaderAndCodeCarbonUnits) {
   EXPECT_EQ(field("energy_method"), "estimated");
   EXPECT_EQ(field("command"), "python train.py --lr '0.1 x'");
   EXPECT_EQ(field("tags"), "a;b");
+}
+
+// The value of column `name` in the row of `run`.
+std::string csv_field(const measure::Run& run, std::string_view name) {
+  const auto fields = parse_csv_line(run_csv_row(run));
+  const auto& columns = run_csv_columns();
+  const auto it = std::find(columns.begin(), columns.end(), name);
+  EXPECT_NE(it, columns.end()) << "no column " << name;
+  if (it == columns.end())
+    return "";
+  return fields.at(static_cast<std::size_t>(it - columns.begin()));
+}
+
+TEST(RunExportTest, CsvStartsWithCodeCarbonsThirtyEightColumnsInOrder) {
+  const auto& all = run_csv_columns();
+  const auto& cc = codecarbon_csv_columns();
+
+  ASSERT_EQ(cc.size(), 38U);
+  ASSERT_GT(all.size(), cc.size());
+  EXPECT_TRUE(std::equal(cc.begin(), cc.end(), all.begin()));
+  EXPECT_EQ(cc[3], "experiment_id");
+  EXPECT_EQ(cc[14], "water_consumed");
+  EXPECT_EQ(cc[34], "ram_used_gb");
+  EXPECT_EQ(cc[37], "wue");
+  EXPECT_EQ(all[38], "mlcarbon_version");
+  EXPECT_EQ(parse_csv_line(run_csv_row(sample_run())).size(), all.size());
+}
+
+TEST(RunExportTest, CsvWritesFloatsAsFloatsEvenWhenWhole) {
+  measure::Run run = sample_run();
+  run.carbon.pue = 1.0;
+
+  // Before: "1" and "0", which pandas reads back as integers.
+  EXPECT_EQ(csv_field(run, "pue"), "1.0");
+  EXPECT_EQ(csv_field(run, "gpu_power"), "0.0");
+  EXPECT_EQ(csv_field(run, "gpu_energy"), "0.0");
+  EXPECT_EQ(csv_field(run, "duration"), "10.0");
+  EXPECT_EQ(csv_field(run, "cpu_count"), "8");
+  EXPECT_EQ(csv_field(run, "water_consumed"), "");
+}
+
+TEST(RunExportTest, CsvRamTotalSizeIsInGibLikeCodeCarbon) {
+  measure::Run run = sample_run();
+  run.context.ram_total_gb = 17.179869184;  // 16 GiB
+
+  EXPECT_EQ(csv_field(run, "ram_total_size"), "16.0");
+}
+
+TEST(RunExportTest, CsvRegionIsTheSubNationalRegionOrEmpty) {
+  measure::Run run = sample_run();
+
+  EXPECT_EQ(csv_field(run, "region"), "");  // DE is a country
+  run.carbon.region = "US-IA";
+  EXPECT_EQ(csv_field(run, "region"), "iowa");
+  run.carbon.region = "gcp:europe-west3";
+  run.carbon.cloud_provider = "gcp";
+  EXPECT_EQ(csv_field(run, "region"), "");
+}
+
+TEST(RunExportTest, CsvTimestampIsLocalTimeAtTheEndWithItsOffset) {
+  const char* old = std::getenv("TZ");
+  const std::string saved = old != nullptr ? old : "";
+  ::setenv("TZ", "Etc/GMT-2", 1);  // POSIX sign: UTC+2
+  ::tzset();
+
+  const std::string stamp = csv_field(sample_run(), "timestamp");
+
+  if (old != nullptr) {
+    ::setenv("TZ", saved.c_str(), 1);
+  } else {
+    ::unsetenv("TZ");
+  }
+  ::tzset();
+  // The run ends at 2027-01-15T08:00:10Z.
+  EXPECT_EQ(stamp, "2027-01-15T10:00:10+02:00");
+}
+
+TEST(RunExportTest, AppendLeavesNoLockFileBeside) {
+  testing::TempDir dir;
+  const auto path = dir.path() / "emissions.csv";
+
+  ASSERT_TRUE(append_run_csv(path, sample_run()).has_value());
+
+  std::vector<std::string> names;
+  for (const auto& e : std::filesystem::directory_iterator(dir.path()))
+    names.push_back(e.path().filename().string());
+  EXPECT_EQ(names, std::vector<std::string>{"emissions.csv"});
+}
+
+TEST(RunExportTest, AnOlderMlcarbonCsvIsRefusedWithARemedy) {
+  testing::TempDir dir;
+  const auto path = dir.path() / "old.csv";
+  const std::string old =
+      "timestamp,project_name,run_id,duration,emissions,emissions_rate,"
+      "cpu_power,gpu_power,ram_power,cpu_energy,gpu_energy,ram_energy,"
+      "energy_consumed,country_name,country_iso_code,region,cloud_provider,"
+      "cloud_region,os,python_version,codecarbon_version,cpu_count,"
+      "cpu_model,gpu_count,gpu_model,longitude,latitude,ram_total_size,"
+      "tracking_mode,on_cloud,pue,mlcarbon_version,energy_method,"
+      "cpu_energy_method,gpu_energy_method,ram_energy_method,"
+      "attributed_energy,attributed_share,attributed_emissions,idle_energy,"
+      "carbon_intensity,carbon_intensity_source,command,exit_status,tags\n"
+      "2026-01-01T00:00:00,p,id,1,0,0,1,0,0,0,0,0,0,France,FRA,FR,,,Linux,,,"
+      "8,cpu,0,,,,16,machine,N,1,0.1.0,estimated,estimated,,estimated,0,,0,"
+      "0,50,src,true,0,\n";
+  ASSERT_TRUE(write_file_atomic(path, old).has_value());
+
+  const auto checked = check_run_csv(path);
+  const auto appended = append_run_csv(path, sample_run());
+
+  ASSERT_FALSE(checked.has_value());
+  ASSERT_FALSE(appended.has_value());
+  EXPECT_NE(appended.error().message().find("mlcarbon 0.1"), std::string::npos);
+  EXPECT_NE(appended.error().remedy().find("move it aside"), std::string::npos);
+  EXPECT_EQ(read_file(path).value(), old);
 }
 
 TEST(RunExportTest, AppendWritesHeaderOnceAndKeepsRows) {

@@ -41,10 +41,13 @@ struct RegionChoice {
 /// /etc/timezone, then the /etc/localtime link, mapped to a country by
 /// tzdata's zone1970.tab), else the world average. A flag or variable that
 /// names no region is an error (with "did you mean"); a time zone that names
-/// none falls back to the world average.
+/// none falls back to the world average. `flag_name` is how errors and the
+/// reason name the flag: "--region" on the command line, "options.region"
+/// in the C API.
 [[nodiscard]] Result<RegionChoice> choose_region(
     const RegionTable& table, const std::optional<std::string>& flag,
-    const EnvLookup& env, const TimeZonePaths& paths = {});
+    const EnvLookup& env, const TimeZonePaths& paths = {},
+    std::string_view flag_name = "--region");
 
 /// The system's IANA time-zone name ("Europe/Berlin"), if it can be found.
 [[nodiscard]] std::optional<std::string> system_time_zone(

@@ -49,7 +49,7 @@ struct TrainOptions {
 
 struct Settings {
   Device device = Device::kCpu;
-  int threads = 1;  ///< intra-op threads (torch and BLAS)
+  int threads = 1;          ///< intra-op threads (torch and BLAS)
   std::uint64_t seed = 42;  ///< weight initialisation
 };
 

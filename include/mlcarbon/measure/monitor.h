@@ -99,6 +99,9 @@ class Monitor {
   /// Fails with kNotFound if `name` is not open. A sensor that failed during
   /// the window gives a warning, not an error.
   [[nodiscard]] Result<Measurement> end_window(std::string_view name);
+  /// The energy of the open window `name` so far (sync, then read every
+  /// counter), leaving it open. Fails with kNotFound if `name` is not open.
+  [[nodiscard]] Result<Measurement> peek_window(std::string_view name);
   /// Discards an open window. Fails with kNotFound if `name` is not open.
   [[nodiscard]] Status cancel_window(std::string_view name);
   /// Names of the open windows.
@@ -136,6 +139,8 @@ class Monitor {
   };
 
   void run_thread();
+  [[nodiscard]] Result<Measurement> close_or_peek(std::string_view name,
+                                                  bool close);
   // All *_locked functions expect mutex_ held.
   // A tick skips sensors whose counters need no periodic reads.
   void read_all_locked(bool tick = false);

@@ -102,6 +102,10 @@ class Pipeline {
   /// `name` is not open.
   [[nodiscard]] Result<WindowRecord> end_window(std::string_view name);
 
+  /// The run's energy so far (machine, attributed, per domain, with its
+  /// method), read now; the run goes on. Fails if not started.
+  [[nodiscard]] Result<Measurement> read();
+
   /// Reads every sensor once and cuts an energy segment if one is due; with
   /// fakes.background false this is how time moves forward.
   void tick();

@@ -111,6 +111,8 @@ using RandomSource = Status (*)(std::span<std::uint8_t> out);
 struct CarbonOptions {
   /// Region code or name; else MLCARBON_REGION, the time zone, the world.
   std::optional<std::string> region;
+  /// How errors and the run's region_reason name `region`.
+  std::string region_flag = "--region";
   /// g CO2e/kWh, overriding the region's figure.
   std::optional<double> carbon_intensity;
   /// Hourly series CSV (timestamp,g_per_kwh): a time-varying intensity.

@@ -80,6 +80,10 @@ class Tracker {
   /// records. Fails if `name` is not open. Windows still open at stop() are
   /// discarded with a warning.
   [[nodiscard]] Result<measure::WindowRecord> end_window(std::string_view name);
+  /// The energy measured since start(), read now (the tracker keeps
+  /// running): machine and attributed energy, per domain, with its method.
+  /// Fails if not running.
+  [[nodiscard]] Result<measure::Measurement> read();
   /// Reads every sensor once now; with fakes.background false this is how
   /// a test moves the meter forward.
   void tick();

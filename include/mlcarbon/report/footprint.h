@@ -1,11 +1,14 @@
 // SPDX-License-Identifier: Apache-2.0
 #pragma once
 
+#include <filesystem>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "mlcarbon/core/error.h"
 #include "mlcarbon/lifecycle/estimate.h"
+#include "mlcarbon/lifecycle/scenario.h"
 #include "mlcarbon/report/format.h"
 
 namespace mlcarbon::report {
@@ -29,6 +32,22 @@ struct FootprintReport {
   std::string sweep_key;  ///< empty without --sweep
   std::vector<lifecycle::SweepPoint> sweep;
 };
+
+/// Parses a scenario text (YAML; docs/scenario.md) and reads its
+/// measured_run files, whose relative paths start at `folder`. `origin`
+/// names the text in errors ("s.yaml:3:5: ..."). What `mlcarbon estimate`
+/// and the C API share.
+[[nodiscard]] Result<lifecycle::Scenario> load_scenario(
+    std::string_view text, std::string_view origin,
+    const std::filesystem::path& folder);
+/// The same for a file, refusing one too large before reading it; its
+/// measured runs are found beside it.
+[[nodiscard]] Result<lifecycle::Scenario> load_scenario_file(
+    const std::filesystem::path& file);
+/// The scenario's footprint with its region, intensity source and
+/// recommendations: the report `estimate` prints before any what-if.
+[[nodiscard]] Result<FootprintReport> footprint_report(
+    const lifecycle::Scenario& scenario);
 
 /// Writers are pure: they return text and never touch files.
 /// The console report: phase table, totals, break-even, equivalents,

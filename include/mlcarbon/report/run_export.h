@@ -17,8 +17,10 @@ inline constexpr int kRunSchemaVersion = 1;
 /// a context block, every energy figure with its method.
 [[nodiscard]] std::string run_to_json(const measure::Run& run);
 
-/// The CSV header: CodeCarbon's emissions.csv columns, in CodeCarbon's
-/// order, then mlcarbon's own (docs/csv.md).
+/// CodeCarbon 3.3's emissions.csv columns, in its order (38).
+[[nodiscard]] const std::vector<std::string>& codecarbon_csv_columns();
+/// The CSV header: codecarbon_csv_columns(), then mlcarbon's own
+/// (docs/csv.md).
 [[nodiscard]] const std::vector<std::string>& run_csv_columns();
 /// The header line, without newline.
 [[nodiscard]] std::string run_csv_header();
@@ -27,10 +29,12 @@ inline constexpr int kRunSchemaVersion = 1;
 
 /// Appends the run's row to the CSV file at `path` (writing the header
 /// first when the file is new or empty). The file is rewritten through a
-/// temporary file and a rename while holding an flock, so that concurrent
-/// writers lose no row and a reader never sees half a file. A file whose
-/// header is not ours is an error, not overwritten. A character device or
-/// FIFO is written straight through: the header, then the row.
+/// temporary file and a rename while holding an flock on the CSV itself
+/// (no lock file is left beside it), so that concurrent writers lose no
+/// row and a reader never sees half a file. A file whose header is not
+/// ours, or is the older mlcarbon 0.1 layout, is an error, not overwritten.
+/// A character device or FIFO is written straight through: the header,
+/// then the row.
 [[nodiscard]] Status append_run_csv(const std::filesystem::path& path,
                                     const measure::Run& run);
 
