@@ -8,6 +8,10 @@
 #include <string>
 #include <vector>
 
+#if defined(__x86_64__)
+#include <xmmintrin.h>
+#endif
+
 #include <gtest/gtest.h>
 
 #include "mlcarbon/engine/engine.h"
@@ -151,6 +155,22 @@ TEST_F(PluginTest, InferenceRunsWithoutALoss) {
   EXPECT_TRUE(std::isnan(result->mean_loss));
   EXPECT_TRUE((*session)->losses().empty());
 }
+
+#if defined(__x86_64__)
+TEST_F(PluginTest, FlushingDenormalsLeavesTheCallersFloatingPointStateAlone) {
+  const unsigned before = _mm_getcsr();
+  auto session = engine_->open(mlp(8, 8, 1, 1), {.samples = 64}, {}, {});
+  ASSERT_TRUE(session);
+
+  ASSERT_TRUE((*session)->train(2, nullptr));
+  ASSERT_TRUE((*session)->infer(2, nullptr));
+
+  EXPECT_EQ(_mm_getcsr(), before);
+  // A denormal survives here: the loops' flushing did not leak out.
+  volatile float tiny = 1e-40F;
+  EXPECT_GT(tiny * 1.0F, 0.0F);
+}
+#endif
 
 TEST_F(PluginTest, AProgressCallbackCanStopALoop) {
   Model model = mlp(8, 16, 1, 1);
@@ -340,6 +360,41 @@ TEST_F(PluginTest, TrainsOnIdxFiles) {
   EXPECT_EQ((*session)->batches_per_epoch(), 4);
   const auto& losses = (*session)->losses();
   EXPECT_LT(mean(losses, 52, 60), 0.5 * mean(losses, 0, 8));
+}
+
+TEST_F(PluginTest, TrainsOnDebiansFashionMnist) {
+  const std::string dir = "/usr/share/datasets/fashion-mnist/";
+  if (!std::filesystem::exists(dir + "t10k-images-idx3-ubyte.gz"))
+    GTEST_SKIP() << dir << " is absent (package dataset-fashion-mnist)";
+  auto model = models::parse_model(R"(name: fashion
+input: [1, 28, 28]
+layers:
+  - flatten
+  - dense: {units: 32}
+  - relu
+  - dense: {units: 10}
+)",
+                                   "fashion.yaml");
+  ASSERT_TRUE(model) << model.error().to_string();
+  DataSpec data{.kind = DataSpec::Kind::kIdx,
+                .samples = 512,
+                .classes = 10,
+                .images_path = dir + "t10k-images-idx3-ubyte.gz",
+                .labels_path = dir + "t10k-labels-idx1-ubyte.gz"};
+  TrainOptions train{.optimizer = Optimizer::kAdam,
+                     .loss = Loss::kCrossEntropy,
+                     .learning_rate = 0.003};
+
+  auto session = engine_->open(*model, data, train, {});
+  ASSERT_TRUE(session) << session.error().to_string();
+  auto result = (*session)->train(48, nullptr);
+
+  ASSERT_TRUE(result) << result.error().to_string();
+  EXPECT_EQ((*session)->batches_per_epoch(), 16);
+  const auto& losses = (*session)->losses();
+  // Ten classes start near ln 10 = 2.3.
+  EXPECT_GT(mean(losses, 0, 4), 1.8);
+  EXPECT_LT(mean(losses, 32, 48), 0.6 * mean(losses, 0, 4));
 }
 
 TEST_F(PluginTest, IdxImagesThatDoNotFitTheInputAreAnError) {
