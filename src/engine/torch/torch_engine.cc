@@ -1,0 +1,683 @@
+// SPDX-License-Identifier: Apache-2.0
+// The LibTorch plugin: the only translation unit that includes
+// <torch/torch.h> (25 s and 1.2 GB to parse), loaded with dlopen by
+// load_engine(). Nothing here throws across the boundary.
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <cstdint>
+#include <functional>
+#include <limits>
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include <dlfcn.h>
+#if defined(__x86_64__)
+#include <xmmintrin.h>
+#endif
+
+#include <ATen/CPUGeneratorImpl.h>
+#include <torch/cuda.h>
+#include <torch/torch.h>
+#include <torch/version.h>
+
+#include "mlcarbon/engine/engine.h"
+#include "mlcarbon/engine/idx.h"
+#include "mlcarbon/models/model.h"
+
+namespace mlcarbon::engine {
+
+namespace {
+
+using models::Layer;
+using models::LayerType;
+using models::Shape;
+
+/// A torch call that threw, as an Error (c10::Error without its C++
+/// backtrace, which says nothing to a user).
+Error torch_error(const std::exception& e, std::string_view what) {
+  const auto* c10 = dynamic_cast<const c10::Error*>(&e);
+  std::string text = c10 != nullptr ? c10->what_without_backtrace() : e.what();
+  return Error(Errc::kBackend, fmt::format("{}: {}", what, text));
+}
+
+/// OpenBLAS's own entry points, looked up in the BLAS that LibTorch
+/// loaded (libblas.so.3 is OpenBLAS when libopenblas0-pthread is installed).
+void* blas_symbol(const char* name) {
+  void* blas = dlopen("libblas.so.3", RTLD_NOW | RTLD_NOLOAD);
+  return blas == nullptr ? nullptr : dlsym(blas, name);
+}
+
+std::string blas_description() {
+  using ConfigFn = char* (*)();
+  auto config = reinterpret_cast<ConfigFn>(blas_symbol("openblas_get_config"));
+  if (config == nullptr)
+    return "reference BLAS (10x slower: install libopenblas0-pthread)";
+  return config();
+}
+
+void set_blas_threads(int threads) {
+  using SetFn = void (*)(int);
+  if (auto set =
+          reinterpret_cast<SetFn>(blas_symbol("openblas_set_num_threads")))
+    set(threads);
+}
+
+std::vector<std::int64_t> with_batch(std::int64_t n, const Shape& shape) {
+  std::vector<std::int64_t> out{n};
+  out.insert(out.end(), shape.begin(), shape.end());
+  return out;
+}
+
+std::int64_t elements(const Shape& shape) {
+  std::int64_t n = 1;
+  for (auto d : shape)
+    n *= d;
+  return n;
+}
+
+std::string layer_where(const models::Model& model, const Layer& layer) {
+  std::string where = model.origin.empty() ? model.name : model.origin;
+  if (layer.pos.line > 0)
+    where += fmt::format(":{}:{}", layer.pos.line, layer.pos.column);
+  return fmt::format("{}: layer '{}' ({})", where, layer.name,
+                     models::to_string(layer.type));
+}
+
+/// A per-dimension option as D values: empty gives `fallback`, one value is
+/// repeated.
+template <std::size_t D>
+Result<torch::ExpandingArray<D>> spatial(
+    const std::vector<std::int64_t>& v,
+    const torch::ExpandingArray<D>& fallback, std::string_view what,
+    const std::string& where) {
+  if (v.empty())
+    return fallback;
+  if (v.size() == 1)
+    return torch::ExpandingArray<D>(v[0]);
+  if (v.size() == D)
+    return torch::ExpandingArray<D>(at::IntArrayRef(v));
+  return make_error(Errc::kInvalidArgument, "{}: {} has {} values, expected {}",
+                    where, what, v.size(), D);
+}
+
+/// Flushes denormals to zero on this thread for the guard's life (x86:
+/// MXCSR's FTZ and DAZ bits, then the caller's state back).
+class DenormalGuard {
+ public:
+  explicit DenormalGuard(bool flush) {
+#if defined(__x86_64__)
+    saved_ = _mm_getcsr();
+    if (flush)
+      _mm_setcsr(saved_ | kFtzDaz);
+#else
+    (void)flush;
+#endif
+  }
+  DenormalGuard(const DenormalGuard&) = delete;
+  DenormalGuard& operator=(const DenormalGuard&) = delete;
+  ~DenormalGuard() {
+#if defined(__x86_64__)
+    _mm_setcsr(saved_);
+#endif
+  }
+
+ private:
+#if defined(__x86_64__)
+  static constexpr unsigned kFtzDaz = 0x8040;
+  unsigned saved_ = 0;
+#endif
+};
+
+/// torch::nn::TransformerEncoderLayer takes [sequence, batch, dim] in
+/// LibTorch 1.13's C++ API (no batch_first); the engine's tensors are batch
+/// first, as PyTorch's batch_first=True.
+class BatchFirstEncoderImpl : public torch::nn::Module {
+ public:
+  explicit BatchFirstEncoderImpl(
+      const torch::nn::TransformerEncoderLayerOptions& options)
+      : layer_(register_module("layer",
+                               torch::nn::TransformerEncoderLayer(options))) {}
+  torch::Tensor forward(const torch::Tensor& x) {
+    return layer_->forward(x.transpose(0, 1)).transpose(0, 1);
+  }
+
+ private:
+  torch::nn::TransformerEncoderLayer layer_;
+};
+TORCH_MODULE(BatchFirstEncoder);
+
+/// The model as a chain of steps. Not torch::nn::Sequential: its AnyModule
+/// boxes every call, which costs narrow deep networks time that Python's
+/// nn.Sequential does not spend.
+class ChainImpl : public torch::nn::Module {
+ public:
+  using Step = std::function<torch::Tensor(const torch::Tensor&)>;
+
+  template <typename Holder>
+  void add_module(Holder holder) {
+    auto module = register_module(std::to_string(index_++), holder);
+    steps_.emplace_back(
+        [module](const torch::Tensor& x) { return module->forward(x); });
+  }
+  void add_function(Step step) {
+    ++index_;
+    steps_.push_back(std::move(step));
+  }
+  torch::Tensor forward(torch::Tensor x) {
+    for (const auto& step : steps_)
+      x = step(x);
+    return x;
+  }
+
+ private:
+  std::vector<Step> steps_;
+  int index_ = 0;
+};
+TORCH_MODULE(Chain);
+
+/// Kernel, stride and padding of a convolution or pooling layer.
+template <std::size_t D>
+struct Window {
+  torch::ExpandingArray<D> kernel;
+  torch::ExpandingArray<D> stride;
+  torch::ExpandingArray<D> padding;
+};
+
+/// A pooling layer's stride defaults to its kernel, a convolution's to 1.
+template <std::size_t D>
+Result<Window<D>> window(const Layer& layer, bool pooling,
+                         const std::string& where) {
+  MLCARBON_ASSIGN_OR_RETURN(auto kernel,
+                            spatial<D>(layer.kernel, 1, "kernel", where));
+  MLCARBON_ASSIGN_OR_RETURN(
+      auto stride,
+      spatial<D>(layer.stride, pooling ? kernel : torch::ExpandingArray<D>(1),
+                 "stride", where));
+  MLCARBON_ASSIGN_OR_RETURN(auto padding,
+                            spatial<D>(layer.padding, 0, "padding", where));
+  return Window<D>{kernel, stride, padding};
+}
+
+template <typename Conv, typename Options, std::size_t D>
+Status add_conv(Chain& chain, const Layer& layer, const Shape& in,
+                const std::string& where) {
+  MLCARBON_ASSIGN_OR_RETURN(auto w, window<D>(layer, false, where));
+  chain->add_module(Conv(Options(in[0], layer.units, w.kernel)
+                             .stride(w.stride)
+                             .padding(w.padding)
+                             .bias(layer.bias)));
+  return {};
+}
+
+template <typename Pool, typename Options, std::size_t D>
+Status add_pool(Chain& chain, const Layer& layer, const std::string& where) {
+  MLCARBON_ASSIGN_OR_RETURN(auto w, window<D>(layer, true, where));
+  chain->add_module(
+      Pool(Options(w.kernel).stride(w.stride).padding(w.padding)));
+  return {};
+}
+
+/// True when the layer's output is a fresh tensor that its backward pass
+/// does not need, so a following relu may overwrite it.
+bool output_is_scratch(const Layer* layer) {
+  return layer != nullptr && (layer->type == LayerType::kDense ||
+                              layer->type == LayerType::kConv1d ||
+                              layer->type == LayerType::kConv2d);
+}
+
+Status add_layer(Chain& chain, const models::Model& model, const Layer& layer,
+                 const Layer* previous, const Shape& in) {
+  namespace nn = torch::nn;
+  const std::string where = layer_where(model, layer);
+  auto need_rank = [&](std::size_t rank) -> Status {
+    if (in.size() != rank)
+      return make_error(Errc::kInvalidArgument,
+                        "{}: input {} has rank {}, expected {}", where,
+                        models::to_string(in), in.size(), rank);
+    return {};
+  };
+  switch (layer.type) {
+    case LayerType::kDense:
+      if (in.empty())
+        return make_error(Errc::kInvalidArgument, "{}: empty input", where);
+      chain->add_module(nn::Linear(
+          nn::LinearOptions(in.back(), layer.units).bias(layer.bias)));
+      return {};
+    case LayerType::kConv1d:
+      MLCARBON_RETURN_IF_ERROR(need_rank(2));
+      return add_conv<nn::Conv1d, nn::Conv1dOptions, 1>(chain, layer, in,
+                                                        where);
+    case LayerType::kConv2d:
+      MLCARBON_RETURN_IF_ERROR(need_rank(3));
+      return add_conv<nn::Conv2d, nn::Conv2dOptions, 2>(chain, layer, in,
+                                                        where);
+    case LayerType::kMaxPool1d:
+      MLCARBON_RETURN_IF_ERROR(need_rank(2));
+      return add_pool<nn::MaxPool1d, nn::MaxPool1dOptions, 1>(chain, layer,
+                                                              where);
+    case LayerType::kAvgPool1d:
+      MLCARBON_RETURN_IF_ERROR(need_rank(2));
+      return add_pool<nn::AvgPool1d, nn::AvgPool1dOptions, 1>(chain, layer,
+                                                              where);
+    case LayerType::kMaxPool2d:
+      MLCARBON_RETURN_IF_ERROR(need_rank(3));
+      return add_pool<nn::MaxPool2d, nn::MaxPool2dOptions, 2>(chain, layer,
+                                                              where);
+    case LayerType::kAvgPool2d:
+      MLCARBON_RETURN_IF_ERROR(need_rank(3));
+      return add_pool<nn::AvgPool2d, nn::AvgPool2dOptions, 2>(chain, layer,
+                                                              where);
+    case LayerType::kFlatten:
+      chain->add_module(nn::Flatten());
+      return {};
+    // Activations call the same ATen functions as torch.nn's modules.
+    case LayerType::kRelu:
+      // In place after dense and conv layers (the values are the same):
+      // one allocation less per layer and step.
+      if (output_is_scratch(previous))
+        chain->add_function([](const torch::Tensor& x) { return x.relu_(); });
+      else
+        chain->add_function(
+            [](const torch::Tensor& x) { return torch::relu(x); });
+      return {};
+    case LayerType::kTanh:
+      chain->add_function(
+          [](const torch::Tensor& x) { return torch::tanh(x); });
+      return {};
+    case LayerType::kSigmoid:
+      chain->add_function(
+          [](const torch::Tensor& x) { return torch::sigmoid(x); });
+      return {};
+    case LayerType::kGelu:
+      chain->add_function(
+          [](const torch::Tensor& x) { return torch::gelu(x); });
+      return {};
+    case LayerType::kSoftmax:
+      chain->add_function(
+          [](const torch::Tensor& x) { return torch::softmax(x, -1); });
+      return {};
+    case LayerType::kDropout:
+      chain->add_module(nn::Dropout(nn::DropoutOptions(layer.rate)));
+      return {};
+    case LayerType::kBatchNorm:
+      // Channels first: [features] and [channels, length] are 1d,
+      // [channels, height, width] 2d, as torch.nn.BatchNorm1d/2d.
+      if (in.size() == 1 || in.size() == 2) {
+        chain->add_module(nn::BatchNorm1d(in[0]));
+        return {};
+      }
+      if (in.size() == 3) {
+        chain->add_module(nn::BatchNorm2d(in[0]));
+        return {};
+      }
+      return make_error(Errc::kInvalidArgument,
+                        "{}: input {} has rank {}, expected 1 to 3", where,
+                        models::to_string(in), in.size());
+    case LayerType::kLayerNorm:
+      if (in.empty())
+        return make_error(Errc::kInvalidArgument, "{}: empty input", where);
+      chain->add_module(nn::LayerNorm(
+          nn::LayerNormOptions(std::vector<std::int64_t>{in.back()})));
+      return {};
+    case LayerType::kEmbedding:
+      MLCARBON_RETURN_IF_ERROR(need_rank(1));
+      chain->add_module(
+          nn::Embedding(nn::EmbeddingOptions(layer.vocab, layer.units)));
+      return {};
+    case LayerType::kTransformerEncoder:
+      MLCARBON_RETURN_IF_ERROR(need_rank(2));
+      chain->add_module(BatchFirstEncoder(
+          nn::TransformerEncoderLayerOptions(in[1], layer.heads)
+              .dim_feedforward(layer.mlp_dim)
+              .dropout(layer.rate)));
+      return {};
+    case LayerType::kOther:
+      return make_error(Errc::kInvalidArgument,
+                        "{}: the engine cannot run ONNX operator '{}'", where,
+                        layer.op);
+  }
+  return make_error(Errc::kInvalidArgument, "{}: unknown layer type", where);
+}
+
+Result<Chain> build_chain(const models::Model& model) {
+  Chain chain;
+  for (std::size_t i = 0; i < model.layers.size(); ++i)
+    MLCARBON_RETURN_IF_ERROR(add_layer(chain, model, model.layers[i],
+                                       i == 0 ? nullptr : &model.layers[i - 1],
+                                       model.stats[i].input));
+  return chain;
+}
+
+/// The samples and their targets, on the CPU.
+struct Samples {
+  torch::Tensor x;
+  torch::Tensor y;
+};
+
+bool takes_tokens(const models::Model& model) {
+  return !model.layers.empty() &&
+         model.layers.front().type == LayerType::kEmbedding;
+}
+
+/// docs/engine.md, "Synthetic data", is the specification of this function:
+/// PyTorch reproduces it from Python with the same seed.
+Result<Samples> synthetic(const models::Model& model, const DataSpec& data) {
+  torch::Generator gen = at::detail::createCPUGenerator(data.seed);
+  Samples s;
+  auto sizes = with_batch(data.samples, model.input);
+  if (takes_tokens(model))
+    s.x = torch::randint(model.layers.front().vocab, sizes, gen);
+  else
+    s.x = torch::randn(sizes, gen);
+  auto features = s.x.flatten(1).to(torch::kFloat);
+  const std::int64_t in = features.size(1);
+  if (data.kind == DataSpec::Kind::kRegression) {
+    const Shape& out_shape = model.output();
+    auto map = torch::randn({in, elements(out_shape)}, gen);
+    s.y = (features.matmul(map) / std::sqrt(static_cast<double>(in)))
+              .reshape(with_batch(data.samples, out_shape));
+  } else {
+    auto map = torch::randn({in, data.classes}, gen);
+    s.y = features.matmul(map).argmax(1);
+  }
+  return s;
+}
+
+Result<Samples> idx_samples(const models::Model& model, const DataSpec& data) {
+  MLCARBON_ASSIGN_OR_RETURN(auto images, read_idx(data.images_path));
+  MLCARBON_ASSIGN_OR_RETURN(auto labels, read_idx(data.labels_path));
+  const std::int64_t n = images.dims[0];
+  if (labels.dims.size() != 1 || labels.dims[0] != n)
+    return make_error(Errc::kInvalidArgument,
+                      "{}: {} labels for the {} images of {}", data.labels_path,
+                      labels.dims[0], n, data.images_path);
+  const std::int64_t per_image =
+      n == 0 ? 0 : static_cast<std::int64_t>(images.data.size()) / n;
+  if (per_image != elements(model.input))
+    return make_error(Errc::kInvalidArgument,
+                      "{}: images of {} values do not fit the input {} of "
+                      "model {} ({} values)",
+                      data.images_path, per_image,
+                      models::to_string(model.input), model.name,
+                      elements(model.input));
+  const std::int64_t take = data.samples > 0 ? std::min(data.samples, n) : n;
+  for (std::int64_t i = 0; i < take; ++i)
+    if (labels.data[static_cast<std::size_t>(i)] >= data.classes)
+      return make_error(Errc::kInvalidArgument,
+                        "{}: label {} of sample {} is not below the {} "
+                        "classes",
+                        data.labels_path,
+                        labels.data[static_cast<std::size_t>(i)], i,
+                        data.classes);
+  Samples s;
+  // from_blob borrows the bytes; .to() copies them into tensors it owns.
+  s.x = torch::from_blob(images.data.data(), {take, per_image}, torch::kUInt8)
+            .to(torch::kFloat)
+            .div_(255.0)
+            .reshape(with_batch(take, model.input));
+  s.y = torch::from_blob(labels.data.data(), {take}, torch::kUInt8)
+            .to(torch::kLong);
+  return s;
+}
+
+class TorchSession final : public Session {
+ public:
+  TorchSession(Chain chain, std::unique_ptr<torch::optim::Optimizer> opt,
+               Samples samples, Loss loss, std::int64_t batch,
+               torch::Device device, bool flush_denormals)
+      : chain_(std::move(chain)),
+        optimizer_(std::move(opt)),
+        samples_(std::move(samples)),
+        loss_(loss),
+        batch_(batch),
+        device_(device),
+        flush_denormals_(flush_denormals) {
+    parameters_list_ = chain_->parameters();
+    for (const auto& p : parameters_list_)
+      parameters_ += p.numel();
+    n_ = samples_.x.size(0);
+  }
+
+  Result<LoopResult> infer(std::int64_t batches,
+                           const ProgressFn& progress) override {
+    try {
+      // Stronger than NoGradGuard (PyTorch's no_grad): no version counters
+      // or views tracked either.
+      c10::InferenceMode inference;
+      chain_->eval();
+      return loop(batches, progress,
+                  [&](const torch::Tensor& x, const torch::Tensor&) {
+                    (void)chain_->forward(x);
+                  });
+    } catch (const std::exception& e) {
+      return tl::unexpected(torch_error(e, "inference"));
+    }
+  }
+
+  Result<LoopResult> train(std::int64_t batches,
+                           const ProgressFn& progress) override {
+    try {
+      chain_->train();
+      std::vector<torch::Tensor> step_losses;
+      step_losses.reserve(static_cast<std::size_t>(
+          std::max<std::int64_t>(0, std::min<std::int64_t>(batches, 1 << 20))));
+      auto result = loop(batches, progress,
+                         [&](const torch::Tensor& x, const torch::Tensor& y) {
+                           clear_gradients();
+                           auto out = chain_->forward(x);
+                           auto loss = loss_ == Loss::kMse
+                                           ? torch::mse_loss(out, y)
+                                           : torch::cross_entropy_loss(out, y);
+                           loss.backward();
+                           optimizer_->step();
+                           step_losses.push_back(loss.detach());
+                         });
+      // Read back once at the end: a per-step .item() would make a GPU
+      // wait for every step.
+      double sum = 0.0;
+      if (!step_losses.empty()) {
+        auto all = torch::stack(step_losses).to(torch::kCPU, torch::kDouble);
+        auto acc = all.accessor<double, 1>();
+        for (std::int64_t i = 0; i < acc.size(0); ++i) {
+          losses_.push_back(acc[i]);
+          sum += acc[i];
+        }
+        result.mean_loss = sum / static_cast<double>(acc.size(0));
+      }
+      return result;
+    } catch (const std::exception& e) {
+      return tl::unexpected(torch_error(e, "training"));
+    }
+  }
+
+  [[nodiscard]] const std::vector<double>& losses() const override {
+    return losses_;
+  }
+  [[nodiscard]] std::int64_t parameters() const override { return parameters_; }
+  [[nodiscard]] std::int64_t batches_per_epoch() const override {
+    return (n_ + batch_ - 1) / batch_;
+  }
+
+ private:
+  /// Runs `step` on `batches` batches in order, cycling through the data;
+  /// the last batch of an epoch holds the remainder, as a Python loop over
+  /// x[i:i + batch] would.
+  template <typename StepFn>
+  LoopResult loop(std::int64_t batches, const ProgressFn& progress,
+                  StepFn&& step) {
+    LoopResult result;
+    result.mean_loss = std::numeric_limits<double>::quiet_NaN();
+    const std::int64_t per_epoch = batches_per_epoch();
+    DenormalGuard denormals(flush_denormals_);
+    const auto start = std::chrono::steady_clock::now();
+    for (std::int64_t b = 0; b < batches; ++b) {
+      const std::int64_t first = (b % per_epoch) * batch_;
+      const std::int64_t len = std::min(batch_, n_ - first);
+      step(samples_.x.narrow(0, first, len), samples_.y.narrow(0, first, len));
+      result.samples += len;
+      ++result.batches;
+      if (progress && !progress(result.samples, batches * batch_)) {
+        result.cancelled = true;
+        break;
+      }
+    }
+    if (device_.is_cuda())
+      torch::cuda::synchronize();
+    result.seconds =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - start)
+            .count();
+    return result;
+  }
+
+  /// Drops the gradients instead of zeroing them (PyTorch's
+  /// zero_grad(set_to_none=True)): the next backward pass then writes them
+  /// instead of adding to zeros, which gives the same values.
+  void clear_gradients() {
+    for (auto& p : parameters_list_)
+      p.mutable_grad().reset();
+  }
+
+  Chain chain_;
+  std::vector<torch::Tensor> parameters_list_;
+  std::unique_ptr<torch::optim::Optimizer> optimizer_;
+  Samples samples_;
+  Loss loss_;
+  std::int64_t batch_;
+  torch::Device device_;
+  bool flush_denormals_;
+  std::int64_t n_ = 0;
+  std::int64_t parameters_ = 0;
+  std::vector<double> losses_;
+};
+
+Status check_options(const models::Model& model, const DataSpec& data,
+                     const TrainOptions& train, const Settings& settings) {
+  if (train.batch < 1)
+    return make_error(Errc::kInvalidArgument, "batch size {} must be >= 1",
+                      train.batch);
+  if (settings.threads < 1)
+    return make_error(Errc::kInvalidArgument, "threads {} must be >= 1",
+                      settings.threads);
+  if (!(train.learning_rate > 0.0))
+    return make_error(Errc::kInvalidArgument, "learning rate {} must be > 0",
+                      train.learning_rate);
+  if (data.kind != DataSpec::Kind::kIdx && data.samples < 1)
+    return make_error(Errc::kInvalidArgument, "samples {} must be >= 1",
+                      data.samples);
+  const bool labelled = data.kind != DataSpec::Kind::kRegression;
+  if (train.loss == Loss::kCrossEntropy && !labelled)
+    return make_error(Errc::kInvalidArgument,
+                      "cross-entropy needs class labels: use classification "
+                      "or IDX data, or the MSE loss");
+  if (labelled) {
+    if (data.classes < 2)
+      return make_error(Errc::kInvalidArgument, "classes {} must be >= 2",
+                        data.classes);
+    if (model.output() != Shape{data.classes})
+      return make_error(Errc::kInvalidArgument,
+                        "{}: the model's output {} does not match {} classes "
+                        "(expected [{}])",
+                        model.origin.empty() ? model.name : model.origin,
+                        models::to_string(model.output()), data.classes,
+                        data.classes);
+  }
+  return {};
+}
+
+class TorchEngine final : public Engine {
+ public:
+  [[nodiscard]] std::string description() const override {
+    int threads = torch::get_num_threads();
+    return fmt::format("LibTorch {} ({}), {}, {} thread{}", TORCH_VERSION,
+                       cuda_available() ? "cpu, cuda" : "cpu",
+                       blas_description(), threads, threads == 1 ? "" : "s");
+  }
+
+  [[nodiscard]] bool cuda_available() const override {
+    try {
+      return torch::cuda::is_available();
+    } catch (const std::exception&) {
+      return false;
+    }
+  }
+
+  Result<std::unique_ptr<Session>> open(const models::Model& model_in,
+                                        const DataSpec& data,
+                                        const TrainOptions& train,
+                                        const Settings& settings) override {
+    models::Model model = model_in;
+    if (model.stats.size() != model.layers.size())
+      MLCARBON_RETURN_IF_ERROR(models::infer_shapes(model));
+    MLCARBON_RETURN_IF_ERROR(check_options(model, data, train, settings));
+    for (const auto& layer : model.layers)
+      if (layer.type == LayerType::kOther)
+        return make_error(Errc::kInvalidArgument,
+                          "{}: the engine cannot run ONNX operator '{}'",
+                          layer_where(model, layer), layer.op);
+    try {
+      torch::Device device(torch::kCPU);
+      if (settings.device == Device::kCuda) {
+        if (!torch::cuda::is_available())
+          return tl::unexpected(
+              Error(Errc::kUnavailable,
+                    "CUDA is not available to this LibTorch (no GPU, no "
+                    "driver, or a CPU-only build such as Debian's)")
+                  .with_remedy("use --device cpu, or build the engine "
+                               "against a CUDA LibTorch (docs/engine.md)"));
+        device = torch::Device(torch::kCUDA);
+      }
+      // Torch's own count defaults to what its CPU detection sees, one on
+      // some VMs; OpenBLAS keeps what it read when it loaded.
+      torch::set_num_threads(settings.threads);
+      set_blas_threads(settings.threads);
+
+      Samples samples;
+      if (data.kind == DataSpec::Kind::kIdx) {
+        MLCARBON_ASSIGN_OR_RETURN(samples, idx_samples(model, data));
+      } else {
+        MLCARBON_ASSIGN_OR_RETURN(samples, synthetic(model, data));
+      }
+      if (data.kind != DataSpec::Kind::kRegression && train.loss == Loss::kMse)
+        samples.y = torch::one_hot(samples.y, data.classes).to(torch::kFloat);
+
+      // Seeded right before construction, as torch.manual_seed(seed) before
+      // building the same modules in the same order gives PyTorch's weights.
+      torch::manual_seed(settings.seed);
+      MLCARBON_ASSIGN_OR_RETURN(Chain chain, build_chain(model));
+      chain->to(device);
+      samples.x = samples.x.to(device);
+      samples.y = samples.y.to(device);
+
+      std::unique_ptr<torch::optim::Optimizer> optimizer;
+      if (train.optimizer == Optimizer::kSgd)
+        optimizer = std::make_unique<torch::optim::SGD>(
+            chain->parameters(), torch::optim::SGDOptions(train.learning_rate));
+      else
+        optimizer = std::make_unique<torch::optim::Adam>(
+            chain->parameters(),
+            torch::optim::AdamOptions(train.learning_rate));
+      return std::make_unique<TorchSession>(
+          std::move(chain), std::move(optimizer), std::move(samples),
+          train.loss, train.batch, device, settings.flush_denormals);
+    } catch (const std::exception& e) {
+      return tl::unexpected(torch_error(
+          e, fmt::format("building {}",
+                         model.origin.empty() ? model.name : model.origin)));
+    }
+  }
+};
+
+}  // namespace
+
+}  // namespace mlcarbon::engine
+
+extern "C" __attribute__((visibility("default"))) mlcarbon::engine::Engine*
+mlcarbon_engine_create(int abi_version) {
+  if (abi_version != mlcarbon::engine::kEngineAbiVersion)
+    return nullptr;
+  static mlcarbon::engine::TorchEngine engine;
+  return &engine;
+}
