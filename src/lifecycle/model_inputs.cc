@@ -40,10 +40,6 @@ Status resolve(ModelRequest& request, Range& energy, Range* overhead,
       }
       *overhead = *got.overhead;
       request.overhead_source = got.source;
-    } else {
-      request.overhead_source = request.overhead_given
-                                    ? "given in the scenario"
-                                    : "the default (not given)";
     }
   } else {
     energy = energy * request.samples_per_call;
@@ -67,9 +63,12 @@ void add_training(const TrainingSpec& t, std::vector<ModelInput>& out) {
   const ModelRequest& m = *t.model;
   out.push_back({fmt::format("{}.energy_per_inference_j", m.where),
                  t.energy_per_inference_j, "J", m.source, m.measured});
-  out.push_back({fmt::format("{}.overhead", m.where), t.overhead, "",
-                 m.overhead_source,
-                 m.measured && m.overhead_source == m.source});
+  // θ given in the scenario, or its default, did not come from the model.
+  if (!m.overhead_source.empty()) {
+    out.push_back({fmt::format("{}.overhead", m.where), t.overhead, "",
+                   m.overhead_source,
+                   m.measured && m.overhead_source == m.source});
+  }
 }
 
 }  // namespace

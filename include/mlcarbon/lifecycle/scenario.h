@@ -68,7 +68,8 @@ struct ModelRequest {
   bool overhead_given = false;
   /// Samples one inference call serves (inference).
   Range samples_per_call = Range::exact(1.0);
-  /// Once resolved: how I was obtained, and θ (training), for reports.
+  /// Once resolved: how I was obtained, and θ (training; empty when θ was
+  /// given or took its default), for reports.
   std::string source;
   std::string overhead_source;
   std::vector<std::string> warnings;  ///< from the resolver
