@@ -3,6 +3,7 @@
 // of the model on this machine (cached, or made now), or from a file of
 // `mlcarbon calibrate --json` checked against the model and this machine.
 #include <algorithm>
+#include <cstdlib>
 #include <string>
 #include <utility>
 
@@ -10,6 +11,7 @@
 
 #include "mlcarbon/calibrate/calibration.h"
 #include "mlcarbon/core/log.h"
+#include "mlcarbon/core/time.h"
 #include "mlcarbon/measure/run.h"
 
 #include "calibrations.h"
@@ -89,7 +91,14 @@ Result<lifecycle::ModelEnergy> calibrate_now(
   MLCARBON_ASSIGN_OR_RETURN(const models::Model model,
                             scenario_model(r, folder));
   ProgressLine line(ProgressLine::wanted(false));
-  const CalibrationRequest request{.progress = &line};
+  CalibrationRequest request{.progress = &line};
+  // The budget of `mlcarbon calibrate --budget`, from its environment
+  // variable; else the default.
+  if (const char* budget = std::getenv("MLCARBON_CALIBRATE_BUDGET")) {
+    MLCARBON_ASSIGN_OR_RETURN(
+        request.options.budget,
+        parse_duration(budget, "MLCARBON_CALIBRATE_BUDGET"));
+  }
   auto got = obtain_calibration(model, request);
   if (!got) {
     return tl::unexpected(std::move(got).error().with_context(fmt::format(

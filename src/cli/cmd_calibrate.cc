@@ -129,7 +129,9 @@ Action setup_calibrate(CLI::App& sub) {
   sub.add_option("--budget", args->budget,
                  "Time the whole calibration may take, e.g. 30s, 2m "
                  "(default 30s; with --fit or --evaluate: for all the "
-                 "architectures, default 5s each)");
+                 "architectures, default 5s each; env "
+                 "MLCARBON_CALIBRATE_BUDGET, also for scenarios)")
+      ->envname("MLCARBON_CALIBRATE_BUDGET");
   sub.add_option("--device", args->device, "cpu or cuda (default cpu)");
   sub.add_option("--threads", args->threads,
                  "Threads for torch and BLAS (default 1)");

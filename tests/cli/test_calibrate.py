@@ -145,3 +145,24 @@ def test_train_reports_the_loop_and_the_run(mlcarbon, cache_env, tmp_path):
     assert t["training_loop"]["method"] in ("measured", "estimated")
     assert t["run"]["energy_j"] >= t["training_loop"]["energy_j"]
     assert t["run"]["seconds"] >= t["training_loop"]["loop_seconds"]
+
+
+def test_a_scenario_calibrates_once_then_uses_the_cache(mlcarbon, cache_env,
+                                                       tmp_path):
+    plugin_or_skip()
+    cache_env["MLCARBON_CALIBRATE_BUDGET"] = "1s"
+    (tmp_path / "s.yaml").write_text(
+        "carbon_intensity_g_per_kwh: 100\n"
+        f"training:\n  model: \"{MODEL}\"\n  samples: 1000\n  epochs: 2\n"
+        "  energy_per_inference_j: calibrate\n")
+
+    first = run([mlcarbon, "estimate", str(tmp_path / "s.yaml")], cache_env)
+    second = run([mlcarbon, "estimate", str(tmp_path / "s.yaml")], cache_env)
+
+    assert first.returncode == 0, first.stderr
+    assert "calibrated " in first.stdout and " now in " in first.stdout
+    assert second.returncode == 0, second.stderr
+    assert "cached calibration" in second.stdout
+    cached = list((tmp_path / "cache" / "mlcarbon" /
+                   "calibrations").glob("*.json"))
+    assert len(cached) == 1

@@ -175,12 +175,15 @@ def test_a_missing_model_file_is_named(mlcarbon, env, tmp_path):
     assert "missing.yaml" in proc.stderr
 
 
-def test_calibrate_is_refused_without_the_calibrate_module(mlcarbon, env,
-                                                           tmp_path):
+def test_calibrate_without_the_engine_names_the_field_and_the_remedy(
+        mlcarbon, env, tmp_path):
+    env["MLCARBON_ENGINE"] = "/nonexistent"
+    env["XDG_CACHE_HOME"] = str(tmp_path / "cache")
     proc = estimate(mlcarbon, env, tmp_path,
                     SCENARIO.format(model=MLP, way="calibrate"))
 
-    assert proc.returncode != 0
+    assert proc.returncode == 1
     assert proc.stdout == ""
-    assert ("s.yaml:7:27: training.energy_per_inference_j: 'calibrate' "
-            "requires the calibrate module" in proc.stderr)
+    assert ("s.yaml:7:27: training.energy_per_inference_j: calibrate"
+            in proc.stderr), proc.stderr
+    assert "/nonexistent" in proc.stderr and "hint:" in proc.stderr
