@@ -35,8 +35,10 @@ Result<Range> measured_j(const std::optional<MeasuredRun>& run,
 Status check_resolved(const std::optional<ModelRequest>& model) {
   if (model && !model->resolved) {
     return make_error(Errc::kInvalidArgument,
-                      "{}:{}:{}: {}.{}: '{}' was not resolved (call "
-                      "resolve_model_inputs first)",
+                      "{}:{}:{}: {}.{}: '{}' was not resolved: the "
+                      "model's energy is obtained before estimating "
+                      "(mlcarbon estimate does it; a library caller calls "
+                      "lifecycle::resolve_model_inputs)",
                       model->origin, model->way_pos.line, model->way_pos.column,
                       model->where, model->field, to_string(model->way));
   }

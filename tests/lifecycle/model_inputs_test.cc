@@ -86,7 +86,9 @@ TEST(ModelInputsTest, EstimateRefusesAnUnresolvedRequest) {
   ASSERT_FALSE(f.has_value());
   EXPECT_EQ(f.error().message(),
             "s.yaml:7:27: training.energy_per_inference_j: 'predict' was not "
-            "resolved (call resolve_model_inputs first)");
+            "resolved: the model's energy is obtained before estimating "
+            "(mlcarbon estimate does it; a library caller calls "
+            "lifecycle::resolve_model_inputs)");
 }
 
 TEST(ModelInputsTest, ResolvingFillsIThetaAndPerCallEnergy) {
