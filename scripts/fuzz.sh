@@ -50,6 +50,7 @@ for name in "${targets[@]}"; do
     series) dict=tests/fuzz/dict/series.dict ;;
     model) dict=tests/fuzz/dict/model.dict ;;
     proc | powercap) dict=tests/fuzz/dict/proc.dict ;;
+    onnx) dict=tests/fuzz/dict/onnx.dict ;;
     *) dict= ;;
   esac
   corpus=$work/$name

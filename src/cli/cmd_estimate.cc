@@ -2,6 +2,7 @@
 // `mlcarbon estimate FILE`: the life-cycle footprint of a scenario file,
 // with what-ifs, a sweep and exports (docs/estimate.md).
 #include <cstdio>
+#include <filesystem>
 #include <memory>
 #include <string>
 #include <vector>
@@ -15,6 +16,7 @@
 #include "mlcarbon/report/output.h"
 
 #include "command.h"
+#include "model_inputs.h"
 
 namespace mlcarbon::cli {
 namespace {
@@ -29,8 +31,12 @@ struct EstimateOptions {
 };
 
 Result<int> run_estimate(const EstimateOptions& o) {
-  MLCARBON_ASSIGN_OR_RETURN(const lifecycle::Scenario scenario,
+  MLCARBON_ASSIGN_OR_RETURN(lifecycle::Scenario scenario,
                             report::load_scenario_file(o.file));
+  // Model files, profiles and calibrations are read from the scenario's
+  // folder, as its measured runs are.
+  MLCARBON_RETURN_IF_ERROR(lifecycle::resolve_model_inputs(
+      scenario, model_resolver(std::filesystem::path(o.file).parent_path())));
   MLCARBON_ASSIGN_OR_RETURN(report::FootprintReport r,
                             report::footprint_report(scenario));
   for (const auto& w : o.what_ifs) {

@@ -3,15 +3,18 @@
 // parameters, FLOPs and memory (docs/models.md).
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include <unistd.h>
 
+#include "mlcarbon/lifecycle/predict.h"
 #include "mlcarbon/models/model.h"
 #include "mlcarbon/report/model_report.h"
 #include "mlcarbon/report/output.h"
 
 #include "command.h"
+#include "model_inputs.h"
 #include "options.h"
 
 namespace mlcarbon::cli {
@@ -22,6 +25,7 @@ struct DescribeArgs {
   std::int64_t batch = 1;
   std::string json;
   std::string color = "auto";
+  std::string profile;  ///< --predict
 };
 
 Result<int> run_describe(const DescribeArgs& a) {
@@ -32,14 +36,27 @@ Result<int> run_describe(const DescribeArgs& a) {
   }
   MLCARBON_ASSIGN_OR_RETURN(const models::Model model,
                             models::load_model(a.model));
+  std::optional<report::ModelEnergyReport> energy;
+  if (!a.profile.empty()) {
+    auto machine = read_profile(a.profile);
+    if (!machine) {
+      return tl::unexpected(
+          std::move(machine).error().with_context("--predict"));
+    }
+    MLCARBON_ASSIGN_OR_RETURN(auto prediction,
+                              lifecycle::predict(model, *machine));
+    energy = report::ModelEnergyReport{a.profile, std::move(*machine),
+                                       std::move(prediction)};
+  }
+  const report::ModelEnergyReport* e = energy ? &*energy : nullptr;
   if (!a.json.empty()) {
     MLCARBON_RETURN_IF_ERROR(
-        report::write_output(a.json, report::model_json(model, a.batch)));
+        report::write_output(a.json, report::model_json(model, a.batch, e)));
   }
   if (a.json != "-") {
     MLCARBON_RETURN_IF_ERROR(report::write_output(
-        "-",
-        report::model_text(model, a.batch, use_color(a.color, STDOUT_FILENO))));
+        "-", report::model_text(model, a.batch,
+                                use_color(a.color, STDOUT_FILENO), e)));
   }
   return static_cast<int>(ExitCode::kSuccess);
 }
@@ -66,6 +83,12 @@ Action setup_model(CLI::App& sub) {
       ->add_option("--json", a->json,
                    "Write the description as JSON to FILE (- = stdout)")
       ->type_name("FILE");
+  describe
+      ->add_option("--predict", a->profile,
+                   "Add the energy each predictor of the machine profile "
+                   "PROFILE (written by mlcarbon calibrate --fit) gives, "
+                   "per layer and in total")
+      ->type_name("PROFILE");
   add_color_option(*describe, a->color);
   return [a, describe]() -> Result<int> {
     if (describe->parsed())

@@ -41,5 +41,7 @@ Action setup_measure(CLI::App& sub);
 Action setup_estimate(CLI::App& sub);
 Action setup_history(CLI::App& sub);
 Action setup_model(CLI::App& sub);
+Action setup_calibrate(CLI::App& sub);
+Action setup_train(CLI::App& sub);
 
 }  // namespace mlcarbon::cli

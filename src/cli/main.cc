@@ -29,6 +29,11 @@ constexpr std::array kCommands = {
     Command{"history", "List, filter and sum recorded runs", &setup_history},
     Command{"model", "Describe a model: layers, shapes, parameters, FLOPs",
             &setup_model},
+    Command{"calibrate",
+            "Measure a model's energy per inference and training overhead",
+            &setup_calibrate},
+    Command{"train", "Train a model on synthetic data under the meter",
+            &setup_train},
 };
 
 }  // namespace

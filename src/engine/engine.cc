@@ -12,6 +12,7 @@
 #include <dlfcn.h>
 #include <malloc.h>
 
+#include "mlcarbon/core/plugin.h"
 #include "mlcarbon/core/text.h"
 
 namespace mlcarbon::engine {
@@ -24,31 +25,15 @@ constexpr std::string_view kRemedy =
     "install libtorch-dev (scripts/install-deps.sh) and rebuild";
 constexpr std::string_view kPluginFile = "libmlcarbon_engine.so";
 
-/// The running program, or empty when /proc is not mounted.
-fs::path self_exe() {
-  std::error_code ec;
-  fs::path exe = fs::read_symlink("/proc/self/exe", ec);
-  return ec ? fs::path() : exe;
-}
-
-bool is_within(const fs::path& path, const fs::path& dir) {
-  auto rel = path.lexically_normal().lexically_relative(dir.lexically_normal());
-  return !rel.empty() && *rel.begin() != "..";
-}
-
-/// The default places, in order: the build tree's plugin when the program
-/// runs from that build tree, then the install's (bin/../lib/mlcarbon).
+/// The default places: the build tree's plugin when the program runs from
+/// that build tree, then the install's (bin/../lib/mlcarbon).
 std::vector<fs::path> default_candidates() {
-  std::vector<fs::path> out;
-  fs::path exe = self_exe();
 #ifdef MLCARBON_ENGINE_BUILD_DIR
-  if (exe.empty() || is_within(exe, MLCARBON_ENGINE_BUILD_DIR))
-    out.emplace_back(MLCARBON_ENGINE_BUILD_PLUGIN);
+  return plugin_candidates(kPluginFile, MLCARBON_ENGINE_BUILD_DIR,
+                           MLCARBON_ENGINE_BUILD_PLUGIN);
+#else
+  return plugin_candidates(kPluginFile, "", "");
 #endif
-  if (!exe.empty())
-    out.push_back((exe.parent_path() / ".." / "lib" / "mlcarbon" / kPluginFile)
-                      .lexically_normal());
-  return out;
 }
 
 /// Settings that must be in place before LibTorch and its BLAS load.
@@ -68,16 +53,12 @@ void apply_process_settings(int threads) {
 
 using CreateFn = Engine* (*)(int);
 
-Result<Engine*> open_plugin(const fs::path& path) {
-  void* handle = dlopen(path.c_str(), RTLD_NOW | RTLD_LOCAL);
-  if (handle == nullptr) {
-    const char* why = dlerror();
+Result<Engine*> open_engine(const fs::path& path) {
+  auto opened = open_plugin("the LibTorch engine", {path});
+  if (!opened)
     return tl::unexpected(
-        Error(Errc::kUnavailable,
-              fmt::format("cannot load the LibTorch engine {}: {}",
-                          path.string(), why ? why : "unknown dlopen error"))
-            .with_remedy(std::string(kRemedy)));
-  }
+        std::move(opened).error().with_remedy(std::string(kRemedy)));
+  void* handle = *opened;
   void* symbol = dlsym(handle, "mlcarbon_engine_create");
   if (symbol == nullptr) {
     dlclose(handle);
@@ -168,7 +149,7 @@ Result<Engine*> load_engine(const LoadOptions& options) {
   if (auto it = loaded.find(key); it != loaded.end())
     return it->second;
   apply_process_settings(options.threads);
-  MLCARBON_ASSIGN_OR_RETURN(Engine * engine, open_plugin(*found));
+  MLCARBON_ASSIGN_OR_RETURN(Engine * engine, open_engine(*found));
   loaded.emplace(key, engine);
   return engine;
 }

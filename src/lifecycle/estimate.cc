@@ -30,6 +30,21 @@ Result<Range> measured_j(const std::optional<MeasuredRun>& run,
   return Range::exact(*run->energy_j);
 }
 
+// I of a phase whose energy comes from a model is known only once
+// resolve_model_inputs() ran.
+Status check_resolved(const std::optional<ModelRequest>& model) {
+  if (model && !model->resolved) {
+    return make_error(Errc::kInvalidArgument,
+                      "{}:{}:{}: {}.{}: '{}' was not resolved: the "
+                      "model's energy is obtained before estimating "
+                      "(mlcarbon estimate does it; a library caller calls "
+                      "lifecycle::resolve_model_inputs)",
+                      model->origin, model->way_pos.line, model->way_pos.column,
+                      model->where, model->field, to_string(model->way));
+  }
+  return {};
+}
+
 bool finite(Range r) {
   return std::isfinite(r.low) && std::isfinite(r.central) &&
          std::isfinite(r.high);
@@ -69,6 +84,7 @@ Result<Range> training_j(const TrainingSpec& t, std::string_view origin,
   Range j;
   switch (t.method) {
     case EnergyMethod::kModelBased:
+      MLCARBON_RETURN_IF_ERROR(check_resolved(t.model));
       j = t.epochs * t.samples * t.energy_per_inference_j * t.overhead;
       break;
     case EnergyMethod::kMeasured:
@@ -153,6 +169,7 @@ Result<Footprint> estimate(const Scenario& s) {
   }
   if (s.inference) {
     const InferenceSpec& inf = *s.inference;
+    MLCARBON_RETURN_IF_ERROR(check_resolved(inf.model));
     Range per_call = inf.energy_per_call_j;
     if (inf.method == EnergyMethod::kMeasured) {
       MLCARBON_ASSIGN_OR_RETURN(Range run_j,

@@ -61,6 +61,21 @@ Key split_key(std::string_view key) {
   return {key.substr(0, dot), key.substr(dot + 1), key.substr(0, dot)};
 }
 
+// A what-if figure replaces what a model gave for it.
+void relabel(std::optional<ModelRequest>& model, std::string_view field,
+             std::string_view key) {
+  if (!model)
+    return;
+  const std::string label = fmt::format("set by the what-if {}", key);
+  if (field == model->field) {
+    model->source = label;
+    model->resolved = true;
+    model->measured = false;
+  } else if (field == "overhead") {
+    model->overhead_source = label;
+  }
+}
+
 Status set_training(TrainingSpec& t, std::string_view key,
                     std::string_view where, const Field& f,
                     Range TrainingSpec::*member, Range v) {
@@ -71,6 +86,7 @@ Status set_training(TrainingSpec& t, std::string_view key,
   } else if (f.way != t.method) {
     return wrong_method(key, where, t.method);
   }
+  relabel(t.model, f.name, key);
   t.*member = v;
   return {};
 }
@@ -92,6 +108,7 @@ Status set_inference(InferenceSpec& inf, std::string_view key, const Field& f,
                       "inference.calls instead",
                       key);
   }
+  relabel(inf.model, f.name, key);
   inf.*member = v;
   return {};
 }

@@ -3,6 +3,7 @@
 // call into it stays inside parse_scenario's try block.
 #include "mlcarbon/lifecycle/scenario.h"
 
+#include <algorithm>
 #include <array>
 #include <cmath>
 #include <optional>
@@ -57,7 +58,12 @@ class Parser {
                                           std::string_view where) const;
   Status expect_map(const YAML::Node& node, std::string_view where) const;
   Status read_way(const YAML::Node& map, std::string_view where,
-                  TrainingSpec& t) const;
+                  TrainingSpec& t, std::string_view skip = {}) const;
+  Result<std::optional<ModelRequest>> model_request(
+      const YAML::Node& map, std::string_view where, std::string_view block,
+      std::string_view field) const;
+  Status no_model_fields(const YAML::Node& map, std::string_view where,
+                         EnergyMethod method) const;
   Result<TrainingSpec> parse_training(const YAML::Node& map,
                                       std::string_view where) const;
   Result<TrainingSpec> parse_measured(const YAML::Node& map,
@@ -73,6 +79,8 @@ class Parser {
   std::string origin_;
   std::string shown_origin_;  ///< origin_ as valid UTF-8, for reports
   const carbon::RegionTable& regions_;
+  /// The top level's profile:, for `predict` in any block.
+  std::optional<std::pair<std::string, SourcePos>> profile_;
 };
 
 std::string join(std::string_view where, std::string_view key) {
@@ -276,10 +284,11 @@ std::vector<Way> ways_given(const YAML::Node& map) {
 // Reads the numbers of the block's way (t.method) into t: a field left out
 // takes its fallback; a required one left out is an error.
 Status Parser::read_way(const YAML::Node& map, std::string_view where,
-                        TrainingSpec& t) const {
+                        TrainingSpec& t, std::string_view skip) const {
   for (const Field& f : detail::fields()) {
     const auto* member = std::get_if<Range TrainingSpec::*>(&f.target);
-    if (f.block != "training" || f.way != t.method || member == nullptr)
+    if (f.block != "training" || f.way != t.method || member == nullptr ||
+        f.name == skip)
       continue;
     MLCARBON_ASSIGN_OR_RETURN(auto r, number(map, f.block, f.name, where));
     if (r) {
@@ -292,6 +301,124 @@ Status Parser::read_way(const YAML::Node& map, std::string_view where,
     }
   }
   return {};
+}
+
+bool is_digit(char c) {
+  return c >= '0' && c <= '9';
+}
+
+SourcePos pos_of(const YAML::Mark& mark) {
+  return SourcePos{mark.line + 1, mark.column + 1};
+}
+
+// The fields that obtain I from a model, which only model-based energy uses.
+constexpr std::array<std::string_view, 4> kModelFields = {
+    "model", "profile", "calibration", "samples_per_call"};
+
+Status Parser::no_model_fields(const YAML::Node& map, std::string_view where,
+                               EnergyMethod method) const {
+  for (auto key : kModelFields) {
+    if (map[std::string(key)].IsDefined()) {
+      return fail(key_mark(map, key),
+                  fmt::format("{}.{} goes with model-based energy, but {} is "
+                              "given by {}",
+                              where, key, where, to_string(method)));
+    }
+  }
+  return {};
+}
+
+// The model request of a block whose energy per sample (`field`) is
+// `predict` or `calibrate`, or which names a `calibration:` file; nullopt
+// when the energy is a number. Checks that the fields of a way go together.
+Result<std::optional<ModelRequest>> Parser::model_request(
+    const YAML::Node& map, std::string_view where, std::string_view block,
+    std::string_view field) const {
+  const YAML::Node energy = map[std::string(field)];
+  const std::string path = join(where, field);
+  MLCARBON_ASSIGN_OR_RETURN(auto model, text(map, "model", where));
+  MLCARBON_ASSIGN_OR_RETURN(auto profile, text(map, "profile", where));
+  MLCARBON_ASSIGN_OR_RETURN(auto calibration, text(map, "calibration", where));
+  std::optional<ModelWay> keyword;
+  if (energy.IsDefined() && energy.IsScalar()) {
+    const std::string& v = energy.Scalar();
+    if (v == "predict") {
+      keyword = ModelWay::kPredict;
+    } else if (v == "calibrate") {
+      keyword = ModelWay::kCalibrate;
+    } else if (std::none_of(v.begin(), v.end(), is_digit) &&
+               !is_non_finite_word(trim(v))) {
+      // A word: a misspelt way rather than a malformed number.
+      return fail(energy.Mark(),
+                  fmt::format("{}: expected a number (J), a range [low, "
+                              "high], 'value ± percent', 'predict' or "
+                              "'calibrate', got '{}'",
+                              path, v));
+    }
+  }
+  ModelRequest r;
+  r.origin = origin_;
+  r.where = std::string(where);
+  r.field = std::string(field);
+  if (calibration) {
+    if (energy.IsDefined()) {
+      return fail(key_mark(map, "calibration"),
+                  fmt::format("{} is given two ways: '{}' and 'calibration'; "
+                              "keep one",
+                              where, field));
+    }
+    r.way = ModelWay::kCalibration;
+    r.way_pos = pos_of(map["calibration"].Mark());
+    r.calibration = *calibration;
+  } else if (keyword) {
+    r.way = *keyword;
+    r.way_pos = pos_of(energy.Mark());
+  } else {
+    // A number (or nothing): the model fields have no use.
+    for (auto key : kModelFields) {
+      if (map[std::string(key)].IsDefined() && find_field(block, key)) {
+        return fail(key_mark(map, key),
+                    fmt::format("{}.{} goes with '{}: predict' or "
+                                "'{}: calibrate', or with 'calibration: "
+                                "FILE.json'",
+                                where, key, field, field));
+      }
+    }
+    return std::optional<ModelRequest>();
+  }
+  if (model) {
+    r.model = *model;
+    r.model_pos = pos_of(map["model"].Mark());
+  } else if (keyword) {
+    return fail(energy.Mark(),
+                fmt::format("{}: '{}' needs 'model: FILE|SHORTHAND' in {}",
+                            path, to_string(*keyword), where));
+  }
+  if (profile && r.way != ModelWay::kPredict) {
+    return fail(
+        key_mark(map, "profile"),
+        fmt::format("{}.profile goes with '{}: predict'", where, field));
+  }
+  if (r.way == ModelWay::kPredict) {
+    if (profile) {
+      r.profile = *profile;
+      r.profile_pos = pos_of(map["profile"].Mark());
+    } else if (profile_) {
+      r.profile = profile_->first;
+      r.profile_pos = profile_->second;
+    } else {
+      return fail(energy.Mark(),
+                  fmt::format("{}: 'predict' needs a machine profile: "
+                              "'profile: FILE' in {} or at the top level",
+                              path, where));
+    }
+  }
+  if (block == "inference") {
+    MLCARBON_ASSIGN_OR_RETURN(auto per_call,
+                              number(map, block, "samples_per_call", where));
+    r.samples_per_call = per_call.value_or(Range::exact(1.0));
+  }
+  return std::optional<ModelRequest>(std::move(r));
 }
 
 Result<TrainingSpec> Parser::parse_measured(const YAML::Node& map,
@@ -349,6 +476,9 @@ Result<TrainingSpec> Parser::parse_training(const YAML::Node& map,
                             where, ways[0].key, to_string(ways[0].method),
                             ways[1].key, to_string(ways[1].method)));
   }
+  if (ways[0].method != EnergyMethod::kModelBased) {
+    MLCARBON_RETURN_IF_ERROR(no_model_fields(map, where, ways[0].method));
+  }
   switch (ways[0].method) {
     case EnergyMethod::kMeasured:
       return parse_measured(map, where);
@@ -358,7 +488,13 @@ Result<TrainingSpec> Parser::parse_training(const YAML::Node& map,
       break;
   }
   TrainingSpec t;  // model-based: T = E · D · I · θ
-  MLCARBON_RETURN_IF_ERROR(read_way(map, where, t));
+  constexpr std::string_view kEnergy = "energy_per_inference_j";
+  MLCARBON_ASSIGN_OR_RETURN(t.model,
+                            model_request(map, where, "training", kEnergy));
+  MLCARBON_RETURN_IF_ERROR(
+      read_way(map, where, t, t.model ? kEnergy : std::string_view()));
+  if (t.model)
+    t.model->overhead_given = map["overhead"].IsDefined();
   return t;
 }
 
@@ -418,15 +554,29 @@ Result<InferenceSpec> Parser::parse_inference(const YAML::Node& map) const {
   auto get = [&](std::string_view key) {
     return number(map, kWhere, key, kWhere);
   };
-  MLCARBON_ASSIGN_OR_RETURN(auto per_call, get("energy_per_call_j"));
   MLCARBON_ASSIGN_OR_RETURN(inf.measured_run, measured_run(map, kWhere));
+  if (inf.measured_run) {
+    MLCARBON_RETURN_IF_ERROR(
+        no_model_fields(map, kWhere, EnergyMethod::kMeasured));
+  }
+  MLCARBON_ASSIGN_OR_RETURN(
+      inf.model, model_request(map, kWhere, kWhere, "energy_per_call_j"));
+  std::optional<Range> per_call;
+  if (!inf.model) {
+    MLCARBON_ASSIGN_OR_RETURN(per_call, get("energy_per_call_j"));
+  }
   MLCARBON_ASSIGN_OR_RETURN(auto in_run, get("calls_in_run"));
-  if (per_call && inf.measured_run) {
+  if ((per_call || inf.model) && inf.measured_run) {
     return fail(key_mark(map, "measured_run"),
                 "inference is given two ways: 'energy_per_call_j' and "
                 "'measured_run'; keep one");
   }
-  if (inf.measured_run) {
+  if (inf.model) {
+    if (in_run) {
+      return fail(key_mark(map, "calls_in_run"),
+                  "inference: 'calls_in_run' goes with 'measured_run'");
+    }
+  } else if (inf.measured_run) {
     if (!in_run) {
       return fail(key_mark(map, "measured_run"),
                   "inference: 'measured_run' needs 'calls_in_run', the calls "
@@ -442,7 +592,8 @@ Result<InferenceSpec> Parser::parse_inference(const YAML::Node& map) const {
     inf.energy_per_call_j = *per_call;
   } else {
     return fail(map.Mark(),
-                "inference needs 'energy_per_call_j', or 'measured_run' with "
+                "inference needs 'energy_per_call_j' (a number, predict or "
+                "calibrate), 'calibration', or 'measured_run' with "
                 "'calls_in_run'");
   }
   MLCARBON_ASSIGN_OR_RETURN(auto calls, get("calls"));
@@ -538,6 +689,9 @@ Result<Scenario> Parser::parse_root(const YAML::Node& root) {
                 "schema_version: this mlcarbon reads scenario schema 1");
   }
   MLCARBON_RETURN_IF_ERROR(parse_place(root, s));
+  MLCARBON_ASSIGN_OR_RETURN(auto profile, text(root, "profile", ""));
+  if (profile)
+    profile_.emplace(*profile, pos_of(root["profile"].Mark()));
   MLCARBON_ASSIGN_OR_RETURN(s.pue, number(root, "", "pue", ""));
   MLCARBON_ASSIGN_OR_RETURN(auto hardware, text(root, "hardware", ""));
   if (hardware) {
@@ -577,6 +731,20 @@ std::string_view to_string(EnergyMethod method) {
       return "model-based";
   }
   return "model-based";
+}
+
+std::string_view to_string(ModelWay way) {
+  switch (way) {
+    case ModelWay::kGiven:
+      return "given";
+    case ModelWay::kPredict:
+      return "predict";
+    case ModelWay::kCalibrate:
+      return "calibrate";
+    case ModelWay::kCalibration:
+      return "calibration";
+  }
+  return "given";
 }
 
 std::string_view to_string(Hardware hardware) {

@@ -67,6 +67,17 @@ Result<std::string> footprint_json(const FootprintReport& r) {
     grid["source"] = r.intensity_source;
     j["carbon_intensity"] = grid;
     put(j, "pue", f.pue);
+    if (!r.model_inputs.empty()) {
+      json inputs = json::array();
+      for (const auto& in : r.model_inputs) {
+        json x = {{"field", in.field}, {"unit", in.unit}};
+        put(x, "value", in.value);
+        x["method"] = in.measured ? "measured" : "estimated";
+        x["source"] = in.source;
+        inputs.push_back(x);
+      }
+      j["model_inputs"] = inputs;
+    }
     j.update(footprint(f));
     j["equivalents"] = {
         {"car_years", f.equivalents.car_years},

@@ -39,6 +39,7 @@ Result<FootprintReport> footprint_report(const lifecycle::Scenario& scenario) {
   MLCARBON_ASSIGN_OR_RETURN(r.base, lifecycle::estimate(scenario));
   r.region_code = scenario.region_code;
   r.intensity_source = scenario.intensity_source;
+  r.model_inputs = lifecycle::model_inputs(scenario);
   r.recommendations = lifecycle::recommend(scenario, r.base);
   return r;
 }

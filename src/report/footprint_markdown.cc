@@ -36,6 +36,11 @@ std::string footprint_markdown(const FootprintReport& r) {
   out += fmt::format("Grid: {} gCO2e/kWh ({}). PUE {} on every phase.\n\n",
                      format_range(f.intensity_g_per_kwh), r.intensity_source,
                      format_range(f.pue));
+  for (const auto& in : r.model_inputs) {
+    out += fmt::format("- `{}` = {}\n", in.field, format_model_input(in));
+  }
+  if (!r.model_inputs.empty())
+    out += "\n";
   phase_rows(f, out);
   if (f.break_even_calls) {
     out += fmt::format(

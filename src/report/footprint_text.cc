@@ -93,6 +93,12 @@ std::string format_range(lifecycle::Range r) {
                      format_number(r.low), format_number(r.high));
 }
 
+std::string format_model_input(const lifecycle::ModelInput& in) {
+  return fmt::format("{}{}{}, {}: {}", format_range(in.value),
+                     in.unit.empty() ? "" : " ", in.unit,
+                     in.measured ? "measured" : "estimated", in.source);
+}
+
 std::string footprint_text(const FootprintReport& r) {
   const Footprint& f = r.base;
   std::string out;
@@ -101,8 +107,14 @@ std::string footprint_text(const FootprintReport& r) {
   out += fmt::format("grid: {} gCO2e/kWh ({})\n",
                      format_range(f.intensity_g_per_kwh),
                      terminal_safe(r.intensity_source));
-  out +=
-      fmt::format("PUE: {} (applied to every phase)\n\n", format_range(f.pue));
+  out += fmt::format("PUE: {} (applied to every phase)\n", format_range(f.pue));
+  if (!r.model_inputs.empty())
+    out += "inputs from models:\n";
+  for (const auto& in : r.model_inputs) {
+    out += fmt::format("  {} = {}\n", in.field,
+                       terminal_safe(format_model_input(in)));
+  }
+  out += "\n";
   phase_table(f, out);
   if (!f.energy_kwh.is_exact())
     out += "(central [low to high] where inputs are uncertain)\n";

@@ -20,9 +20,89 @@ std::string type_of(const models::Layer& l) {
                                              : std::string(to_string(l.type));
 }
 
+std::string energy_text(const ModelEnergyReport& e, bool color) {
+  using lifecycle::Predictor;
+  const auto& p = e.prediction;
+  std::string out =
+      "\n" + paint(color, "1", "Predicted energy") +
+      fmt::format(" (estimated; machine profile {}: {}, batch {}{}{})\n",
+                  e.profile, e.machine.device, e.machine.batch,
+                  e.machine.engine.empty() ? "" : ", ", e.machine.engine);
+  Table layers({{Align::kLeft},
+                {Align::kLeft, 0, 2},
+                {Align::kRight, 0, 2},
+                {Align::kRight, 0, 2}},
+               "  ");
+  layers.add_row({Cell("layer", "1"), Cell("coefficients", "1"),
+                  Cell("J per inference", "1"),
+                  Cell("J per training sample", "1")});
+  for (const auto& l : p.layers) {
+    layers.add_row({l.name, l.coefficients, format_number(l.inference_j),
+                    format_number(l.training_j)});
+  }
+  out += layers.render(color);
+  out += "  (per-layer predictor, per sample at the profile's batch)\n\n";
+  Table totals({{Align::kLeft},
+                {Align::kRight, 0, 2},
+                {Align::kRight, 0, 2},
+                {Align::kRight, 0, 2},
+                {Align::kRight, 0, 2}},
+               "  ");
+  totals.add_row({Cell("predictor", "1"), Cell("J per inference", "1"),
+                  Cell("J per training sample", "1"), Cell("overhead θ", "1"),
+                  Cell("fit MAPE", "1")});
+  for (auto k :
+       {Predictor::kParameters, Predictor::kFlops, Predictor::kPerLayer}) {
+    const auto& x = p.get(k);
+    totals.add_row(
+        {std::string(to_string(k)), format_number(x.inference_j_per_sample),
+         format_number(x.training_j_per_sample), format_number(x.overhead),
+         fmt::format("{:.1f} %", x.fit_error.inference_mape)});
+  }
+  out += totals.render(color);
+  out += "  (fit MAPE: the predictor's error on the profile's own fit set)\n";
+  for (const auto& w : p.warnings)
+    out += fmt::format("warning: {}\n", w);
+  return out;
+}
+
+ordered_json energy_json(const ModelEnergyReport& e) {
+  using lifecycle::Predictor;
+  const auto& p = e.prediction;
+  ordered_json j;
+  j["method"] = "estimated";
+  j["profile"] = e.profile;
+  j["device"] = e.machine.device;
+  j["batch"] = e.machine.batch;
+  ordered_json predictors = ordered_json::object();
+  for (auto k :
+       {Predictor::kParameters, Predictor::kFlops, Predictor::kPerLayer}) {
+    const auto& x = p.get(k);
+    predictors[std::string(to_string(k))] = {
+        {"inference_j_per_sample", x.inference_j_per_sample},
+        {"training_j_per_sample", x.training_j_per_sample},
+        {"overhead", x.overhead},
+        {"fit_mape_percent",
+         {{"inference", x.fit_error.inference_mape},
+          {"training", x.fit_error.training_mape}}}};
+  }
+  j["predictors"] = std::move(predictors);
+  ordered_json layers = ordered_json::array();
+  for (const auto& l : p.layers) {
+    layers.push_back({{"name", l.name},
+                      {"coefficients", l.coefficients},
+                      {"inference_j_per_sample", l.inference_j},
+                      {"training_j_per_sample", l.training_j}});
+  }
+  j["layers"] = std::move(layers);
+  j["warnings"] = p.warnings;
+  return j;
+}
+
 }  // namespace
 
-std::string model_text(const models::Model& m, std::int64_t batch, bool color) {
+std::string model_text(const models::Model& m, std::int64_t batch, bool color,
+                       const ModelEnergyReport* energy) {
   const double b = static_cast<double>(batch);
   // Names, paths and ONNX op names come from users: no raw controls.
   std::string out =
@@ -77,10 +157,13 @@ std::string model_text(const models::Model& m, std::int64_t batch, bool color) {
                   human_si(m.activation_bytes(batch), "B")},
                  "every layer's output and the input, float32", 2);
   out += totals.render(color);
+  if (energy != nullptr)
+    out += energy_text(*energy, color);
   return out;
 }
 
-std::string model_json(const models::Model& m, std::int64_t batch) {
+std::string model_json(const models::Model& m, std::int64_t batch,
+                       const ModelEnergyReport* energy) {
   const double b = static_cast<double>(batch);
   ordered_json doc;
   doc["schema_version"] = kModelSchemaVersion;
@@ -127,6 +210,8 @@ std::string model_json(const models::Model& m, std::int64_t batch) {
       {"activation_bytes_per_sample", m.activation_bytes(1)},
       {"activation_bytes_per_batch", m.activation_bytes(batch)},
   };
+  if (energy != nullptr)
+    doc["predicted_energy"] = energy_json(*energy);
   return dump_json(doc);
 }
 

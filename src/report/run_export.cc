@@ -21,6 +21,7 @@
 #include "mlcarbon/core/fs.h"
 #include "mlcarbon/core/text.h"
 #include "mlcarbon/core/time.h"
+#include "mlcarbon/measure/context_json.h"
 
 #include "json_text.h"
 
@@ -151,23 +152,7 @@ std::string run_to_json(const measure::Run& run) {
   doc["end"] = format_time(m.end);
   doc["duration_s"] = m.duration.count();
 
-  ordered_json ctx;
-  ctx["host"] = run.context.host;
-  ctx["os"] = run.context.os;
-  ctx["cpu_model"] = run.context.cpu_model;
-  ctx["cpu_count"] = run.context.cpu_count;
-  ctx["ram_total_gb"] = run.context.ram_total_gb;
-  ctx["gpus"] = run.context.gpus;
-  ordered_json sensors = ordered_json::array();
-  for (const auto& s : run.context.sensors) {
-    sensors.push_back({{"name", s.name},
-                       {"method", to_string(s.method)},
-                       {"description", s.description}});
-  }
-  ctx["sensors"] = std::move(sensors);
-  ctx["unavailable"] = run.context.unavailable;
-  ctx["mlcarbon_version"] = run.context.mlcarbon_version;
-  doc["context"] = std::move(ctx);
+  doc["context"] = measure::context_to_json(run.context);
 
   ordered_json energy;
   energy["total_j"] = m.total.value();

@@ -48,6 +48,39 @@ TEST(FootprintJsonTest, HasSchemaPhasesAndTotals) {
   EXPECT_NEAR(j["total"]["co2e_kg"].get<double>(), 0.8, 1e-12);
 }
 
+TEST(FootprintReportTest, EveryWriterSaysHowAModelInputWasObtained) {
+  FootprintReport r = sample();
+  r.model_inputs.push_back({"training.energy_per_inference_j",
+                            Range{0.001, 0.002, 0.003}, "J",
+                            "calibrated on host x", true});
+  r.model_inputs.push_back({"training.overhead", Range::exact(4.5), "",
+                            "predicted per-layer", false});
+
+  auto json = footprint_json(r);
+  const std::string text = footprint_text(r);
+  const std::string markdown = footprint_markdown(r);
+
+  ASSERT_TRUE(json);
+  const auto j = nlohmann::json::parse(*json)["model_inputs"];
+  ASSERT_EQ(j.size(), 2U);
+  EXPECT_EQ(j[0]["field"], "training.energy_per_inference_j");
+  EXPECT_EQ(j[0]["method"], "measured");
+  EXPECT_EQ(j[0]["source"], "calibrated on host x");
+  EXPECT_NEAR(j[0]["value_low"].get<double>(), 0.001, 1e-15);
+  EXPECT_EQ(j[1]["method"], "estimated");
+  EXPECT_NE(text.find("inputs from models:\n"
+                      "  training.energy_per_inference_j = 0.00200 [0.00100 "
+                      "to 0.00300] J, measured: calibrated on host x\n"
+                      "  training.overhead = 4.50, estimated: predicted "
+                      "per-layer\n"),
+            std::string::npos)
+      << text;
+  EXPECT_NE(markdown.find("- `training.overhead` = 4.50, estimated: "
+                          "predicted per-layer\n"),
+            std::string::npos)
+      << markdown;
+}
+
 TEST(FootprintJsonTest, LowAndHighOnlyWhereUncertain) {
   auto text = footprint_json(sample());
   ASSERT_TRUE(text);

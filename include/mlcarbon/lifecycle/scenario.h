@@ -39,6 +39,44 @@ struct MeasuredRun {
   std::optional<double> energy_j;
 };
 
+/// How a model-based phase obtains its energy per sample.
+enum class ModelWay {
+  kGiven,        ///< a number in the scenario
+  kPredict,      ///< `predict`: a machine profile's predictors
+  kCalibrate,    ///< `calibrate`: run the model here, or reuse a calibration
+  kCalibration,  ///< `calibration: FILE.json` of `mlcarbon calibrate --json`
+};
+
+/// "given", "predict", "calibrate" or "calibration".
+[[nodiscard]] std::string_view to_string(ModelWay way);
+
+/// A `model:` of a training or inference block and the way its energy per
+/// sample is to be obtained, as the parser found them;
+/// resolve_model_inputs() turns it into numbers.
+struct ModelRequest {
+  std::string origin;  ///< the scenario file, for messages
+  std::string where;   ///< "training", "search.runs[2]", "inference"
+  std::string field;   ///< "energy_per_inference_j" or "energy_per_call_j"
+  ModelWay way = ModelWay::kGiven;
+  SourcePos way_pos;        ///< of the energy field or of calibration:
+  std::string model;        ///< FILE or SHORTHAND as written; may be empty
+  SourcePos model_pos;      ///< with calibration:
+  std::string profile;      ///< predict: the block's or the top level's
+  SourcePos profile_pos;    ///< of that profile:
+  std::string calibration;  ///< calibration: FILE.json
+  /// θ was written in the block: the way's θ is not used (training).
+  bool overhead_given = false;
+  /// Samples one inference call serves (inference).
+  Range samples_per_call = Range::exact(1.0);
+  /// Once resolved: how I was obtained, and θ (training; empty when θ was
+  /// given or took its default), for reports.
+  std::string source;
+  std::string overhead_source;
+  std::vector<std::string> warnings;  ///< from the resolver
+  bool measured = false;              ///< see ModelEnergy::measured
+  bool resolved = false;
+};
+
 /// One training run, T. Exactly one of its three ways is used.
 struct TrainingSpec {
   EnergyMethod method = EnergyMethod::kModelBased;
@@ -47,6 +85,8 @@ struct TrainingSpec {
   Range epochs;                  ///< E
   Range energy_per_inference_j;  ///< I before PUE, joules
   Range overhead;                ///< θ
+  /// I (and θ unless given) from a model: set by resolve_model_inputs().
+  std::optional<ModelRequest> model;
   // measured: energy_kwh, or a run file
   Range energy_kwh;  ///< device energy before PUE
   std::optional<MeasuredRun> measured_run;
@@ -67,6 +107,8 @@ struct SearchSpec {
 struct InferenceSpec {
   EnergyMethod method = EnergyMethod::kModelBased;
   Range energy_per_call_j;  ///< I before PUE, joules
+  /// I per call from a model: set by resolve_model_inputs().
+  std::optional<ModelRequest> model;
   std::optional<MeasuredRun> measured_run;
   Range calls_in_run;  ///< calls the measured run served
   bool calls_from_rate = false;
@@ -138,6 +180,45 @@ using FileLoader = std::function<Result<std::string>(std::string_view path)>;
 /// ("tool": "mlcarbon", "kind": "run") is an error at the path's position.
 [[nodiscard]] Status resolve_measured_runs(Scenario& scenario,
                                            const FileLoader& loader);
+
+/// What a ModelResolver finds for one request: I per sample and, where the
+/// way gives one, θ, with a label saying how they were obtained.
+struct ModelEnergy {
+  Range inference_j_per_sample;   ///< before PUE
+  std::optional<Range> overhead;  ///< θ
+  /// "predicted per-layer from profile.json", "calibrated 2026-12-02 on
+  /// host X": shown next to every figure it gave.
+  std::string source;
+  std::vector<std::string> warnings;
+  /// Measured here by calibration, rather than estimated by a predictor.
+  bool measured = false;
+};
+
+/// Obtains I and θ for one request (the CLI's reads models and profiles,
+/// runs calibrations). Its errors name the scenario position themselves
+/// (request.origin and the request's positions).
+using ModelResolver =
+    std::function<Result<ModelEnergy>(const ModelRequest& request)>;
+
+/// Resolves every ModelRequest of a way other than kGiven with `resolver`:
+/// training gets energy_per_inference_j = I and, unless it was given,
+/// overhead = θ; inference gets energy_per_call_j = I · samples_per_call.
+/// An I that is not positive and finite, or a θ below zero, is an error at
+/// the request's position.
+[[nodiscard]] Status resolve_model_inputs(Scenario& scenario,
+                                          const ModelResolver& resolver);
+
+/// A figure of the scenario obtained from a model, for reports.
+struct ModelInput {
+  std::string field;  ///< "training.energy_per_inference_j"
+  Range value;
+  std::string unit;       ///< "J", "" for θ
+  std::string source;     ///< the resolver's label
+  bool measured = false;  ///< calibrated here (else estimated)
+};
+
+/// Every resolved figure from a model, in scenario order.
+[[nodiscard]] std::vector<ModelInput> model_inputs(const Scenario& scenario);
 
 /// Parses a number as a scenario accepts it: "12.5", "[10, 20]",
 /// "0.002 ± 20%" (also "+-" and "+/-"). Rejects NaN and infinities.

@@ -31,6 +31,8 @@ struct FootprintReport {
   std::vector<FootprintComparison> what_ifs;
   std::string sweep_key;  ///< empty without --sweep
   std::vector<lifecycle::SweepPoint> sweep;
+  /// Inputs obtained from a model (predicted, calibrated), with how.
+  std::vector<lifecycle::ModelInput> model_inputs;
 };
 
 /// Parses a scenario text (YAML; docs/scenario.md) and reads its
@@ -65,5 +67,9 @@ struct FootprintReport {
 /// "0.295" or "0.295 [0.1 to 0.5]": a figure with 3 significant digits and
 /// its range when uncertain.
 [[nodiscard]] std::string format_range(lifecycle::Range r);
+
+/// "0.000153 J, estimated: predicted per-layer for ...": an input obtained
+/// from a model, with its method and source.
+[[nodiscard]] std::string format_model_input(const lifecycle::ModelInput& in);
 
 }  // namespace mlcarbon::report
