@@ -3,6 +3,7 @@
 training loop, and calibration of a small nn.Module."""
 import json
 import math
+import subprocess
 
 import pytest
 
@@ -104,6 +105,25 @@ def test_calibrate_a_small_module(tmp_path):
     assert doc["model"]["parameters"] == sum(p.numel() for p in model.parameters())
     assert doc["context"]["cpu_count"] >= 1
     assert doc["method"] in ("measured", "estimated")
+
+
+def test_the_cli_estimates_from_a_python_calibration(tmp_path, mlcarbon_bin, child_env):
+    # The library's calibration reader checks every field and recomputes
+    # the summaries from the repeats: it must accept what calibrate() wrote.
+    torch.set_num_threads(1)
+    model, x, y = small_problem()
+    doc = mltorch.calibrate(model, (x[:32], y[:32]), loss_fn=torch.nn.MSELoss(),
+                            path=tmp_path / "c.json", budget_s=1.5)
+    (tmp_path / "s.yaml").write_text(
+        "name: t\nregion: DE\ntraining:\n  samples: 1000\n  epochs: 2\n"
+        "  calibration: c.json\n")
+    proc = subprocess.run([mlcarbon_bin, "estimate", str(tmp_path / "s.yaml"), "--json", "-"],
+                          capture_output=True, text=True, env=child_env)
+    assert proc.returncode == 0, proc.stderr
+    footprint = json.loads(proc.stdout)
+    expected_j = 2 * 1000 * doc["energy_per_inference_j"]["value"] * doc["theta"]
+    assert footprint["phases"]["training"]["energy_kwh"] == pytest.approx(
+        expected_j / 3.6e6, rel=1e-6)
 
 
 def test_calibrate_checks_its_arguments():
