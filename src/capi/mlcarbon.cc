@@ -18,6 +18,8 @@
 
 #include <fmt/format.h>
 
+#include "mlcarbon/calibrate/scenario_inputs.h"
+#include "mlcarbon/calibrate/scenario_inputs.h"
 #include "mlcarbon/core/error.h"
 #include "mlcarbon/core/text.h"
 #include "mlcarbon/measure/tracker.h"
@@ -181,11 +183,17 @@ mlcarbon::Result<mlcarbon::TrackerOptions> tracker_options(
   return t;
 }
 
+// `folder`: where the scenario's model files, profiles and calibrations
+// are read from, as its measured runs are.
 mlcarbon_status estimate_into(
-    const mlcarbon::Result<mlcarbon::lifecycle::Scenario>& scenario,
-    char** footprint_json) {
+    mlcarbon::Result<mlcarbon::lifecycle::Scenario> scenario,
+    const std::filesystem::path& folder, char** footprint_json) {
   if (!scenario)
     return fail(scenario.error());
+  auto resolved = mlcarbon::lifecycle::resolve_model_inputs(
+      *scenario, mlcarbon::calibrate::model_resolver(folder));
+  if (!resolved)
+    return fail(resolved.error());
   auto report = mlcarbon::report::footprint_report(*scenario);
   if (!report)
     return fail(report.error());
@@ -427,7 +435,7 @@ mlcarbon_status mlcarbon_estimate(const char* scenario_yaml,
         // An empty folder: measured_run paths stay relative to the cwd.
         mlcarbon::report::load_scenario(scenario_yaml, "scenario",
                                         std::filesystem::path()),
-        footprint_json);
+        std::filesystem::path(), footprint_json);
   });
 }
 
@@ -440,6 +448,7 @@ mlcarbon_status mlcarbon_estimate_file(const char* path,
       return null_argument("mlcarbon_estimate_file", "footprint_json");
     *footprint_json = nullptr;
     return estimate_into(mlcarbon::report::load_scenario_file(path),
+                         std::filesystem::path(path).parent_path(),
                          footprint_json);
   });
 }

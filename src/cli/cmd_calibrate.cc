@@ -46,15 +46,15 @@ Result<int> run_one(const CalibrateArgs& a, Seconds budget,
     MLCARBON_RETURN_IF_ERROR(check_output_file(*a.json));
   }
   ProgressLine line(ProgressLine::wanted(a.quiet));
-  CalibrationRequest request{.options = {.batch = a.batch,
-                                         .budget = budget,
-                                         .device = device,
-                                         .threads = a.threads},
-                             .sensors = a.sensors.options(),
-                             .use_cache = !a.no_cache,
-                             .progress = &line};
-  MLCARBON_ASSIGN_OR_RETURN(ObtainedCalibration got,
-                            obtain_calibration(model, request));
+  calibrate::CalibrationRequest request{.options = {.batch = a.batch,
+                                                    .budget = budget,
+                                                    .device = device,
+                                                    .threads = a.threads},
+                                        .sensors = a.sensors.options(),
+                                        .use_cache = !a.no_cache,
+                                        .status = line.as_status()};
+  MLCARBON_ASSIGN_OR_RETURN(calibrate::ObtainedCalibration got,
+                            calibrate::obtain_calibration(model, request));
   if (a.json) {
     MLCARBON_RETURN_IF_ERROR(
         report::write_output(*a.json, calibrate::to_json(got.calibration)));

@@ -15,8 +15,8 @@
 #include "mlcarbon/report/footprint.h"
 #include "mlcarbon/report/output.h"
 
+#include "calibrations.h"
 #include "command.h"
-#include "model_inputs.h"
 
 namespace mlcarbon::cli {
 namespace {
@@ -35,8 +35,11 @@ Result<int> run_estimate(const EstimateOptions& o) {
                             report::load_scenario_file(o.file));
   // Model files, profiles and calibrations are read from the scenario's
   // folder, as its measured runs are.
+  ProgressLine line(ProgressLine::wanted(false));
   MLCARBON_RETURN_IF_ERROR(lifecycle::resolve_model_inputs(
-      scenario, model_resolver(std::filesystem::path(o.file).parent_path())));
+      scenario,
+      calibrate::model_resolver(std::filesystem::path(o.file).parent_path(),
+                                line.as_status())));
   MLCARBON_ASSIGN_OR_RETURN(report::FootprintReport r,
                             report::footprint_report(scenario));
   for (const auto& w : o.what_ifs) {

@@ -8,13 +8,13 @@
 
 #include <unistd.h>
 
+#include "mlcarbon/calibrate/scenario_inputs.h"
 #include "mlcarbon/lifecycle/predict.h"
 #include "mlcarbon/models/model.h"
 #include "mlcarbon/report/model_report.h"
 #include "mlcarbon/report/output.h"
 
 #include "command.h"
-#include "model_inputs.h"
 #include "options.h"
 
 namespace mlcarbon::cli {
@@ -38,7 +38,7 @@ Result<int> run_describe(const DescribeArgs& a) {
                             models::load_model(a.model));
   std::optional<report::ModelEnergyReport> energy;
   if (!a.profile.empty()) {
-    auto machine = read_profile(a.profile);
+    auto machine = calibrate::read_profile(a.profile);
     if (!machine) {
       return tl::unexpected(
           std::move(machine).error().with_context("--predict"));

@@ -100,7 +100,7 @@ Result<int> run_train(const TrainArgs& a) {
   line.show(fmt::format("training {}: loading the engine", model.name));
   const auto load_start = std::chrono::steady_clock::now();
   MLCARBON_ASSIGN_OR_RETURN(engine::Engine * engine,
-                            load_engine_plugin(a.threads, device));
+                            calibrate::load_engine_plugin(a.threads, device));
   const double load_seconds =
       Seconds(std::chrono::steady_clock::now() - load_start).count();
   const calibrate::TrainOptions options{

@@ -39,7 +39,7 @@ Result<std::vector<Measured>> measure_all(std::vector<models::Model> models,
   ProgressLine line(ProgressLine::wanted(a.quiet));
   line.show(fmt::format("{}: loading the engine", what));
   MLCARBON_ASSIGN_OR_RETURN(engine::Engine * engine,
-                            load_engine_plugin(a.threads, a.device));
+                            calibrate::load_engine_plugin(a.threads, a.device));
   const Seconds total = a.budget.value_or(
       Seconds(kDefaultSecondsPerModel * static_cast<double>(models.size())));
   const Seconds each = total / static_cast<double>(models.size());

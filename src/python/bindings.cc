@@ -16,6 +16,7 @@
 
 #include <pybind11/pybind11.h>
 
+#include "mlcarbon/calibrate/scenario_inputs.h"
 #include "mlcarbon/carbon/regions.h"
 #include "mlcarbon/core/error.h"
 #include "mlcarbon/measure/tracker.h"
@@ -256,14 +257,22 @@ class TrackerCore {
   std::mutex mutex_;
 };
 
-std::string estimate_json(const Result<lifecycle::Scenario>& scenario) {
+// `folder` is where the scenario's model files, profiles and calibrations
+// are read from, as its measured runs are.
+std::string estimate_json(Result<lifecycle::Scenario> scenario,
+                          const std::filesystem::path& folder) {
   if (!scenario)
     return value_or_raise(
         Result<std::string>(tl::unexpected(scenario.error())));
   Result<std::string> json = make_error(Errc::kCancelled, "not estimated");
   {
     py::gil_scoped_release nogil;
-    auto footprint = report::footprint_report(*scenario);
+    auto resolved = lifecycle::resolve_model_inputs(
+        *scenario, calibrate::model_resolver(folder));
+    auto footprint =
+        resolved
+            ? report::footprint_report(*scenario)
+            : Result<report::FootprintReport>(tl::unexpected(resolved.error()));
     json = footprint ? report::footprint_json(*footprint)
                      : Result<std::string>(tl::unexpected(footprint.error()));
   }
@@ -272,11 +281,12 @@ std::string estimate_json(const Result<lifecycle::Scenario>& scenario) {
 
 std::string estimate_text(const std::string& yaml, const std::string& origin,
                           const std::string& folder) {
-  return estimate_json(report::load_scenario(yaml, origin, folder));
+  return estimate_json(report::load_scenario(yaml, origin, folder), folder);
 }
 
 std::string estimate_file(const std::string& path) {
-  return estimate_json(report::load_scenario_file(path));
+  return estimate_json(report::load_scenario_file(path),
+                       std::filesystem::path(path).parent_path());
 }
 
 py::list regions() {

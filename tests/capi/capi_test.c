@@ -233,6 +233,28 @@ static void test_estimate_text_and_file(void) {
   CHECK(mlcarbon_estimate_file("/no/such/scenario.yaml", &json) ==
         MLCARBON_ERROR_NOT_FOUND);
   CHECK(strstr(mlcarbon_last_error(), "/no/such/scenario.yaml") != NULL);
+
+  /* A model whose I is predicted from a machine profile is resolved here
+     as `mlcarbon estimate` resolves it. */
+  const char* fixtures = getenv("CAPI_FIXTURES");
+  CHECK(fixtures != NULL);
+  if (fixtures != NULL) {
+    char predicted[1024];
+    snprintf(predicted, sizeof predicted,
+             "name: p\n"
+             "carbon_intensity_g_per_kwh: 400\n"
+             "profile: %s/profiles/small.json\n"
+             "training:\n"
+             "  model: mlp:depth=4,width=100,inputs=100\n"
+             "  samples: 60000\n"
+             "  epochs: 10\n"
+             "  energy_per_inference_j: predict\n",
+             fixtures);
+    CHECK(mlcarbon_estimate(predicted, &json) == MLCARBON_OK);
+    CHECK(json != NULL && strstr(json, "predicted per-layer") != NULL);
+    mlcarbon_string_free(json);
+    json = NULL;
+  }
 }
 
 /* The last error belongs to the thread that made the call. */

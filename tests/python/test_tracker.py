@@ -193,6 +193,19 @@ def test_estimate_matches_the_cli(mlcarbon_bin, child_env):
     assert ours == cli
 
 
+def test_estimate_resolves_a_predicted_model_like_the_cli(mlcarbon_bin,
+                                                         child_env):
+    # The profile and the model are read from the scenario's folder.
+    path = REPO / "tests" / "fixtures" / "scenarios" / "predict.yaml"
+    ours = mlcarbon.estimate(path)
+    cli = json.loads(subprocess.run(
+        [mlcarbon_bin, "estimate", str(path), "--json", "-"],
+        capture_output=True, text=True, env=child_env, check=True,
+    ).stdout)
+    assert ours == cli
+    assert ours["phases"]["training"]["energy_kwh"] > 0
+
+
 def test_estimate_from_a_dict():
     footprint = mlcarbon.estimate({
         "name": "tiny",
