@@ -19,7 +19,6 @@
 #include <fmt/format.h>
 
 #include "mlcarbon/calibrate/scenario_inputs.h"
-#include "mlcarbon/calibrate/scenario_inputs.h"
 #include "mlcarbon/core/error.h"
 #include "mlcarbon/core/text.h"
 #include "mlcarbon/measure/tracker.h"

@@ -183,27 +183,21 @@ def test_read_and_windows_from_other_threads():
     assert sorted(w.name for w in tracker.run.windows) == ["t0", "t1", "t2", "t3"]
 
 
-def test_estimate_matches_the_cli(mlcarbon_bin, child_env):
-    path = REPO / "examples" / "small_model_serving.yaml"
+@pytest.mark.parametrize("scenario", [
+    "examples/small_model_serving.yaml",
+    # A model whose I is predicted from a machine profile: the profile and
+    # the model are read from the scenario's folder.
+    "tests/fixtures/scenarios/predict.yaml",
+])
+def test_estimate_matches_the_cli(mlcarbon_bin, child_env, scenario):
+    path = REPO / scenario
     ours = mlcarbon.estimate(path)
     cli = json.loads(subprocess.run(
         [mlcarbon_bin, "estimate", str(path), "--json", "-"],
         capture_output=True, text=True, env=child_env, check=True,
     ).stdout)
     assert ours == cli
-
-
-def test_estimate_resolves_a_predicted_model_like_the_cli(mlcarbon_bin,
-                                                         child_env):
-    # The profile and the model are read from the scenario's folder.
-    path = REPO / "tests" / "fixtures" / "scenarios" / "predict.yaml"
-    ours = mlcarbon.estimate(path)
-    cli = json.loads(subprocess.run(
-        [mlcarbon_bin, "estimate", str(path), "--json", "-"],
-        capture_output=True, text=True, env=child_env, check=True,
-    ).stdout)
-    assert ours == cli
-    assert ours["phases"]["training"]["energy_kwh"] > 0
+    assert ours["total"]["co2e_kg"] > 0
 
 
 def test_estimate_from_a_dict():
