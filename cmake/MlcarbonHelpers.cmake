@@ -84,3 +84,19 @@ function(mlcarbon_embed_text target symbol file)
     COMMENT "Embedding ${file}")
   target_sources(${target} PRIVATE ${out})
 endfunction()
+
+# mlcarbon_add_cli_golden(NAME EXPECTED ARG...)
+# Runs `mlcarbon ARG...` from the source tree and compares its output with
+# tests/cli/EXPECTED (tests/cli/golden.cmake; MLCARBON_UPDATE_GOLDEN=1
+# rewrites the file).
+function(mlcarbon_add_cli_golden name expected)
+  string(REPLACE ";" "|" command "${ARGN}")
+  add_test(NAME ${name}
+    COMMAND ${CMAKE_COMMAND}
+      -DMLCARBON=$<TARGET_FILE:mlcarbon>
+      "-DCOMMAND=${command}"
+      -DEXPECTED=${PROJECT_SOURCE_DIR}/tests/cli/${expected}
+      -P ${PROJECT_SOURCE_DIR}/tests/cli/golden.cmake
+    WORKING_DIRECTORY ${PROJECT_SOURCE_DIR})
+  set_tests_properties(${name} PROPERTIES LABELS cli)
+endfunction()
