@@ -53,6 +53,16 @@ struct EnergySample {
   std::vector<std::string> warnings;
 };
 
+/// How far a sensor's figure may lie from the truth, as factors of its
+/// central figure: the truth is in [low * E, high * E]. Counters have a
+/// band of width zero (their resolution is far below what reports show).
+struct Band {
+  double low = 1.0;
+  double high = 1.0;
+  /// Where the factors come from: "validation on ...", "source's range".
+  std::string source = "hardware counter";
+};
+
 /// A source of energy readings (zeus's monitor, benchmark's PerfCounters).
 /// Not thread-safe: one thread samples a given sensor.
 class EnergySensor {
@@ -67,6 +77,9 @@ class EnergySensor {
   /// "powercap sysfs /sys/class/powercap", "TDP 65 W x utilisation curve".
   [[nodiscard]] virtual std::string description() const = 0;
   [[nodiscard]] virtual const std::vector<Domain>& domains() const = 0;
+  /// The band around this sensor's energy; a model's comes from its
+  /// validation error.
+  [[nodiscard]] virtual Band band() const { return {}; }
   /// Reads every domain now. Wrap-around is handled by the sensor, so the
   /// caller may sample at any interval shorter than the counter's range.
   [[nodiscard]] virtual Result<EnergySample> sample() = 0;
