@@ -20,6 +20,9 @@ packages=(
   # tests compare against PyTorch and build ONNX files from Python.
   libonnx-dev libtorch-dev libopenblas0-pthread zlib1g-dev
   python3-torch python3-onnx dataset-fashion-mnist
+  # The report test opens the HTML reports in headless Chromium over the
+  # DevTools protocol.
+  chromium python3-websocket
 )
 missing=()
 for p in "${packages[@]}"; do
