@@ -40,6 +40,22 @@ def test_context_manager_gives_a_run_with_windows(tmp_path):
     assert run.to_dict()["kind"] == "run"
 
 
+def test_run_has_a_power_timeline_that_holds_its_energy():
+    tracker = mlcarbon.Tracker(region="DE", db=False, interval=0.02)
+    with tracker:
+        busy(400_000)
+    timeline = tracker.run.timeline
+    assert timeline is not None and timeline["buckets"] >= 1
+    assert len(timeline["start_s"]) == len(timeline["duration_s"]) == timeline["buckets"]
+    energy = {d["domain"]: d["energy_j"] for d in tracker.run["energy"]["domains"]}
+    for d in timeline["domains"]:
+        assert d["method"] in ("measured", "estimated")
+        total = sum(p * s for p, s in zip(d["mean_w"], timeline["duration_s"]))
+        assert total == pytest.approx(energy[d["domain"]], rel=1e-9, abs=1e-9)
+        assert all(lo <= m + 1e-9 and m <= hi + 1e-9
+                   for lo, m, hi in zip(d["min_w"], d["mean_w"], d["max_w"]))
+
+
 def test_run_has_the_cli_run_json_fields(mlcarbon_bin, tmp_path, child_env):
     out = subprocess.run(
         [mlcarbon_bin, "measure", "--no-history", "--region", "DE", "--json", "-", "--", "true"],

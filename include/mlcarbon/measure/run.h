@@ -14,6 +14,7 @@
 #include "mlcarbon/core/error.h"
 #include "mlcarbon/core/units.h"
 #include "mlcarbon/measure/measurement.h"
+#include "mlcarbon/measure/timeline.h"
 #include "mlcarbon/sensors/sensor.h"
 
 namespace mlcarbon::measure {
@@ -111,6 +112,9 @@ struct Run {
   /// Named windows ended during the run, in the order they ended; they may
   /// overlap and nest.
   std::vector<WindowRecord> windows;
+  /// Every domain's power over the run, downsampled (empty when not
+  /// recorded).
+  Timeline timeline;
 };
 
 /// Describes this machine and the sensors in use.
