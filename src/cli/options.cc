@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include "mlcarbon/core/text.h"
+#include "mlcarbon/core/time.h"
 #include "mlcarbon/report/history.h"
 
 namespace mlcarbon::cli {
@@ -74,6 +75,16 @@ bool use_color(std::string_view color, int fd) {
   if (no_color != nullptr && *no_color != '\0')
     return false;
   return ::isatty(fd) != 0;
+}
+
+Result<WallTime> wall_now() {
+  const char* fixed = std::getenv("MLCARBON_NOW");
+  if (fixed == nullptr || *fixed == '\0')
+    return SystemClock::instance().wall_now();
+  auto t = parse_time(fixed);
+  if (!t)
+    return tl::unexpected(std::move(t).error().with_context("MLCARBON_NOW"));
+  return *t;
 }
 
 }  // namespace mlcarbon::cli

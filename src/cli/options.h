@@ -8,6 +8,7 @@
 
 #include <CLI/CLI.hpp>
 
+#include "mlcarbon/core/clock.h"
 #include "mlcarbon/core/error.h"
 #include "mlcarbon/core/units.h"
 #include "mlcarbon/sensors/sensor.h"
@@ -34,6 +35,11 @@ void add_history_option(CLI::App& sub, std::string& db);
 /// Adds --db-timeout DURATION (env MLCARBON_DB_TIMEOUT), defaulting
 /// `timeout` to 10s: how long one history operation waits for a lock.
 void add_db_timeout_option(CLI::App& sub, std::string& timeout);
+
+/// The time now: MLCARBON_NOW (ISO 8601) when set, so that examples and
+/// tests are reproducible, else the system clock. A bad MLCARBON_NOW is an
+/// error naming it.
+[[nodiscard]] Result<WallTime> wall_now();
 
 /// Adds --color auto|always|never.
 void add_color_option(CLI::App& sub, std::string& color);
