@@ -13,8 +13,8 @@ namespace {
 
 using Nanos = WallTime::duration;
 
-std::string hours(Nanos d) {
-  return fmt::format("{:.4g} h", Seconds(d).count() / 3600.0);
+std::string duration_text(Nanos d) {
+  return format_duration(Seconds(d));
 }
 
 // The forecast's cumulative intensity, F(t) = integral of I from its start
@@ -72,7 +72,8 @@ Status check_even_rows(const IntensitySeries& forecast) {
           "{}:{}: this row starts {} after the previous one, but the first "
           "rows are {} apart: a missing row or uneven rows (give each row's "
           "end in an 'end' column when rows differ in length)",
-          forecast.origin(), points[i].line, hours(gap), hours(step));
+          forecast.origin(), points[i].line, duration_text(gap),
+          duration_text(step));
     }
   }
   return {};
@@ -175,7 +176,8 @@ Result<StartPlan> plan_start(const IntensitySeries& forecast, const Job& job,
         "the window from {} to {} {} ({}) is shorter than the job ({})",
         format_time(plan.window_start), format_time(plan.window_end),
         window.deadline ? "(the deadline)" : "(the forecast's end)",
-        hours(plan.window_end - plan.window_start), hours(duration));
+        duration_text(plan.window_end - plan.window_start),
+        duration_text(duration));
   }
 
   const WallTime latest = plan.window_end - duration;

@@ -145,12 +145,12 @@ TEST(PlanStartTest, DeadlineTooShortForTheJobIsAnError) {
   ASSERT_FALSE(plan.has_value());
   EXPECT_EQ(plan.error().message(),
             "the window from 2026-12-02T00:00:00.000Z to "
-            "2026-12-02T02:00:00.000Z (the deadline) (2 h) is shorter than "
-            "the job (3 h)");
+            "2026-12-02T02:00:00.000Z (the deadline) (2h) is shorter than "
+            "the job (3h)");
   ASSERT_FALSE(no_deadline.has_value());
   EXPECT_THAT(no_deadline.error().message(),
-              HasSubstr("(the forecast's end) (4 h) is shorter than the job "
-                        "(5 h)"));
+              HasSubstr("(the forecast's end) (4h) is shorter than the job "
+                        "(5h)"));
 }
 
 TEST(PlanStartTest, ForecastNotCoveringTheWindowIsAnError) {
@@ -189,8 +189,8 @@ TEST(PlanStartTest, UnevenRowsWithoutStatedEndsAreAGapNamingTheLine) {
 
   ASSERT_FALSE(plan.has_value());
   EXPECT_THAT(plan.error().message(),
-              HasSubstr("gappy.csv:4: this row starts 2 h after the previous "
-                        "one, but the first rows are 1 h apart"));
+              HasSubstr("gappy.csv:4: this row starts 2h after the previous "
+                        "one, but the first rows are 1h apart"));
 }
 
 TEST(PlanStartTest, InvalidJobsAreRefused) {

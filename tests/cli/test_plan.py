@@ -31,8 +31,8 @@ def test_a_deadline_too_short_for_the_job(mlcarbon, env):
                 "--deadline", "2026-12-02T02:00Z")
 
     refused(proc, "the window from 2026-12-02T00:00:00.000Z to "
-            "2026-12-02T02:00:00.000Z (the deadline) (2 h) is shorter than "
-            "the job (3 h)")
+            "2026-12-02T02:00:00.000Z (the deadline) (2h) is shorter than "
+            "the job (3h)")
 
 
 def test_a_forecast_that_does_not_cover_the_window(mlcarbon, env):
@@ -54,8 +54,8 @@ def test_a_forecast_that_does_not_cover_the_window(mlcarbon, env):
      "f.csv:3: intensity 'nan' is not a finite number"),
     ("2026-12-02T00:00Z,-3\n", "f.csv:2: intensity -3 is negative"),
     ("2026-12-02T00:00Z,100\n2026-12-02T01:00Z,100\n2026-12-02T05:00Z,1\n",
-     "f.csv:4: this row starts 4 h after the previous one, but the first "
-     "rows are 1 h apart"),
+     "f.csv:4: this row starts 4h after the previous one, but the first "
+     "rows are 1h apart"),
     ("2026-12-02T00:00Z,380000\n",
      "f.csv:2: intensity 380000 is not a plausible g CO2e/kWh"),
 ])
