@@ -79,6 +79,15 @@ Status check_even_rows(const IntensitySeries& forecast) {
   return {};
 }
 
+// The range measure accepts for --pue too.
+Status check_pue(double pue) {
+  if (!(pue >= 1.0 && pue < 10.0)) {
+    return make_error(Errc::kInvalidArgument,
+                      "PUE must be between 1.0 and 10, got {}", pue);
+  }
+  return {};
+}
+
 bool less_by_more_than_ties(double a, double b) {
   return a < b - kTieTolerance * std::max(std::abs(a), std::abs(b));
 }
@@ -122,11 +131,7 @@ Status check_job(const Job& job) {
                       "of seconds, got {}",
                       job.duration.count());
   }
-  if (!(job.pue >= 1.0 && job.pue < 10.0)) {
-    return make_error(Errc::kInvalidArgument,
-                      "PUE must be between 1.0 and 10, got {}", job.pue);
-  }
-  return {};
+  return check_pue(job.pue);
 }
 
 Result<StartPlan> plan_start(const IntensitySeries& forecast, const Job& job,
@@ -225,10 +230,8 @@ Result<std::vector<RegionOption>> compare_regions(
     std::optional<double> pue) {
   if (codes.empty())
     return make_error(Errc::kInvalidArgument, "no region to compare");
-  if (pue && !(*pue >= 1.0 && *pue < 10.0)) {
-    return make_error(Errc::kInvalidArgument,
-                      "PUE must be between 1.0 and 10, got {}", *pue);
-  }
+  if (pue)
+    MLCARBON_RETURN_IF_ERROR(check_pue(*pue));
   std::vector<RegionOption> options;
   for (const std::string& code : codes) {
     MLCARBON_ASSIGN_OR_RETURN(const Region* region, table.find(code));
