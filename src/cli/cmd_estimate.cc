@@ -4,19 +4,24 @@
 #include <cstdio>
 #include <filesystem>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include <fmt/format.h>
 
+#include "mlcarbon/carbon/series.h"
 #include "mlcarbon/core/text.h"
+#include "mlcarbon/core/time.h"
 #include "mlcarbon/lifecycle/estimate.h"
 #include "mlcarbon/lifecycle/scenario.h"
+#include "mlcarbon/lifecycle/schedule.h"
 #include "mlcarbon/report/footprint.h"
 #include "mlcarbon/report/output.h"
 
 #include "calibrations.h"
 #include "command.h"
+#include "options.h"
 
 namespace mlcarbon::cli {
 namespace {
@@ -28,7 +33,44 @@ struct EstimateOptions {
   std::string json;
   std::string markdown;
   std::string csv;
+  std::string forecast;
+  std::string duration;
+  std::string deadline;
 };
+
+// The schedule advice of a forecast, appended to the recommendations.
+Status add_schedule_advice(const EstimateOptions& o,
+                           const lifecycle::Scenario& scenario,
+                           report::FootprintReport& r) {
+  std::optional<Seconds> duration = lifecycle::scheduled_duration(scenario);
+  if (!o.duration.empty()) {
+    MLCARBON_ASSIGN_OR_RETURN(duration,
+                              parse_duration(o.duration, "--duration"));
+  }
+  if (!duration) {
+    return make_error(Errc::kInvalidArgument,
+                      "--forecast needs --duration: how long the search and "
+                      "training run (the scenario gives training hours only "
+                      "for a resource-time training without search)");
+  }
+  MLCARBON_ASSIGN_OR_RETURN(const carbon::IntensitySeries forecast,
+                            carbon::read_series(o.forecast));
+  carbon::PlanWindow window;
+  if (!o.deadline.empty()) {
+    auto deadline = parse_time(o.deadline);
+    if (!deadline) {
+      return tl::unexpected(
+          std::move(deadline).error().with_context("--deadline"));
+    }
+    window.deadline = *deadline;
+  }
+  MLCARBON_ASSIGN_OR_RETURN(const WallTime now, wall_now());
+  MLCARBON_ASSIGN_OR_RETURN(lifecycle::Recommendation advice,
+                            lifecycle::schedule_recommendation(
+                                r.base, forecast, *duration, window, now));
+  r.recommendations.push_back(std::move(advice));
+  return {};
+}
 
 Result<int> run_estimate(const EstimateOptions& o) {
   MLCARBON_ASSIGN_OR_RETURN(lifecycle::Scenario scenario,
@@ -42,6 +84,8 @@ Result<int> run_estimate(const EstimateOptions& o) {
                                 line.as_status())));
   MLCARBON_ASSIGN_OR_RETURN(report::FootprintReport r,
                             report::footprint_report(scenario));
+  if (!o.forecast.empty())
+    MLCARBON_RETURN_IF_ERROR(add_schedule_advice(o, scenario, r));
   for (const auto& w : o.what_ifs) {
     MLCARBON_ASSIGN_OR_RETURN(auto kv,
                               lifecycle::split_assignment("--what-if", w));
@@ -103,6 +147,21 @@ Action setup_estimate(CLI::App& sub) {
   sub.add_option("--sweep", o->sweep,
                  "Footprints for KEY from START to STOP in COUNT even steps")
       ->type_name("KEY=START:STOP:COUNT");
+  auto* forecast =
+      sub.add_option("--forecast", o->forecast,
+                     "Advise when to start the search and training under "
+                     "this forecast of the grid's intensity (docs/plan.md)")
+          ->type_name("FILE");
+  sub.add_option("--duration", o->duration,
+                 "How long the search and training run, for --forecast "
+                 "(default: the training's hours when it gives them)")
+      ->type_name("DURATION")
+      ->needs(forecast);
+  sub.add_option("--deadline", o->deadline,
+                 "With --forecast: finish by T (ISO 8601; default: the "
+                 "forecast's end)")
+      ->type_name("T")
+      ->needs(forecast);
   sub.add_option("--json", o->json,
                  "Write the report as JSON to FILE (- = stdout)")
       ->type_name("FILE");

@@ -40,6 +40,7 @@ Action setup_sensors(CLI::App& sub);
 Action setup_measure(CLI::App& sub);
 Action setup_estimate(CLI::App& sub);
 Action setup_history(CLI::App& sub);
+Action setup_plan(CLI::App& sub);
 Action setup_model(CLI::App& sub);
 Action setup_calibrate(CLI::App& sub);
 Action setup_train(CLI::App& sub);

@@ -27,6 +27,8 @@ constexpr std::array kCommands = {
             "Estimate a model's life-cycle footprint from a scenario",
             &setup_estimate},
     Command{"history", "List, filter and sum recorded runs", &setup_history},
+    Command{"plan", "Find when and where a job emits the least CO2e",
+            &setup_plan},
     Command{"model", "Describe a model: layers, shapes, parameters, FLOPs",
             &setup_model},
     Command{"calibrate",

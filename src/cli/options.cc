@@ -193,4 +193,14 @@ bool use_color(std::string_view color, int fd) {
   return ::isatty(fd) != 0;
 }
 
+Result<WallTime> wall_now() {
+  const char* fixed = std::getenv("MLCARBON_NOW");
+  if (fixed == nullptr || *fixed == '\0')
+    return SystemClock::instance().wall_now();
+  auto t = parse_time(fixed);
+  if (!t)
+    return tl::unexpected(std::move(t).error().with_context("MLCARBON_NOW"));
+  return *t;
+}
+
 }  // namespace mlcarbon::cli

@@ -8,6 +8,7 @@
 
 #include <CLI/CLI.hpp>
 
+#include "mlcarbon/core/clock.h"
 #include "mlcarbon/core/error.h"
 #include "mlcarbon/core/units.h"
 #include "mlcarbon/report/history.h"
@@ -67,6 +68,11 @@ struct HistorySelection {
 /// Adds --db, --tag, --command, --project, --since, --until, --job, --limit
 /// and --db-timeout.
 void add_history_selection(CLI::App& sub, HistorySelection& selection);
+
+/// The time now: MLCARBON_NOW (ISO 8601) when set, so that examples and
+/// tests are reproducible, else the system clock. A bad MLCARBON_NOW is an
+/// error naming it.
+[[nodiscard]] Result<WallTime> wall_now();
 
 /// Adds --color auto|always|never.
 void add_color_option(CLI::App& sub, std::string& color);

@@ -132,6 +132,28 @@ std::string format_time(WallTime t) {
                       std::chrono::floor<std::chrono::milliseconds>(t));
 }
 
+std::string format_time_short(WallTime t) {
+  using std::chrono::minutes;
+  using std::chrono::seconds;
+  if (std::chrono::floor<minutes>(t) == t)
+    return date::format("%FT%H:%MZ", std::chrono::floor<minutes>(t));
+  if (std::chrono::floor<seconds>(t) == t)
+    return date::format("%FT%TZ", std::chrono::floor<seconds>(t));
+  return format_time(t);
+}
+
+std::string format_duration(Seconds d) {
+  const double s = d.count();
+  const auto whole = static_cast<long long>(s);
+  if (static_cast<double>(whole) != s || s < 60.0 || whole % 60 != 0)
+    return fmt::format("{:g}s", s);
+  const long long h = whole / 3600;
+  const long long m = whole % 3600 / 60;
+  if (h == 0)
+    return fmt::format("{}m", m);
+  return m == 0 ? fmt::format("{}h", h) : fmt::format("{}h{:02}m", h, m);
+}
+
 Result<Seconds> parse_duration(std::string_view text, std::string_view flag,
                                DurationRules rules) {
   struct Unit {
@@ -174,6 +196,30 @@ Result<Seconds> parse_duration(std::string_view text, std::string_view flag,
                       expected, text);
   }
   return Seconds(seconds);
+}
+
+Result<Joules> parse_energy(std::string_view text, std::string_view flag) {
+  struct Unit {
+    std::string_view suffix;
+    double joules;
+  };
+  // Longest suffixes first, so "kWh" is not read as "Wh".
+  static constexpr Unit kUnits[] = {
+      {"kWh", 3.6e6}, {"kwh", 3.6e6}, {"MWh", 3.6e9}, {"Wh", 3600.0},
+      {"kJ", 1e3},    {"MJ", 1e6},    {"GJ", 1e9},    {"J", 1.0}};
+  const std::string_view t = trim(text);
+  for (const Unit& unit : kUnits) {
+    if (!t.ends_with(unit.suffix))
+      continue;
+    auto value = parse_double(trim(t.substr(0, t.size() - unit.suffix.size())));
+    if (!value || *value < 0.0 || !std::isfinite(*value * unit.joules))
+      break;
+    return Joules(*value * unit.joules);
+  }
+  return make_error(Errc::kInvalidArgument,
+                    "{} expects an energy >= 0 with its unit, such as 12kWh, "
+                    "500Wh or 3.6MJ, got '{}'",
+                    flag, text);
 }
 
 }  // namespace mlcarbon

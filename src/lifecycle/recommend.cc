@@ -7,7 +7,9 @@
 #include <fmt/format.h>
 
 #include "mlcarbon/carbon/regions.h"
+#include "mlcarbon/core/time.h"
 #include "mlcarbon/lifecycle/estimate.h"
+#include "mlcarbon/lifecycle/schedule.h"
 
 namespace mlcarbon::lifecycle {
 namespace {
@@ -174,6 +176,92 @@ std::vector<Recommendation> recommend(const Scenario& scenario,
   add_search(scenario, footprint, out);
   add_inference(footprint, out);
   return out;
+}
+
+// The schedule advice (lifecycle/schedule.h) shares kg() with the rest.
+std::string SchedulableEnergy::label() const {
+  std::string out;
+  for (std::size_t i = 0; i < phases.size(); ++i) {
+    if (i > 0)
+      out += " and ";
+    out += to_string(phases[i]);
+  }
+  return out;
+}
+
+SchedulableEnergy schedulable_energy(const Footprint& footprint) {
+  SchedulableEnergy s;
+  for (Phase p : {Phase::kSearch, Phase::kTraining}) {
+    const auto& ph = footprint.phase(p);
+    if (!ph)
+      continue;
+    s.device_energy_j += ph->device_energy_j.central;
+    s.co2e_kg = s.co2e_kg + ph->co2e_kg;
+    s.phases.push_back(p);
+  }
+  return s;
+}
+
+std::optional<Seconds> scheduled_duration(const Scenario& scenario) {
+  if (scenario.search || !scenario.training ||
+      scenario.training->method != EnergyMethod::kResourceTime) {
+    return std::nullopt;
+  }
+  return Seconds(scenario.training->hours.central * 3600.0);
+}
+
+Result<Recommendation> schedule_recommendation(
+    const Footprint& footprint, const carbon::IntensitySeries& forecast,
+    Seconds duration, const carbon::PlanWindow& window, WallTime now) {
+  const SchedulableEnergy jobs = schedulable_energy(footprint);
+  if (jobs.phases.empty()) {
+    return make_error(Errc::kInvalidArgument,
+                      "a forecast plans when to run the search and training, "
+                      "and {} has neither",
+                      footprint.name.empty() ? "the scenario" : footprint.name);
+  }
+  const carbon::Job job{Joules(jobs.device_energy_j), duration,
+                        footprint.pue.central};
+  MLCARBON_ASSIGN_OR_RETURN(const carbon::StartPlan plan,
+                            carbon::plan_start(forecast, job, window, now));
+  const std::string what = fmt::format(
+      "the {} ({:.3g} kWh with PUE over {})", jobs.label(),
+      to_kwh(job.energy).value() * job.pue, format_duration(duration));
+  Recommendation r;
+  r.topic = "schedule";
+  const Range& total = footprint.co2e_kg;
+  const double best_kg = plan.best.emissions.value() / 1000.0;
+  r.co2e_kg = Range{total.low - jobs.co2e_kg.low + best_kg,
+                    total.central - jobs.co2e_kg.central + best_kg,
+                    total.high - jobs.co2e_kg.high + best_kg};
+  if (plan.best.start == plan.baseline.start) {
+    r.summary = fmt::format(
+        "Under the forecast {}, {} is best started at {} ({}): no later "
+        "start before {} emits less. It emits {} CO2e at {:.0f} g/kWh on "
+        "average.",
+        forecast.origin(), what, format_time_short(plan.baseline.start),
+        carbon::describe(plan.window_start_from),
+        format_time_short(plan.window_end),
+        kg(plan.baseline.emissions.value() / 1e3),
+        plan.baseline.mean_intensity.value());
+  } else {
+    const double saved = plan.saving().value();
+    r.summary = fmt::format(
+        "Under the forecast {}, starting {} at {} instead of {} ({}) would "
+        "emit {} instead of {} CO2e ({:.0f} instead of {:.0f} g/kWh on "
+        "average): {} CO2e saved ({:.1f} %).",
+        forecast.origin(), what, format_time_short(plan.best.start),
+        carbon::describe(plan.window_start_from),
+        format_time_short(plan.baseline.start),
+        kg(plan.best.emissions.value() / 1e3),
+        kg(plan.baseline.emissions.value() / 1e3),
+        plan.best.mean_intensity.value(), plan.baseline.mean_intensity.value(),
+        kg(saved / 1e3), 100.0 * saved / plan.baseline.emissions.value());
+  }
+  r.source =
+      "Gitzel et al. 2023, section 3.4 (scheduled execution time, after Xu "
+      "et al. and Patterson et al. 2021); mlcarbon plan (docs/plan.md)";
+  return r;
 }
 
 }  // namespace mlcarbon::lifecycle

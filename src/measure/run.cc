@@ -170,9 +170,8 @@ Result<CarbonSetup> resolve_carbon(const CarbonOptions& options) {
   }
   if (options.intensity_series) {
     const std::string origin = options.intensity_series->string();
-    MLCARBON_ASSIGN_OR_RETURN(const std::string text,
-                              read_file(*options.intensity_series));
-    MLCARBON_ASSIGN_OR_RETURN(setup.series, carbon::parse_series(text, origin));
+    MLCARBON_ASSIGN_OR_RETURN(setup.series,
+                              carbon::read_series(*options.intensity_series));
     c.time_varying = true;
     c.intensity_source = fmt::format("hourly series {}", origin);
   }

@@ -146,5 +146,110 @@ TEST(SeriesTest, ConstantIntensityEmissionsIncludePue) {
               1e-9);
 }
 
+TEST(SeriesTest, StatedEndsSetTheSeriesEnd) {
+  auto series = parse_series(
+      "start,end,carbon_intensity_g_per_kwh\n"
+      "2026-01-01T00:00Z,2026-01-01T00:30Z,100\n"
+      "2026-01-01T00:30Z,2026-01-01T02:00Z,200\n",
+      "ends.csv");
+
+  ASSERT_TRUE(series.has_value()) << series.error().to_string();
+  EXPECT_TRUE(series->has_stated_ends());
+  EXPECT_EQ(series->end(), t0() + hours(2));
+  EXPECT_FALSE(series->lookup(t0() + minutes(119)).clamped);
+  EXPECT_TRUE(series->lookup(t0() + hours(2)).clamped);
+  EXPECT_EQ(series->points()[1].line, 3);
+}
+
+TEST(SeriesTest, StatedEndsRejectGapsOverlapsAndBackwardRows) {
+  const std::string header = "start,end,g_per_kwh\n";
+  const std::string good = "2026-01-01T00:00Z,2026-01-01T01:00Z,100\n";
+  const std::vector<BadSeries> cases = {
+      {good + "2026-01-01T02:00Z,2026-01-01T03:00Z,90\n",
+       "f.csv:3: the row starts at 2026-01-01T02:00:00.000Z, after the "
+       "previous row ends at 2026-01-01T01:00:00.000Z: the series has a gap"},
+      {good + "2026-01-01T00:30Z,2026-01-01T03:00Z,90\n",
+       "f.csv:3: the row starts at 2026-01-01T00:30:00.000Z, before the "
+       "previous row ends at 2026-01-01T01:00:00.000Z: rows overlap"},
+      {"2026-01-01T01:00Z,2026-01-01T01:00Z,100\n",
+       "f.csv:2: the row ends at 2026-01-01T01:00:00.000Z, not after its "
+       "start"},
+  };
+  for (const BadSeries& c : cases) {
+    auto result = parse_series(header + c.body, "f.csv");
+
+    ASSERT_FALSE(result.has_value()) << c.body;
+    EXPECT_TRUE(result.error().message().starts_with(c.expected))
+        << result.error().message();
+  }
+}
+
+TEST(SeriesTest, OtherUnitsAreNamedNotMisread) {
+  auto kg = parse_series(
+      "timestamp,carbon_intensity_kg_per_kwh\n2026-01-01T00:00Z,0.4\n",
+      "kg.csv");
+  auto per_mwh =
+      parse_series("timestamp,g_per_kwh\n2026-01-01T00:00Z,400000\n", "m.csv");
+
+  ASSERT_FALSE(kg.has_value());
+  EXPECT_EQ(kg.error().message(),
+            "kg.csv:1: column 'carbon_intensity_kg_per_kwh' is in another "
+            "unit; expected grams CO2e per kWh in a column named "
+            "'carbon_intensity_g_per_kwh' (or 'g_per_kwh')");
+  ASSERT_FALSE(per_mwh.has_value());
+  EXPECT_THAT(per_mwh.error().message(),
+              HasSubstr("m.csv:2: intensity 400000 is not a plausible g "
+                        "CO2e/kWh"));
+}
+
+TEST(GbCarbonIntensityTest, ConvertsForecastElseActualWithEnds) {
+  auto text = read_file(testing::fixture("carbon/gb_intensity.json"));
+  ASSERT_TRUE(text.has_value());
+
+  auto csv = convert_gb_carbon_intensity(*text, "gb.json");
+
+  ASSERT_TRUE(csv.has_value()) << csv.error().to_string();
+  EXPECT_EQ(*csv,
+            "# converted from gb.json (GB Carbon Intensity API: "
+            "intensity.forecast, else intensity.actual)\n"
+            "start,end,carbon_intensity_g_per_kwh\n"
+            "2026-12-02T00:00:00.000Z,2026-12-02T00:30:00.000Z,180\n"
+            "2026-12-02T00:30:00.000Z,2026-12-02T01:00:00.000Z,160\n"
+            "2026-12-02T01:00:00.000Z,2026-12-02T01:30:00.000Z,95\n"
+            "2026-12-02T01:30:00.000Z,2026-12-02T02:00:00.000Z,120\n");
+  auto series = parse_series(*csv, "gb.csv");
+  ASSERT_TRUE(series.has_value());
+  EXPECT_EQ(series->end(), *parse_time("2026-12-02T02:00Z"));
+}
+
+TEST(GbCarbonIntensityTest, RegionalAnswerAndErrorsWithThePath) {
+  auto regional = convert_gb_carbon_intensity(
+      R"({"data":{"regionid":13,"data":[{"from":"2026-12-02T00:00Z",)"
+      R"("to":"2026-12-02T00:30Z","intensity":{"forecast":75}}]}})",
+      "r.json");
+  auto missing = convert_gb_carbon_intensity(
+      R"({"data":[{"from":"2026-12-02T00:00Z","to":"2026-12-02T00:30Z",)"
+      R"("intensity":{"forecast":null,"actual":null}}]})",
+      "m.json");
+  auto gap = convert_gb_carbon_intensity(
+      R"({"data":[{"from":"2026-12-02T00:00Z","to":"2026-12-02T00:30Z",)"
+      R"("intensity":{"forecast":1}},{"from":"2026-12-02T01:00Z",)"
+      R"("to":"2026-12-02T01:30Z","intensity":{"forecast":1}}]})",
+      "g.json");
+  auto other = convert_gb_carbon_intensity(R"({"rows":[]})", "o.json");
+
+  ASSERT_TRUE(regional.has_value()) << regional.error().to_string();
+  EXPECT_THAT(*regional, HasSubstr("00:30:00.000Z,75\n"));
+  ASSERT_FALSE(missing.has_value());
+  EXPECT_EQ(missing.error().message(),
+            "m.json: data[0].intensity has neither a forecast nor an actual "
+            "number");
+  ASSERT_FALSE(gap.has_value());
+  EXPECT_THAT(gap.error().message(), HasSubstr("the series has a gap"));
+  ASSERT_FALSE(other.has_value());
+  EXPECT_THAT(other.error().message(),
+              HasSubstr("expected a Carbon Intensity API answer"));
+}
+
 }  // namespace
 }  // namespace mlcarbon::carbon

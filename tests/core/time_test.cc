@@ -149,5 +149,37 @@ TEST(DurationTest, RulesAllowZeroAndRequireAUnit) {
       << bare.error().message();
 }
 
+TEST(TimeTest, ShortFormatIsAsBriefAsItIsExact) {
+  EXPECT_EQ(format_time_short(new_year() + hours(2)), "2026-01-01T02:00Z");
+  EXPECT_EQ(format_time_short(new_year() + std::chrono::seconds(15)),
+            "2026-01-01T00:00:15Z");
+  EXPECT_EQ(format_time_short(new_year() + milliseconds(1500)),
+            "2026-01-01T00:00:01.500Z");
+}
+
+TEST(DurationTest, FormatsWholeMinutesAsHoursAndMinutes) {
+  EXPECT_EQ(format_duration(Seconds(3 * 3600.0)), "3h");
+  EXPECT_EQ(format_duration(Seconds(5400.0)), "1h30m");
+  EXPECT_EQ(format_duration(Seconds(2700.0)), "45m");
+  EXPECT_EQ(format_duration(Seconds(90.5)), "90.5s");
+}
+
+TEST(EnergyTest, AcceptsEachUnitAndRefusesBareOrNegative) {
+  EXPECT_DOUBLE_EQ(parse_energy("12kWh", "--energy")->value(), 12 * 3.6e6);
+  EXPECT_DOUBLE_EQ(parse_energy(" 12 kwh", "--energy")->value(), 12 * 3.6e6);
+  EXPECT_DOUBLE_EQ(parse_energy("500Wh", "--energy")->value(), 1.8e6);
+  EXPECT_DOUBLE_EQ(parse_energy("3.6MJ", "--energy")->value(), 3.6e6);
+  EXPECT_DOUBLE_EQ(parse_energy("1MWh", "--energy")->value(), 3.6e9);
+  EXPECT_DOUBLE_EQ(parse_energy("20J", "--energy")->value(), 20.0);
+  for (const char* bad : {"12", "-1kWh", "nankWh", "kWh", "1e308MWh"}) {
+    auto e = parse_energy(bad, "--energy");
+    ASSERT_FALSE(e.has_value()) << bad;
+    EXPECT_EQ(e.error().message(),
+              std::string("--energy expects an energy >= 0 with its unit, "
+                          "such as 12kWh, 500Wh or 3.6MJ, got '") +
+                  bad + "'");
+  }
+}
+
 }  // namespace
 }  // namespace mlcarbon

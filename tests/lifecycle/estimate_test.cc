@@ -6,8 +6,10 @@
 #include <gtest/gtest.h>
 
 #include "mlcarbon/core/fs.h"
+#include "mlcarbon/core/time.h"
 #include "mlcarbon/core/units.h"
 #include "mlcarbon/lifecycle/scenario.h"
+#include "mlcarbon/lifecycle/schedule.h"
 
 #include "support/test_support.h"
 
@@ -318,6 +320,94 @@ TEST(RecommendTest, CoversRegionHardwareSearchAndInference) {
   // Half the search: total minus half of CT's 240,000 J · 400 g/kWh.
   EXPECT_NEAR(recs[3].co2e_kg->central,
               f.co2e_kg.central - 120000.0 / 3.6e6 * 0.4, 1e-12);
+}
+
+// Search 1 kWh, training 2 kWh, inference 5 kg, at PUE 1 and 400 g/kWh.
+Footprint three_phases() {
+  Footprint f;
+  f.name = "job";
+  f.pue = Range::exact(1.0);
+  auto phase = [](double kwh) {
+    PhaseFootprint p;
+    p.device_energy_j = Range::exact(kwh * 3.6e6);
+    p.energy_kwh = Range::exact(kwh);
+    p.co2e_kg = Range::exact(kwh * 0.4);
+    return p;
+  };
+  f.phases[0] = phase(1.0);
+  f.phases[1] = phase(2.0);
+  f.phases[2] = phase(12.5);
+  f.co2e_kg = Range::exact(6.2);
+  return f;
+}
+
+carbon::IntensitySeries four_hours() {
+  auto series = carbon::parse_series(
+      "timestamp,g_per_kwh\n2026-12-02T00:00Z,300\n2026-12-02T01:00Z,100\n"
+      "2026-12-02T02:00Z,100\n2026-12-02T03:00Z,300\n",
+      "f.csv");
+  EXPECT_TRUE(series.has_value());
+  return *series;
+}
+
+TEST(ScheduleTest, AdvisesTheBestStartOfSearchAndTraining) {
+  const Footprint f = three_phases();
+  const WallTime now = *parse_time("2026-12-02T00:00Z");
+
+  auto advice =
+      schedule_recommendation(f, four_hours(), std::chrono::hours(1), {}, now);
+
+  ASSERT_TRUE(advice.has_value()) << advice.error().to_string();
+  EXPECT_EQ(advice->topic, "schedule");
+  EXPECT_EQ(advice->summary,
+            "Under the forecast f.csv, starting the search and training "
+            "(3 kWh with PUE over 1h) at 2026-12-02T01:00Z instead of now "
+            "(2026-12-02T00:00Z) would emit 300 g instead of 900 g CO2e (100 "
+            "instead of 300 g/kWh on average): 600 g CO2e saved (66.7 %).");
+  // The scheduled phases at the best start, inference as it was.
+  ASSERT_TRUE(advice->co2e_kg);
+  EXPECT_NEAR(advice->co2e_kg->central, 6.2 - 1.2 + 0.3, 1e-12);
+}
+
+TEST(ScheduleTest, SaysWhenNowIsAlreadyBest) {
+  const Footprint f = three_phases();
+  const WallTime now = *parse_time("2026-12-02T01:00Z");
+
+  auto advice =
+      schedule_recommendation(f, four_hours(), std::chrono::hours(2), {}, now);
+
+  ASSERT_TRUE(advice.has_value());
+  EXPECT_EQ(advice->summary,
+            "Under the forecast f.csv, the search and training (3 kWh with "
+            "PUE over 2h) is best started at 2026-12-02T01:00Z (now): no "
+            "later start before 2026-12-02T04:00Z emits less. It emits 300 g "
+            "CO2e at 100 g/kWh on average.");
+}
+
+TEST(ScheduleTest, InferenceAloneIsNotAJobToSchedule) {
+  Footprint f = three_phases();
+  f.phases[0].reset();
+  f.phases[1].reset();
+
+  auto advice = schedule_recommendation(f, four_hours(), std::chrono::hours(1),
+                                        {}, *parse_time("2026-12-02T00:00Z"));
+
+  ASSERT_FALSE(advice.has_value());
+  EXPECT_EQ(advice.error().message(),
+            "a forecast plans when to run the search and training, and job "
+            "has neither");
+}
+
+TEST(ScheduleTest, DurationIsTheResourceTimeTrainingsHours) {
+  const Scenario s = load("paper_model_based.yaml");
+  Scenario resource;
+  resource.training = TrainingSpec{};
+  resource.training->method = EnergyMethod::kResourceTime;
+  resource.training->hours = Range::exact(3.0);
+
+  EXPECT_FALSE(scheduled_duration(s).has_value());
+  ASSERT_TRUE(scheduled_duration(resource).has_value());
+  EXPECT_DOUBLE_EQ(scheduled_duration(resource)->count(), 3.0 * 3600.0);
 }
 
 }  // namespace

@@ -9,6 +9,7 @@
 
 #include "mlcarbon/core/text.h"
 #include "mlcarbon/lifecycle/estimate.h"
+#include "mlcarbon/report/plan.h"
 
 namespace mlcarbon::report {
 namespace {
@@ -128,6 +129,79 @@ TEST(FootprintWritersTest, NonUtf8NameNeverMakesAWriterFail) {
             0U)
       << text;
   EXPECT_TRUE(is_valid_utf8(csv));
+}
+
+TEST(FootprintImportTest, ReadsBackWhatFootprintJsonWrote) {
+  auto text = footprint_json(sample());
+  ASSERT_TRUE(text);
+
+  auto f = footprint_from_json(*text, "est.json");
+
+  ASSERT_TRUE(f.has_value()) << f.error().to_string();
+  EXPECT_EQ(f->name, "sample");
+  EXPECT_DOUBLE_EQ(f->pue.central, 1.2);
+  EXPECT_FALSE(f->phases[0].has_value());
+  ASSERT_TRUE(f->phases[1].has_value());
+  EXPECT_EQ(f->phases[1]->method, EnergyMethod::kResourceTime);
+  EXPECT_DOUBLE_EQ(f->phases[1]->device_energy_j.central, 3.0e6);
+  ASSERT_TRUE(f->phases[2].has_value());
+  EXPECT_DOUBLE_EQ(f->phases[2]->energy_kwh.low, 0.5);
+  EXPECT_DOUBLE_EQ(f->phases[2]->co2e_kg.high, 0.6);
+  EXPECT_DOUBLE_EQ(f->co2e_kg.central, 0.8);
+}
+
+TEST(FootprintImportTest, ErrorsNameTheFileAndField) {
+  auto run = footprint_from_json(
+      R"({"schema_version":1,"tool":"mlcarbon","kind":"run"})", "r.json");
+  auto field = footprint_from_json(
+      R"({"schema_version":1,"tool":"mlcarbon","kind":"estimate","pue":1,)"
+      R"("phases":{"training":{"method":"model-based","device_energy_j":"x"}},)"
+      R"("total":{}})",
+      "e.json");
+
+  ASSERT_FALSE(run.has_value());
+  EXPECT_EQ(run.error().message(),
+            "r.json is not an mlcarbon estimate (expected \"tool\": "
+            "\"mlcarbon\" and \"kind\": \"estimate\", as written by mlcarbon "
+            "estimate --json)");
+  ASSERT_FALSE(field.has_value());
+  EXPECT_EQ(field.error().message(),
+            "e.json: phases.training.device_energy_j is missing or not a "
+            "number");
+}
+
+TEST(PlanJobTest, AnEstimatesJobIsItsSearchAndTraining) {
+  FootprintReport r = sample();
+  r.base.phases[0] = r.base.phases[1];  // search as much as training
+  auto text = footprint_json(r);
+  ASSERT_TRUE(text);
+
+  auto job = plan_job_from_estimate_json(*text, "est.json");
+
+  ASSERT_TRUE(job.has_value()) << job.error().to_string();
+  EXPECT_DOUBLE_EQ(job->energy.value(), 6.0e6);
+  EXPECT_EQ(job->method, Method::kEstimated);
+  EXPECT_EQ(job->energy_source,
+            "search and training of estimate 'sample' (est.json)");
+  EXPECT_FALSE(job->duration.has_value());
+  EXPECT_EQ(job->pue, 1.2);
+}
+
+TEST(PlanJobTest, ARunsJobIsItsMachineEnergyAndDuration) {
+  const std::string run = R"({"schema_version":1,"tool":"mlcarbon",
+    "kind":"run","run_id":"ab12","start":"2026-11-30T09:00:00Z",
+    "duration_s":5400,"project_name":"p","command":["true"],"tags":[],
+    "energy":{"total_j":7.2e6,"attributed_j":7e6,"method":"measured"},
+    "carbon":{"region":"DE","co2e_kg":1,"attributed_co2e_kg":1}})";
+
+  auto job = plan_job_from_run_json(run, "run.json");
+
+  ASSERT_TRUE(job.has_value()) << job.error().to_string();
+  EXPECT_DOUBLE_EQ(job->energy.value(), 7.2e6);
+  EXPECT_EQ(job->method, Method::kMeasured);
+  ASSERT_TRUE(job->duration.has_value());
+  EXPECT_DOUBLE_EQ(job->duration->count(), 5400.0);
+  EXPECT_EQ(job->energy_source, "run ab12 (run.json)");
 }
 
 TEST(FormatTest, ThreeSignificantDigits) {

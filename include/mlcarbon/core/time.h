@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
-// The one ISO-8601 parser and formatter, and the one duration grammar, shared
-// by intensity series, run files, history filters and command-line flags.
+// The one ISO-8601 parser and formatter, and the one duration and energy
+// grammar, shared by intensity series, run files, history filters and
+// command-line flags.
 #pragma once
 
 #include <string>
@@ -23,6 +24,14 @@ namespace mlcarbon {
 /// Formats `t` as UTC to the millisecond: "2026-01-01T00:00:00.000Z".
 [[nodiscard]] std::string format_time(WallTime t);
 
+/// Formats `t` as UTC as briefly as it is exact: "2026-12-02T02:30Z",
+/// "2026-12-02T02:30:15Z", else as format_time does. parse_time reads all.
+[[nodiscard]] std::string format_time_short(WallTime t);
+
+/// Formats a duration for people: "3h", "1h30m", "45m"; a duration that is
+/// not whole minutes as seconds ("90.5s").
+[[nodiscard]] std::string format_duration(Seconds d);
+
 /// What parse_duration accepts beyond a positive number with a unit.
 struct DurationRules {
   /// Accept "0" (e.g. --idle-baseline 0 turns the baseline off).
@@ -32,6 +41,12 @@ struct DurationRules {
   bool require_unit = false;
 };
 
+/// Parses an energy with its unit: a finite number >= 0 followed by J, kJ,
+/// MJ, GJ, Wh, kWh or MWh, with or without a space ("12kWh", "3.6 MJ");
+/// units are case-sensitive but for a lower-case "kwh". A bare number is
+/// refused (joules or kWh?). Errors (Errc::kInvalidArgument) name `flag`.
+[[nodiscard]] Result<Joules> parse_energy(std::string_view text,
+                                          std::string_view flag);
 /// Parses a duration: a finite number followed by ms, s, m, h or d; a bare
 /// number is seconds ("2.5"). Negative values, NaN, infinities and values
 /// whose unit makes them overflow are refused, as is zero unless

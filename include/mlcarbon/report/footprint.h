@@ -64,6 +64,15 @@ struct FootprintReport {
 /// "<field>_low"/"<field>_high" beside a figure whose inputs are uncertain.
 [[nodiscard]] Result<std::string> footprint_json(const FootprintReport& report);
 
+/// The footprint an estimate's JSON (footprint_json) describes, as far as
+/// the JSON holds it: name, PUE, total, and each phase's method, device
+/// energy, energy and CO2e with their ranges; what-ifs, sweeps and
+/// equivalents are not read back. A document of another tool, kind or
+/// schema version, or a missing or mistyped field, is an error naming
+/// `source` and the field.
+[[nodiscard]] Result<lifecycle::Footprint> footprint_from_json(
+    std::string_view text, std::string_view source);
+
 /// "0.295" or "0.295 [0.1 to 0.5]": a figure with 3 significant digits and
 /// its range when uncertain.
 [[nodiscard]] std::string format_range(lifecycle::Range r);
