@@ -318,6 +318,16 @@ Result<TrainingRecord> run_training(engine::Engine& engine,
       return true;
     };
   }
+  if (options.measure_inference) {
+    MLCARBON_RETURN_IF_ERROR(prime(*session, false));
+    MLCARBON_ASSIGN_OR_RETURN(auto inferred,
+                              in_window(*pipeline, "inference", [&] {
+                                return session->infer(batches, progress);
+                              }));
+    record.inference_loop = inferred.first;
+    record.inference_window = std::move(inferred.second);
+    MLCARBON_RETURN_IF_ERROR(prime(*session, true));
+  }
   MLCARBON_ASSIGN_OR_RETURN(auto measured,
                             in_window(*pipeline, "training", [&] {
                               return session->train(batches, progress);

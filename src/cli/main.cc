@@ -34,6 +34,9 @@ constexpr std::array kCommands = {
             &setup_calibrate},
     Command{"train", "Train a model on synthetic data under the meter",
             &setup_train},
+    Command{"experiment",
+            "Run the paper's experiments here: sweeps, fits, figures, report",
+            &setup_experiment},
 };
 
 }  // namespace
