@@ -30,10 +30,6 @@ using models::Layer;
 using models::LayerType;
 using models::Model;
 
-// Batches timed before an inference window is sized; the first pays for
-// allocations and is not counted.
-constexpr std::int64_t kTimingBatches = 4;
-
 Phase to_phase(const measure::WindowRecord& w, std::int64_t samples) {
   return Phase{.window = w.name,
                .energy_j = w.measurement.attributed.value(),
@@ -96,23 +92,34 @@ class Runner {
     return phase(name, [&] { return session.train(batches, {}); });
   }
 
-  /// Inference sized to last about `target`: a few batches are timed
-  /// first (outside the window), which also warms the caches.
+  /// Inference for about `target`: chunks of batches, each at most twice
+  /// the last and no longer than the time left at the rate so far, until
+  /// the time is up. Sizing it from a few timed batches instead went 20x
+  /// over on a loaded machine. One batch before the window warms the
+  /// caches.
   Result<Phase> infer(engine::Session& session, const std::string& name,
                       Seconds target) {
-    double seconds = 0.0;
-    for (std::int64_t b = 0; b < kTimingBatches; ++b) {
-      MLCARBON_ASSIGN_OR_RETURN(engine::LoopResult r, session.infer(1, {}));
-      if (b > 0)
-        seconds += r.seconds;
-    }
-    const double per_batch = seconds / static_cast<double>(kTimingBatches - 1);
-    const std::int64_t batches =
-        per_batch > 0.0
-            ? std::max<std::int64_t>(1, static_cast<std::int64_t>(std::ceil(
-                                            target.count() / per_batch)))
-            : 1;
-    return phase(name, [&] { return session.infer(batches, {}); });
+    MLCARBON_RETURN_IF_ERROR(session.infer(1, {}));
+    return phase(name, [&]() -> Result<engine::LoopResult> {
+      engine::LoopResult total;
+      total.mean_loss = std::numeric_limits<double>::quiet_NaN();
+      std::int64_t chunk = 1;
+      while (total.seconds < target.count()) {
+        MLCARBON_ASSIGN_OR_RETURN(engine::LoopResult r,
+                                  session.infer(chunk, {}));
+        total.samples += r.samples;
+        total.batches += r.batches;
+        total.seconds += r.seconds;
+        const double per_batch =
+            total.seconds / static_cast<double>(total.batches);
+        const double left = target.count() - total.seconds;
+        chunk = 2 * chunk;
+        if (per_batch > 0.0)
+          chunk = std::clamp<std::int64_t>(
+              static_cast<std::int64_t>(std::ceil(left / per_batch)), 1, chunk);
+      }
+      return total;
+    });
   }
 
   /// The model's held-out quality and its energy per inference.
