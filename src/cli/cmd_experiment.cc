@@ -27,23 +27,8 @@ namespace {
 
 namespace ex = experiments;
 
-// Experiments whose engine support this build does not have yet.
-constexpr std::array<std::pair<std::string_view, std::string_view>, 2>
-    kUnavailable = {{
-        {"transfer",
-         "not available in this build: it needs the engine's saved weights, "
-         "fine-tuning and accuracy on held-out data"},
-        {"reduce",
-         "not available in this build: it needs the engine's pruning, "
-         "distillation and accuracy on held-out data"},
-    }};
-
-std::optional<std::string_view> unavailable_reason(std::string_view name) {
-  for (const auto& [n, why] : kUnavailable) {
-    if (n == name)
-      return why;
-  }
-  return std::nullopt;
+bool is_single_run(std::string_view name) {
+  return name == "transfer" || name == "reduce";
 }
 
 struct ExperimentArgs {
@@ -164,11 +149,6 @@ Result<int> run_experiment(const ExperimentArgs& a) {
                       "--threads must be at least 1, got {}", a.threads);
   MLCARBON_ASSIGN_OR_RETURN(const std::vector<std::string> names,
                             requested(a.name));
-  if (names.size() == 1) {
-    if (auto why = unavailable_reason(names.front()))
-      return make_error(Errc::kUnavailable, "experiment '{}' is {}",
-                        names.front(), *why);
-  }
   std::error_code ec;
   if (a.data && !std::filesystem::is_directory(*a.data, ec))
     return make_error(Errc::kInvalidArgument,
@@ -182,14 +162,15 @@ Result<int> run_experiment(const ExperimentArgs& a) {
                       ec.message());
 
   std::vector<ex::Plan> plans;
+  std::vector<std::string> singles;  // transfer, reduce
   bool predictors = false;
   ex::ReportInfo info{.scale = std::string(ex::to_string(scale)),
                       .notes = a.notes};
   for (const std::string& name : names) {
     if (name == "predictors") {
       predictors = true;
-    } else if (auto why = unavailable_reason(name)) {
-      info.unavailable.emplace_back(name, std::string(*why));
+    } else if (is_single_run(name)) {
+      singles.push_back(name);
     } else {
       MLCARBON_ASSIGN_OR_RETURN(ex::Plan plan, ex::make_plan(name, scale));
       plans.push_back(std::move(plan));
@@ -197,14 +178,15 @@ Result<int> run_experiment(const ExperimentArgs& a) {
   }
 
   std::vector<ex::Results> results;
-  if (!plans.empty()) {
+  std::vector<ex::Analysis> single_runs;
+  if (!plans.empty() || !singles.empty()) {
     ProgressLine loading(ProgressLine::wanted(a.quiet));
     loading.show("experiments: loading the engine");
     MLCARBON_ASSIGN_OR_RETURN(engine::Engine * engine,
                               calibrate::load_engine_plugin(a.threads, device));
     loading.clear();
     info.engine = engine->description();
-    std::size_t total = 0;
+    std::size_t total = singles.size();
     for (const ex::Plan& p : plans)
       total += p.points.size();
     Progress progress(total, a.quiet);
@@ -230,13 +212,36 @@ Result<int> run_experiment(const ExperimentArgs& a) {
       }
       results.push_back(std::move(*r));
     }
+    for (const std::string& name : singles) {
+      ex::Point stage{.key = "run"};
+      progress.step(name, &stage, false);
+      const ex::TradeoffOptions options{
+          .out = out,
+          .resume = a.resume,
+          .data_dir = a.data.value_or(""),
+          .device = device,
+          .threads = a.threads,
+          .meter = {.interval = calibrate::kMeterInterval,
+                    .sensors = a.sensors.options()}};
+      auto r = ex::run_tradeoff(*engine, name, scale, options);
+      progress.step(name, nullptr, false);
+      if (r) {
+        single_runs.push_back(std::move(*r));
+      } else if (names.size() == 1) {
+        progress.clear();
+        return tl::unexpected(std::move(r).error());
+      } else {
+        // `all` goes on without it (no data set here, say) and says why.
+        info.unavailable.emplace_back(name, r.error().to_string());
+      }
+    }
     progress.clear();
   }
 
   // The report covers every sweep whose results lie in --out, run now or
   // before (one experiment at a time into the same folder adds up).
   for (const std::string& name : ex::experiment_names()) {
-    if (name == "predictors" || unavailable_reason(name))
+    if (name == "predictors" || is_single_run(name))
       continue;
     const bool have =
         std::any_of(results.begin(), results.end(),
@@ -269,6 +274,23 @@ Result<int> run_experiment(const ExperimentArgs& a) {
     if (!analyses.back().figures.empty())
       MLCARBON_RETURN_IF_ERROR(ex::draw_figures(out, analyses.back()));
   }
+  // transfer and reduce: run now, or saved in --out by an earlier run.
+  for (const std::string& name : ex::experiment_names()) {
+    if (!is_single_run(name))
+      continue;
+    auto it = std::find_if(single_runs.begin(), single_runs.end(),
+                           [&](const auto& s) { return s.name == name; });
+    std::optional<ex::Analysis> analysis;
+    if (it != single_runs.end()) {
+      analysis = std::move(*it);
+    } else {
+      MLCARBON_ASSIGN_OR_RETURN(analysis, ex::load_tradeoff(out, name));
+    }
+    if (!analysis)
+      continue;
+    MLCARBON_RETURN_IF_ERROR(ex::draw_figures(out, *analysis));
+    analyses.push_back(std::move(*analysis));
+  }
   if (predictors) {
     if (results.empty())
       return make_error(Errc::kInvalidArgument,
@@ -293,7 +315,7 @@ Result<int> run_experiment(const ExperimentArgs& a) {
       text +=
           fmt::format("  {:<10} {:<14} {}\n", an.name, an.verdict, an.finding);
     for (const auto& [name, why] : info.unavailable)
-      text += fmt::format("  {:<10} {:<14} {}\n", name, "not available", why);
+      text += fmt::format("  {:<10} {:<14} {}\n", name, "not run", why);
     text += fmt::format("Report: {}\n", (out / "index.md").string());
     std::fputs(text.c_str(), stdout);
   }
@@ -319,8 +341,8 @@ Action setup_experiment(CLI::App& sub) {
   sub.add_flag("--resume", args->resume,
                "Continue an interrupted run in --out: skip the points done");
   sub.add_option("--data", args->data,
-                 "A folder of MNIST-format IDX files for the transfer "
-                 "experiment");
+                 "A folder of MNIST-format IDX files for the transfer and "
+                 "reduce experiments (default: Debian's Fashion-MNIST)");
   sub.add_option("--device", args->device, "cpu or cuda (default cpu)");
   sub.add_option("--threads", args->threads,
                  "Threads for torch and BLAS (default 1)");

@@ -116,9 +116,10 @@ Sizes sizes_of(Scale scale) {
                    .deep_depths = {10, 40, 70, 100},
                    .shape_samples = 4000,
                    .shape_epochs = 2,
-                   .dense_widths = {25, 50, 100, 200},
+                   .dense_widths = {25, 50, 100},
                    .layertype_depth = 4,
-                   .layertype_samples = 1000,
+                   // The dense nets need this many to make loops of 0.1 s.
+                   .layertype_samples = 4000,
                    .epoch_depths = {100, 50},
                    .epoch_samples = 2000};
     case Scale::kPaper:
@@ -182,28 +183,6 @@ std::string digest(std::string_view text) {
 }
 
 }  // namespace
-
-std::string_view to_string(Scale scale) {
-  switch (scale) {
-    case Scale::kQuick:
-      return "quick";
-    case Scale::kDefault:
-      return "default";
-    case Scale::kPaper:
-      return "paper";
-  }
-  return "default";
-}
-
-Result<Scale> parse_scale(std::string_view text) {
-  for (const Scale s : {Scale::kQuick, Scale::kDefault, Scale::kPaper}) {
-    if (text == to_string(s))
-      return s;
-  }
-  return make_error(Errc::kInvalidArgument,
-                    "--scale: expected quick, default or paper, got '{}'",
-                    text);
-}
 
 const std::vector<std::string>& experiment_names() {
   static const std::vector<std::string> names = {

@@ -482,14 +482,14 @@ std::string gnuplot_script(const Figure& f) {
       "set xlabel \"{2}\"\n"
       "set ylabel \"{3}\"\n"
       "set grid\n"
-      "set samples 400\n"
+      "set samples 120\n"
       "{4}{5}{6}\n"
       "{7}"
-      "set terminal svg size 800,520 dynamic enhanced font 'sans,12' "
+      "set terminal svg size 720,460 dynamic enhanced font 'sans,11' "
       "background rgb 'white'\n"
       "set output '{0}.svg'\n"
       "plot {8}\n"
-      "set terminal pngcairo size 800,520 font 'sans,10' background rgb "
+      "set terminal pngcairo size 720,460 font 'sans,9' background rgb "
       "'white'\n"
       "set output '{0}.png'\n"
       "replot\n"
@@ -804,8 +804,8 @@ Status write_report(const std::filesystem::path& dir,
                       a.claim, a.verdict, a.finding);
   }
   for (const auto& [name, why] : info.unavailable) {
-    md += fmt::format("| {} | {} | not available | {} |\n", name,
-                      claim_of(name), why);
+    md +=
+        fmt::format("| {} | {} | not run | {} |\n", name, claim_of(name), why);
   }
   Json experiments = Json::array();
   for (const Analysis& a : analyses) {

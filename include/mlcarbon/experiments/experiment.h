@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "mlcarbon/calibrate/calibrate.h"
+#include "mlcarbon/calibrate/tradeoffs.h"
 #include "mlcarbon/core/error.h"
 #include "mlcarbon/engine/engine.h"
 #include "mlcarbon/measure/pipeline.h"
@@ -21,12 +22,11 @@
 namespace mlcarbon::experiments {
 
 /// How big the sweeps are: seconds (tests), minutes on 2 cores, or the
-/// paper's sizes (hours on a CPU).
-enum class Scale { kQuick, kDefault, kPaper };
-
-[[nodiscard]] std::string_view to_string(Scale scale);
-/// "quick", "default" or "paper"; anything else is an error naming --scale.
-[[nodiscard]] Result<Scale> parse_scale(std::string_view text);
+/// paper's sizes (hours on a CPU). The same scales as calibrate's transfer
+/// and reduce runs.
+using calibrate::parse_scale;
+using calibrate::Scale;
+using calibrate::to_string;
 
 /// The experiments in the order `all` runs them; "predictors" comes last
 /// because it reads the others' runs.

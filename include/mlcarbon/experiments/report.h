@@ -3,8 +3,11 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <functional>
+#include <optional>
 #include <span>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -90,5 +93,33 @@ struct ReportInfo {
 [[nodiscard]] Status write_report(const std::filesystem::path& dir,
                                   std::span<const Analysis> analyses,
                                   const ReportInfo& info);
+
+}  // namespace mlcarbon::experiments
+
+namespace mlcarbon::experiments {
+
+/// How the transfer and reduce experiments run (one run each, not a sweep).
+struct TradeoffOptions {
+  std::filesystem::path out;
+  bool resume = false;
+  /// An MNIST-format folder; empty: Debian's Fashion-MNIST.
+  std::string data_dir;
+  engine::Device device = engine::Device::kCpu;
+  int threads = 1;
+  measure::PipelineOptions meter{.interval = calibrate::kMeterInterval};
+  std::function<void(std::string_view stage)> progress;
+};
+
+/// Runs `transfer` (calibrate::run_transfer) or `reduce`
+/// (calibrate::run_reduce) at `scale`, saves its analysis as NAME.json and
+/// NAME.csv in `out` and returns it. With `resume`, a NAME.json made with
+/// the same scale, data, device and threads is reused instead.
+[[nodiscard]] Result<Analysis> run_tradeoff(engine::Engine& engine,
+                                            std::string_view name, Scale scale,
+                                            const TradeoffOptions& options);
+
+/// A saved transfer or reduce analysis in `out`, if there is one.
+[[nodiscard]] Result<std::optional<Analysis>> load_tradeoff(
+    const std::filesystem::path& out, std::string_view name);
 
 }  // namespace mlcarbon::experiments
