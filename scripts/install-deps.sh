@@ -26,6 +26,8 @@ packages=(
   # The report test opens the HTML reports in headless Chromium over the
   # DevTools protocol.
   chromium python3-websocket
+  # mlcarbon experiment draws its figures (SVG, PNG) with gnuplot.
+  gnuplot-nox
 )
 missing=()
 for p in "${packages[@]}"; do

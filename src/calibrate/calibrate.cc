@@ -13,6 +13,8 @@
 
 #include "mlcarbon/core/time.h"
 
+#include "windows.h"
+
 namespace mlcarbon::calibrate {
 namespace {
 
@@ -83,30 +85,6 @@ Repeat to_repeat(const engine::LoopResult& loop,
                 .energy_j = window.measurement.attributed.value(),
                 .machine_energy_j = window.measurement.total.value(),
                 .method = window.measurement.method()};
-}
-
-// Runs `loop` inside the window `name`.
-template <typename Loop>
-Result<std::pair<engine::LoopResult, measure::WindowRecord>> in_window(
-    measure::Pipeline& pipeline, const std::string& name, Loop loop) {
-  MLCARBON_RETURN_IF_ERROR(pipeline.begin_window(name));
-  Result<engine::LoopResult> r = loop();
-  Result<measure::WindowRecord> w = pipeline.end_window(name);
-  if (!r)
-    return tl::unexpected(std::move(r).error());
-  if (!w)
-    return tl::unexpected(std::move(w).error());
-  if (r->cancelled)
-    return make_error(Errc::kCancelled, "the loop was cancelled");
-  return std::pair{std::move(*r), std::move(*w)};
-}
-
-void add_warnings(std::vector<std::string>& out,
-                  const measure::Measurement& m) {
-  for (const std::string& w : m.warnings) {
-    if (std::find(out.begin(), out.end(), w) == out.end())
-      out.push_back(w);
-  }
 }
 
 // The model on seeded synthetic regression data, trained with the engine's
@@ -317,6 +295,16 @@ Result<TrainingRecord> run_training(engine::Engine& engine,
       options.progress(done, total);
       return true;
     };
+  }
+  if (options.measure_inference) {
+    MLCARBON_RETURN_IF_ERROR(prime(*session, false));
+    MLCARBON_ASSIGN_OR_RETURN(auto inferred,
+                              in_window(*pipeline, "inference", [&] {
+                                return session->infer(batches, progress);
+                              }));
+    record.inference_loop = inferred.first;
+    record.inference_window = std::move(inferred.second);
+    MLCARBON_RETURN_IF_ERROR(prime(*session, true));
   }
   MLCARBON_ASSIGN_OR_RETURN(auto measured,
                             in_window(*pipeline, "training", [&] {

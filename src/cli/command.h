@@ -45,5 +45,6 @@ Action setup_model(CLI::App& sub);
 Action setup_calibrate(CLI::App& sub);
 Action setup_train(CLI::App& sub);
 Action setup_report(CLI::App& sub);
+Action setup_experiment(CLI::App& sub);
 
 }  // namespace mlcarbon::cli

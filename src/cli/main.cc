@@ -40,6 +40,9 @@ constexpr std::array kCommands = {
             "Write runs, history, estimates and experiments as HTML or "
             "Markdown",
             &setup_report},
+    Command{"experiment",
+            "Run the paper's experiments here: sweeps, fits, figures, report",
+            &setup_experiment},
 };
 
 }  // namespace

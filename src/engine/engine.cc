@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "mlcarbon/engine/engine.h"
 
+#include <cmath>
 #include <cstdlib>
 #include <filesystem>
 #include <map>
@@ -102,6 +103,52 @@ Result<Device> parse_device(std::string_view text) {
     return Device::kCuda;
   return make_error(Errc::kInvalidArgument,
                     "unknown device '{}': expected cpu or cuda", text);
+}
+
+namespace {
+
+Error lacks(std::string_view what) {
+  return Error(Errc::kUnavailable,
+               fmt::format("this engine session cannot {}", what))
+      .with_remedy("use the LibTorch engine (load_engine)");
+}
+
+}  // namespace
+
+Status validate(const DistillOptions& o) {
+  if (!(std::isfinite(o.temperature) && o.temperature > 0.0))
+    return make_error(Errc::kInvalidArgument,
+                      "the distillation temperature must be finite and > 0, "
+                      "got {}",
+                      o.temperature);
+  if (!(o.alpha >= 0.0 && o.alpha <= 1.0))
+    return make_error(
+        Errc::kInvalidArgument,
+        "the distillation weight alpha must lie in [0, 1], got {}", o.alpha);
+  return {};
+}
+
+Result<Evaluation> Session::evaluate(const DataSpec& /*data*/,
+                                     const ProgressFn& /*progress*/) {
+  return tl::unexpected(lacks("evaluate a data set"));
+}
+
+Result<Weights> Session::weights() const {
+  return tl::unexpected(lacks("export its weights"));
+}
+
+Result<WeightsLoaded> Session::load_weights(
+    const Weights& /*weights*/, const LoadWeightsOptions& /*options*/) {
+  return tl::unexpected(lacks("load weights"));
+}
+
+Result<LoopResult> Session::distill_from(Session& /*teacher*/,
+                                         const DistillOptions& /*options*/) {
+  return tl::unexpected(lacks("learn from a teacher"));
+}
+
+std::int64_t Session::trainable_parameters() const {
+  return parameters();
 }
 
 Result<Engine*> load_engine(const LoadOptions& options) {

@@ -2,8 +2,10 @@
 #include "mlcarbon/engine/idx.h"
 
 #include <cstdint>
+#include <filesystem>
 #include <limits>
 #include <string>
+#include <system_error>
 
 #include <zlib.h>
 
@@ -128,6 +130,37 @@ Result<IdxArray> read_idx(std::string_view path) {
   MLCARBON_ASSIGN_OR_RETURN(std::string bytes,
                             read_file(std::filesystem::path(path)));
   return parse_idx(bytes, path);
+}
+
+Result<MnistFiles> find_mnist_files(const std::string& dir) {
+  auto find = [&](std::string_view stem) -> Result<std::string> {
+    for (std::string_view suffix : {"", ".gz"}) {
+      std::filesystem::path p =
+          std::filesystem::path(dir) / fmt::format("{}{}", stem, suffix);
+      std::error_code ec;
+      if (std::filesystem::is_regular_file(p, ec))
+        return p.string();
+    }
+    return tl::unexpected(
+        Error(Errc::kNotFound,
+              fmt::format("{}: no {} (nor {}.gz): not an MNIST-format folder",
+                          dir, stem, stem))
+            .with_remedy(dir == kFashionMnistDir
+                             ? "apt-get install dataset-fashion-mnist"
+                             : "give a folder with the four MNIST files "
+                               "(train-images-idx3-ubyte, "
+                               "train-labels-idx1-ubyte, "
+                               "t10k-images-idx3-ubyte, "
+                               "t10k-labels-idx1-ubyte)"));
+  };
+  MnistFiles files;
+  MLCARBON_ASSIGN_OR_RETURN(files.train_images,
+                            find("train-images-idx3-ubyte"));
+  MLCARBON_ASSIGN_OR_RETURN(files.train_labels,
+                            find("train-labels-idx1-ubyte"));
+  MLCARBON_ASSIGN_OR_RETURN(files.test_images, find("t10k-images-idx3-ubyte"));
+  MLCARBON_ASSIGN_OR_RETURN(files.test_labels, find("t10k-labels-idx1-ubyte"));
+  return files;
 }
 
 }  // namespace mlcarbon::engine

@@ -64,6 +64,11 @@ struct TrainOptions {
   engine::Device device = engine::Device::kCpu;
   int threads = 1;
   std::uint64_t seed = 42;
+  /// Also measure inference over the same samples and epochs, in the
+  /// window "inference" before the training window; each loop's window is
+  /// preceded by one unmeasured batch of it, so that neither pays for the
+  /// first allocations (the training overhead (T − I) ÷ T needs both).
+  bool measure_inference = false;
   /// Samples done and in all, from the engine's loop.
   std::function<void(std::int64_t done, std::int64_t total)> progress;
 };
@@ -77,6 +82,9 @@ struct TrainingRecord {
   engine::LoopResult loop;
   double open_seconds = 0.0;  ///< building the model and its data set
   measure::WindowRecord window;
+  /// With measure_inference: the inference loop and its window.
+  std::optional<engine::LoopResult> inference_loop;
+  std::optional<measure::WindowRecord> inference_window;
   measure::Run run;
 };
 

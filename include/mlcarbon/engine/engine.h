@@ -3,12 +3,14 @@
 
 #include <cstdint>
 #include <functional>
+#include <limits>
 #include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include "mlcarbon/core/error.h"
+#include "mlcarbon/engine/weights.h"
 #include "mlcarbon/models/model.h"
 
 /// The LibTorch engine, seen from outside: plain C++ types only, so that
@@ -38,6 +40,11 @@ struct DataSpec {
   std::string images_path;
   std::string labels_path;
   std::uint64_t seed = 42;
+  /// kIdx: keep only the samples whose label is listed, relabelled by
+  /// their place in the list ({5, 6, 7, 8, 9} become 0 to 4); `classes`
+  /// must equal the list's size and `samples` counts the kept ones. Empty:
+  /// every sample, labels as they are.
+  std::vector<int> class_subset;
 };
 
 struct TrainOptions {
@@ -71,6 +78,59 @@ struct LoopResult {
   bool cancelled = false;  ///< the progress callback returned false
 };
 
+/// A model's quality on a data set (Session::evaluate).
+struct Evaluation {
+  std::int64_t samples = 0;
+  /// Mean loss over the samples: the session's loss (cross-entropy, or MSE
+  /// against one-hot labels) on the labels, never a distillation loss.
+  double loss = 0.0;
+  /// Share of the samples whose largest output is their label, in [0, 1];
+  /// NaN for regression data.
+  double accuracy = std::numeric_limits<double>::quiet_NaN();
+  double seconds = 0.0;  ///< wall time of the forward passes
+};
+
+/// How a session reuses weights (Session::load_weights).
+struct LoadWeightsOptions {
+  /// The last this-many layers with parameters keep their fresh
+  /// initialisation: a new head (for another number of classes, or the
+  /// same number of other classes). The given weights' tensors of those
+  /// layers are ignored.
+  int new_head_layers = 0;
+  /// The loaded tensors are not trained afterwards (requires_grad off):
+  /// fine-tuning trains the new head only, and the backward pass stops
+  /// there.
+  bool freeze = false;
+};
+
+struct WeightsLoaded {
+  int tensors = 0;                     ///< tensors copied in
+  std::int64_t parameters_loaded = 0;  ///< parameters among them
+  std::int64_t trainable = 0;          ///< parameters trained from now on
+};
+
+/// Knowledge distillation (Hinton et al. 2015): the student learns the
+/// teacher's outputs on its own training samples instead of (alpha = 1) or
+/// beside the labels.
+enum class DistillLoss {
+  /// T^2 x KL(softmax(teacher / T) || softmax(student / T)), mean over
+  /// the batch: the soft targets of the paper; needs [classes] outputs.
+  kKlDivergence,
+  /// Mean squared error between the logits (no temperature).
+  kMseLogits,
+};
+
+struct DistillOptions {
+  DistillLoss loss = DistillLoss::kKlDivergence;
+  double temperature = 4.0;  ///< T, > 0; kKlDivergence only
+  /// Weight of the teacher's targets in [0, 1]; 1 - alpha goes to the
+  /// session's own loss on the labels.
+  double alpha = 1.0;
+};
+
+/// Checks a finite temperature > 0 and alpha in [0, 1].
+[[nodiscard]] Status validate(const DistillOptions& options);
+
 /// One model built on one device with its data set, ready to run.
 class Session {
  public:
@@ -89,6 +149,32 @@ class Session {
   [[nodiscard]] virtual std::int64_t parameters() const = 0;
   /// Batches in one epoch of the data set.
   [[nodiscard]] virtual std::int64_t batches_per_epoch() const = 0;
+
+  // The capabilities below have defaults that say the session lacks them
+  // (Errc::kUnavailable), so that test doubles need not implement them.
+
+  /// Loads `data` (the model's input shape; labelled data for accuracy)
+  /// and runs forward passes over all of it without gradients, in batches
+  /// of the session's size, in eval mode. The session's own data set and
+  /// weights stay as they are.
+  virtual Result<Evaluation> evaluate(const DataSpec& data,
+                                      const ProgressFn& progress);
+  /// A copy of every parameter and buffer, on the CPU.
+  [[nodiscard]] virtual Result<Weights> weights() const;
+  /// Copies `weights` in, tensor by tensor by name. Every tensor of this
+  /// model outside its new head must be there with the same shape, and
+  /// every given tensor outside the head must belong to this model;
+  /// otherwise Errc::kInvalidArgument naming the tensor and both shapes.
+  virtual Result<WeightsLoaded> load_weights(const Weights& weights,
+                                             const LoadWeightsOptions& options);
+  /// Distillation: runs `teacher` (same input, same output shape) over
+  /// this session's samples once, without gradients, and from then on
+  /// trains this session on its outputs (DistillOptions). Returns the
+  /// teacher's forward loop, whose energy the reduction costs.
+  virtual Result<LoopResult> distill_from(Session& teacher,
+                                          const DistillOptions& options);
+  /// Parameters that training changes (all but the frozen ones).
+  [[nodiscard]] virtual std::int64_t trainable_parameters() const;
 };
 
 class Engine {
@@ -107,7 +193,7 @@ class Engine {
 };
 
 /// Bumped whenever these classes change; the plugin refuses another.
-inline constexpr int kEngineAbiVersion = 2;
+inline constexpr int kEngineAbiVersion = 3;
 
 struct LoadOptions {
   /// The plugin file; empty: $MLCARBON_ENGINE, then the build tree's and

@@ -10,6 +10,7 @@
 #include <limits>
 #include <memory>
 #include <string>
+#include <tuple>
 #include <utility>
 #include <vector>
 
@@ -25,6 +26,7 @@
 
 #include "mlcarbon/engine/engine.h"
 #include "mlcarbon/engine/idx.h"
+#include "mlcarbon/engine/weights.h"
 #include "mlcarbon/models/model.h"
 
 namespace mlcarbon::engine {
@@ -386,6 +388,44 @@ Result<Samples> synthetic(const models::Model& model, const DataSpec& data) {
   return s;
 }
 
+/// The samples of an IDX data set to use: all, or those of the listed
+/// classes relabelled by their place in the list; the first `samples`.
+struct IdxPick {
+  std::vector<std::int64_t> rows;
+  std::vector<std::int64_t> labels;
+};
+
+Result<IdxPick> pick_idx(const IdxArray& labels, const DataSpec& data) {
+  std::vector<int> relabel(256, -1);
+  for (std::size_t k = 0; k < data.class_subset.size(); ++k)
+    relabel[static_cast<std::size_t>(data.class_subset[k])] =
+        static_cast<int>(k);
+  const bool subset = !data.class_subset.empty();
+  const auto n = static_cast<std::int64_t>(labels.data.size());
+  const std::int64_t want = data.samples > 0 ? data.samples : n;
+  IdxPick pick;
+  for (std::int64_t i = 0;
+       i < n && static_cast<std::int64_t>(pick.rows.size()) < want; ++i) {
+    const int label = labels.data[static_cast<std::size_t>(i)];
+    const int mapped =
+        subset ? relabel[static_cast<std::size_t>(label)] : label;
+    if (subset && mapped < 0)
+      continue;
+    if (mapped >= data.classes)
+      return make_error(Errc::kInvalidArgument,
+                        "{}: label {} of sample {} is not below the {} "
+                        "classes",
+                        data.labels_path, label, i, data.classes);
+    pick.rows.push_back(i);
+    pick.labels.push_back(mapped);
+  }
+  if (pick.rows.empty())
+    return make_error(Errc::kInvalidArgument,
+                      "{}: no sample of the classes [{}]", data.labels_path,
+                      fmt::join(data.class_subset, ", "));
+  return pick;
+}
+
 Result<Samples> idx_samples(const models::Model& model, const DataSpec& data) {
   MLCARBON_ASSIGN_OR_RETURN(auto images, read_idx(data.images_path));
   MLCARBON_ASSIGN_OR_RETURN(auto labels, read_idx(data.labels_path));
@@ -403,32 +443,125 @@ Result<Samples> idx_samples(const models::Model& model, const DataSpec& data) {
                       data.images_path, per_image,
                       models::to_string(model.input), model.name,
                       elements(model.input));
-  const std::int64_t take = data.samples > 0 ? std::min(data.samples, n) : n;
-  for (std::int64_t i = 0; i < take; ++i)
-    if (labels.data[static_cast<std::size_t>(i)] >= data.classes)
-      return make_error(Errc::kInvalidArgument,
-                        "{}: label {} of sample {} is not below the {} "
-                        "classes",
-                        data.labels_path,
-                        labels.data[static_cast<std::size_t>(i)], i,
-                        data.classes);
+  MLCARBON_ASSIGN_OR_RETURN(IdxPick pick, pick_idx(labels, data));
+  const auto take = static_cast<std::int64_t>(pick.rows.size());
+  // from_blob borrows the bytes; index_select and .to() copy them into
+  // tensors they own.
+  auto all =
+      torch::from_blob(images.data.data(), {n, per_image}, torch::kUInt8);
+  auto rows = torch::from_blob(pick.rows.data(), {take}, torch::kLong);
   Samples s;
-  // from_blob borrows the bytes; .to() copies them into tensors it owns.
-  s.x = torch::from_blob(images.data.data(), {take, per_image}, torch::kUInt8)
+  s.x = all.index_select(0, rows)
             .to(torch::kFloat)
             .div_(255.0)
             .reshape(with_batch(take, model.input));
-  s.y = torch::from_blob(labels.data.data(), {take}, torch::kUInt8)
-            .to(torch::kLong);
+  s.y = torch::from_blob(pick.labels.data(), {take}, torch::kLong).clone();
   return s;
+}
+
+/// The data set, checked against the model, its targets as `loss` needs
+/// them, on `device`.
+Result<Samples> load_samples(const models::Model& model, const DataSpec& data,
+                             Loss loss, torch::Device device) {
+  Samples samples;
+  if (data.kind == DataSpec::Kind::kIdx) {
+    MLCARBON_ASSIGN_OR_RETURN(samples, idx_samples(model, data));
+  } else {
+    MLCARBON_ASSIGN_OR_RETURN(samples, synthetic(model, data));
+  }
+  if (data.kind != DataSpec::Kind::kRegression && loss == Loss::kMse)
+    samples.y = torch::one_hot(samples.y, data.classes).to(torch::kFloat);
+  samples.x = samples.x.to(device);
+  samples.y = samples.y.to(device);
+  return samples;
+}
+
+std::string shape_text(at::IntArrayRef shape) {
+  return fmt::format("[{}]", fmt::join(shape, ", "));
+}
+
+/// The checks on a data set that need the model: class labels where the
+/// loss or the model needs them, a class subset only of IDX data.
+Status check_data(const models::Model& model, const DataSpec& data, Loss loss) {
+  if (data.kind != DataSpec::Kind::kIdx && data.samples < 1)
+    return make_error(Errc::kInvalidArgument, "samples {} must be >= 1",
+                      data.samples);
+  const bool labelled = data.kind != DataSpec::Kind::kRegression;
+  if (loss == Loss::kCrossEntropy && !labelled)
+    return make_error(Errc::kInvalidArgument,
+                      "cross-entropy needs class labels: use classification "
+                      "or IDX data, or the MSE loss");
+  if (!data.class_subset.empty()) {
+    if (data.kind != DataSpec::Kind::kIdx)
+      return make_error(Errc::kInvalidArgument,
+                        "a class subset needs IDX data (labels read from a "
+                        "file)");
+    std::vector<bool> seen(256, false);
+    for (int c : data.class_subset) {
+      if (c < 0 || c > 255)
+        return make_error(Errc::kInvalidArgument,
+                          "class {} of the subset is not an IDX label "
+                          "(0 to 255)",
+                          c);
+      if (seen[static_cast<std::size_t>(c)])
+        return make_error(Errc::kInvalidArgument,
+                          "class {} appears twice in the subset [{}]", c,
+                          fmt::join(data.class_subset, ", "));
+      seen[static_cast<std::size_t>(c)] = true;
+    }
+    if (static_cast<std::size_t>(data.classes) != data.class_subset.size())
+      return make_error(Errc::kInvalidArgument,
+                        "the subset [{}] has {} classes, but classes is {}",
+                        fmt::join(data.class_subset, ", "),
+                        data.class_subset.size(), data.classes);
+  }
+  if (labelled) {
+    if (data.classes < 2)
+      return make_error(Errc::kInvalidArgument, "classes {} must be >= 2",
+                        data.classes);
+    if (model.output() != Shape{data.classes})
+      return make_error(Errc::kInvalidArgument,
+                        "{}: the model's output {} does not match {} classes "
+                        "(expected [{}])",
+                        model.origin.empty() ? model.name : model.origin,
+                        models::to_string(model.output()), data.classes,
+                        data.classes);
+  }
+  return {};
+}
+
+Status check_options(const models::Model& model, const DataSpec& data,
+                     const TrainOptions& train, const Settings& settings) {
+  if (train.batch < 1)
+    return make_error(Errc::kInvalidArgument, "batch size {} must be >= 1",
+                      train.batch);
+  if (settings.threads < 1)
+    return make_error(Errc::kInvalidArgument, "threads {} must be >= 1",
+                      settings.threads);
+  if (!(train.learning_rate > 0.0))
+    return make_error(Errc::kInvalidArgument, "learning rate {} must be > 0",
+                      train.learning_rate);
+  return check_data(model, data, train.loss);
+}
+
+Status check_distill(const DistillOptions& o, const models::Model& student) {
+  MLCARBON_RETURN_IF_ERROR(validate(o));
+  if (o.loss == DistillLoss::kKlDivergence && student.output().size() != 1)
+    return make_error(Errc::kInvalidArgument,
+                      "{}: distillation with KL divergence needs an output "
+                      "of [classes], not {}; use the MSE on logits",
+                      student.name, models::to_string(student.output()));
+  return {};
 }
 
 class TorchSession final : public Session {
  public:
-  TorchSession(Chain chain, std::unique_ptr<torch::optim::Optimizer> opt,
-               Samples samples, Loss loss, std::int64_t batch,
-               torch::Device device, bool flush_denormals)
-      : chain_(std::move(chain)),
+  TorchSession(models::Model model, Chain chain,
+               std::unique_ptr<torch::optim::Optimizer> opt, Samples samples,
+               Loss loss, std::int64_t batch, torch::Device device,
+               bool flush_denormals)
+      : model_(std::move(model)),
+        chain_(std::move(chain)),
         optimizer_(std::move(opt)),
         samples_(std::move(samples)),
         loss_(loss),
@@ -448,10 +581,10 @@ class TorchSession final : public Session {
       // or views tracked either.
       c10::InferenceMode inference;
       chain_->eval();
-      return loop(batches, progress,
-                  [&](const torch::Tensor& x, const torch::Tensor&) {
-                    (void)chain_->forward(x);
-                  });
+      return loop(
+          batches, progress,
+          [&](const torch::Tensor& x, const torch::Tensor&, std::int64_t,
+              std::int64_t) { (void)chain_->forward(x); });
     } catch (const std::exception& e) {
       return tl::unexpected(torch_error(e, "inference"));
     }
@@ -465,12 +598,13 @@ class TorchSession final : public Session {
       step_losses.reserve(static_cast<std::size_t>(
           std::max<std::int64_t>(0, std::min<std::int64_t>(batches, 1 << 20))));
       auto result = loop(batches, progress,
-                         [&](const torch::Tensor& x, const torch::Tensor& y) {
+                         [&](const torch::Tensor& x, const torch::Tensor& y,
+                             std::int64_t first, std::int64_t len) {
                            clear_gradients();
                            auto out = chain_->forward(x);
-                           auto loss = loss_ == Loss::kMse
-                                           ? torch::mse_loss(out, y)
-                                           : torch::cross_entropy_loss(out, y);
+                           auto loss = teacher_logits_.defined()
+                                           ? distill_loss(out, y, first, len)
+                                           : base_loss(out, y);
                            loss.backward();
                            optimizer_->step();
                            step_losses.push_back(loss.detach());
@@ -493,15 +627,267 @@ class TorchSession final : public Session {
     }
   }
 
+  Result<Evaluation> evaluate(const DataSpec& data,
+                              const ProgressFn& progress) override {
+    MLCARBON_RETURN_IF_ERROR(check_data(model_, data, loss_));
+    try {
+      MLCARBON_ASSIGN_OR_RETURN(Samples s,
+                                load_samples(model_, data, loss_, device_));
+      const bool labelled = data.kind != DataSpec::Kind::kRegression;
+      c10::InferenceMode inference;
+      chain_->eval();
+      DenormalGuard denormals(flush_denormals_);
+      const std::int64_t n = s.x.size(0);
+      // Summed on the device, read once at the end.
+      auto loss_sum = torch::zeros(
+          {}, torch::TensorOptions().dtype(torch::kDouble).device(device_));
+      auto correct = torch::zeros(
+          {}, torch::TensorOptions().dtype(torch::kLong).device(device_));
+      const auto start = std::chrono::steady_clock::now();
+      for (std::int64_t first = 0; first < n; first += batch_) {
+        const std::int64_t len = std::min(batch_, n - first);
+        auto x = s.x.narrow(0, first, len);
+        auto y = s.y.narrow(0, first, len);
+        auto out = chain_->forward(x);
+        loss_sum +=
+            base_loss(out, y).to(torch::kDouble) * static_cast<double>(len);
+        if (labelled) {
+          auto label = y.dim() == 2 ? y.argmax(1) : y;
+          correct += out.argmax(1).eq(label).sum();
+        }
+        if (progress && !progress(first + len, n))
+          return make_error(Errc::kCancelled, "the evaluation was cancelled");
+      }
+      Evaluation e;
+      e.samples = n;
+      e.loss = loss_sum.item<double>() / static_cast<double>(n);
+      if (labelled)
+        e.accuracy = static_cast<double>(correct.item<std::int64_t>()) /
+                     static_cast<double>(n);
+      e.seconds = std::chrono::duration<double>(
+                      std::chrono::steady_clock::now() - start)
+                      .count();
+      return e;
+    } catch (const std::exception& e) {
+      return tl::unexpected(torch_error(e, "evaluation"));
+    }
+  }
+
+  [[nodiscard]] Result<Weights> weights() const override {
+    try {
+      Weights w;
+      w.model = model_.name;
+      w.fingerprint = models::fingerprint(model_);
+      for (const auto& [name, tensor, is_param] : named_tensors()) {
+        (void)is_param;
+        auto c = tensor.detach().to(torch::kCPU, torch::kFloat).contiguous();
+        const float* data = c.data_ptr<float>();
+        w.tensors.push_back(Tensor{
+            .name = name,
+            .shape =
+                std::vector<std::int64_t>(c.sizes().begin(), c.sizes().end()),
+            .values = std::vector<float>(data, data + c.numel())});
+      }
+      return w;
+    } catch (const std::exception& e) {
+      return tl::unexpected(torch_error(e, "exporting the weights"));
+    }
+  }
+
+  Result<WeightsLoaded> load_weights(
+      const Weights& weights, const LoadWeightsOptions& options) override {
+    MLCARBON_ASSIGN_OR_RETURN(std::vector<bool> head,
+                              head_layers(options.new_head_layers));
+    auto in_head = [&](std::string_view name) {
+      const std::int64_t l = layer_of(name);
+      return l >= 0 && static_cast<std::size_t>(l) < head.size() &&
+             head[static_cast<std::size_t>(l)];
+    };
+    try {
+      auto mine = named_tensors();
+      // Everything is checked before anything is copied, so that a refused
+      // load leaves the session as it was.
+      for (const Tensor& t : weights.tensors) {
+        if (in_head(t.name))
+          continue;
+        auto it = std::find_if(mine.begin(), mine.end(), [&](const auto& m) {
+          return std::get<0>(m) == t.name;
+        });
+        if (it == mine.end())
+          return make_error(Errc::kInvalidArgument,
+                            "the weights of '{}' have a tensor '{}' that "
+                            "model '{}' lacks",
+                            weights.model, t.name, model_.name);
+      }
+      struct Copy {
+        torch::Tensor to;
+        const Tensor* from;
+        bool parameter;
+      };
+      std::vector<Copy> copies;
+      for (const auto& [name, tensor, is_param] : mine) {
+        if (in_head(name))
+          continue;
+        const Tensor* t = weights.find(name);
+        if (t == nullptr)
+          return make_error(Errc::kInvalidArgument,
+                            "the weights of '{}' lack the tensor '{}' of "
+                            "model '{}'",
+                            weights.model, name, model_.name);
+        if (!tensor.sizes().equals(t->shape) ||
+            static_cast<std::int64_t>(t->values.size()) != tensor.numel())
+          return make_error(Errc::kInvalidArgument,
+                            "tensor '{}' is {} in the weights of '{}' but {} "
+                            "in model '{}'",
+                            name, shape_text(t->shape), weights.model,
+                            shape_text(tensor.sizes()), model_.name);
+        copies.push_back({tensor, t, is_param});
+      }
+      WeightsLoaded loaded;
+      torch::NoGradGuard no_grad;
+      for (Copy& c : copies) {
+        // from_blob wants a mutable pointer; copy_ only reads through it.
+        auto source =
+            torch::from_blob(const_cast<float*>(c.from->values.data()),
+                             c.to.sizes(), torch::kFloat);
+        c.to.copy_(source);
+        ++loaded.tensors;
+        if (c.parameter) {
+          loaded.parameters_loaded += c.to.numel();
+          if (options.freeze)
+            c.to.requires_grad_(false);
+        }
+      }
+      loaded.trainable = trainable_parameters();
+      return loaded;
+    } catch (const std::exception& e) {
+      return tl::unexpected(torch_error(e, "loading weights"));
+    }
+  }
+
+  Result<LoopResult> distill_from(Session& teacher_session,
+                                  const DistillOptions& options) override {
+    auto* teacher = dynamic_cast<TorchSession*>(&teacher_session);
+    if (teacher == nullptr || teacher == this)
+      return make_error(Errc::kInvalidArgument,
+                        "the teacher must be another session of this engine");
+    MLCARBON_RETURN_IF_ERROR(check_distill(options, model_));
+    if (teacher->model_.input != model_.input ||
+        teacher->model_.output() != model_.output())
+      return make_error(
+          Errc::kInvalidArgument,
+          "teacher '{}' maps {} to {}, student '{}' maps {} to "
+          "{}: they must be the same",
+          teacher->model_.name, models::to_string(teacher->model_.input),
+          models::to_string(teacher->model_.output()), model_.name,
+          models::to_string(model_.input), models::to_string(model_.output()));
+    if (teacher->device_ != device_)
+      return make_error(Errc::kInvalidArgument,
+                        "the teacher and the student must be on one device");
+    try {
+      // Not InferenceMode: its tensors could not be saved for the
+      // student's backward pass.
+      torch::NoGradGuard no_grad;
+      teacher->chain_->eval();
+      DenormalGuard denormals(flush_denormals_);
+      LoopResult result;
+      result.mean_loss = std::numeric_limits<double>::quiet_NaN();
+      const auto start = std::chrono::steady_clock::now();
+      std::vector<torch::Tensor> parts;
+      for (std::int64_t first = 0; first < n_; first += batch_) {
+        const std::int64_t len = std::min(batch_, n_ - first);
+        parts.push_back(
+            teacher->chain_->forward(samples_.x.narrow(0, first, len)));
+        result.samples += len;
+        ++result.batches;
+      }
+      teacher_logits_ = torch::cat(parts).detach();
+      if (device_.is_cuda())
+        torch::cuda::synchronize();
+      result.seconds = std::chrono::duration<double>(
+                           std::chrono::steady_clock::now() - start)
+                           .count();
+      distill_ = options;
+      return result;
+    } catch (const std::exception& e) {
+      return tl::unexpected(torch_error(e, "the teacher's outputs"));
+    }
+  }
+
   [[nodiscard]] const std::vector<double>& losses() const override {
     return losses_;
   }
   [[nodiscard]] std::int64_t parameters() const override { return parameters_; }
+  [[nodiscard]] std::int64_t trainable_parameters() const override {
+    std::int64_t n = 0;
+    for (const auto& p : parameters_list_)
+      if (p.requires_grad())
+        n += p.numel();
+    return n;
+  }
   [[nodiscard]] std::int64_t batches_per_epoch() const override {
     return (n_ + batch_ - 1) / batch_;
   }
 
  private:
+  using NamedTensor = std::tuple<std::string, torch::Tensor, bool>;
+
+  /// Parameters, then buffers (batchnorm's running statistics), by
+  /// torch's names.
+  [[nodiscard]] std::vector<NamedTensor> named_tensors() const {
+    std::vector<NamedTensor> out;
+    for (const auto& item : chain_->named_parameters(true))
+      out.emplace_back(item.key(), item.value(), true);
+    for (const auto& item : chain_->named_buffers(true))
+      out.emplace_back(item.key(), item.value(), false);
+    return out;
+  }
+
+  /// Which layers form the last `count` layers with parameters.
+  [[nodiscard]] Result<std::vector<bool>> head_layers(int count) const {
+    std::vector<bool> head(model_.layers.size(), false);
+    int left = count;
+    for (std::size_t i = model_.layers.size(); i-- > 0 && left > 0;) {
+      if (model_.stats[i].params > 0) {
+        head[i] = true;
+        --left;
+      }
+    }
+    if (count < 0 || left > 0)
+      return make_error(Errc::kInvalidArgument,
+                        "a new head of {} layers: model '{}' has {} layers "
+                        "with parameters",
+                        count, model_.name, count - left);
+    return head;
+  }
+
+  [[nodiscard]] torch::Tensor base_loss(const torch::Tensor& out,
+                                        const torch::Tensor& y) const {
+    return loss_ == Loss::kMse ? torch::mse_loss(out, y)
+                               : torch::cross_entropy_loss(out, y);
+  }
+
+  /// docs/engine.md, "Distillation".
+  [[nodiscard]] torch::Tensor distill_loss(const torch::Tensor& out,
+                                           const torch::Tensor& y,
+                                           std::int64_t first,
+                                           std::int64_t len) const {
+    auto target = teacher_logits_.narrow(0, first, len);
+    torch::Tensor soft;
+    if (distill_.loss == DistillLoss::kMseLogits) {
+      soft = torch::mse_loss(out, target);
+    } else {
+      const double t = distill_.temperature;
+      auto log_student = torch::log_softmax(out / t, 1);
+      auto log_teacher = torch::log_softmax(target / t, 1);
+      soft = (log_teacher.exp() * (log_teacher - log_student)).sum(1).mean() *
+             (t * t);
+    }
+    if (distill_.alpha >= 1.0)
+      return soft;
+    return soft * distill_.alpha + base_loss(out, y) * (1.0 - distill_.alpha);
+  }
+
   /// Runs `step` on `batches` batches in order, cycling through the data;
   /// the last batch of an epoch holds the remainder, as a Python loop over
   /// x[i:i + batch] would.
@@ -516,7 +902,8 @@ class TorchSession final : public Session {
     for (std::int64_t b = 0; b < batches; ++b) {
       const std::int64_t first = (b % per_epoch) * batch_;
       const std::int64_t len = std::min(batch_, n_ - first);
-      step(samples_.x.narrow(0, first, len), samples_.y.narrow(0, first, len));
+      step(samples_.x.narrow(0, first, len), samples_.y.narrow(0, first, len),
+           first, len);
       result.samples += len;
       ++result.batches;
       if (progress && !progress(result.samples, batches * batch_)) {
@@ -540,6 +927,7 @@ class TorchSession final : public Session {
       p.mutable_grad().reset();
   }
 
+  models::Model model_;
   Chain chain_;
   std::vector<torch::Tensor> parameters_list_;
   std::unique_ptr<torch::optim::Optimizer> optimizer_;
@@ -551,41 +939,10 @@ class TorchSession final : public Session {
   std::int64_t n_ = 0;
   std::int64_t parameters_ = 0;
   std::vector<double> losses_;
+  /// The teacher's outputs on samples_.x, once distill_from() ran.
+  torch::Tensor teacher_logits_;
+  DistillOptions distill_;
 };
-
-Status check_options(const models::Model& model, const DataSpec& data,
-                     const TrainOptions& train, const Settings& settings) {
-  if (train.batch < 1)
-    return make_error(Errc::kInvalidArgument, "batch size {} must be >= 1",
-                      train.batch);
-  if (settings.threads < 1)
-    return make_error(Errc::kInvalidArgument, "threads {} must be >= 1",
-                      settings.threads);
-  if (!(train.learning_rate > 0.0))
-    return make_error(Errc::kInvalidArgument, "learning rate {} must be > 0",
-                      train.learning_rate);
-  if (data.kind != DataSpec::Kind::kIdx && data.samples < 1)
-    return make_error(Errc::kInvalidArgument, "samples {} must be >= 1",
-                      data.samples);
-  const bool labelled = data.kind != DataSpec::Kind::kRegression;
-  if (train.loss == Loss::kCrossEntropy && !labelled)
-    return make_error(Errc::kInvalidArgument,
-                      "cross-entropy needs class labels: use classification "
-                      "or IDX data, or the MSE loss");
-  if (labelled) {
-    if (data.classes < 2)
-      return make_error(Errc::kInvalidArgument, "classes {} must be >= 2",
-                        data.classes);
-    if (model.output() != Shape{data.classes})
-      return make_error(Errc::kInvalidArgument,
-                        "{}: the model's output {} does not match {} classes "
-                        "(expected [{}])",
-                        model.origin.empty() ? model.name : model.origin,
-                        models::to_string(model.output()), data.classes,
-                        data.classes);
-  }
-  return {};
-}
 
 class TorchEngine final : public Engine {
  public:
@@ -634,22 +991,14 @@ class TorchEngine final : public Engine {
       torch::set_num_threads(settings.threads);
       set_blas_threads(settings.threads);
 
-      Samples samples;
-      if (data.kind == DataSpec::Kind::kIdx) {
-        MLCARBON_ASSIGN_OR_RETURN(samples, idx_samples(model, data));
-      } else {
-        MLCARBON_ASSIGN_OR_RETURN(samples, synthetic(model, data));
-      }
-      if (data.kind != DataSpec::Kind::kRegression && train.loss == Loss::kMse)
-        samples.y = torch::one_hot(samples.y, data.classes).to(torch::kFloat);
+      MLCARBON_ASSIGN_OR_RETURN(Samples samples,
+                                load_samples(model, data, train.loss, device));
 
       // Seeded right before construction, as torch.manual_seed(seed) before
       // building the same modules in the same order gives PyTorch's weights.
       torch::manual_seed(settings.seed);
       MLCARBON_ASSIGN_OR_RETURN(Chain chain, build_chain(model));
       chain->to(device);
-      samples.x = samples.x.to(device);
-      samples.y = samples.y.to(device);
 
       std::unique_ptr<torch::optim::Optimizer> optimizer;
       if (train.optimizer == Optimizer::kSgd)
@@ -660,7 +1009,7 @@ class TorchEngine final : public Engine {
             chain->parameters(),
             torch::optim::AdamOptions(train.learning_rate));
       return std::make_unique<TorchSession>(
-          std::move(chain), std::move(optimizer), std::move(samples),
+          model, std::move(chain), std::move(optimizer), std::move(samples),
           train.loss, train.batch, device, settings.flush_denormals);
     } catch (const std::exception& e) {
       return tl::unexpected(torch_error(
