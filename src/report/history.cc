@@ -2,7 +2,6 @@
 #include "mlcarbon/report/history.h"
 
 #include <chrono>
-#include <cstdlib>
 #include <system_error>
 #include <thread>
 #include <utility>
@@ -10,6 +9,7 @@
 
 #include <sqlite3.h>
 
+#include "mlcarbon/core/fs.h"
 #include "mlcarbon/core/text.h"
 
 namespace mlcarbon::report {
@@ -504,16 +504,8 @@ Result<HistoryTotals> History::totals(const HistoryFilter& filter) const {
 }
 
 std::filesystem::path default_history_path() {
-  const char* xdg = std::getenv("XDG_DATA_HOME");
-  std::filesystem::path base;
-  if (xdg != nullptr && *xdg == '/') {
-    base = xdg;
-  } else {
-    const char* home = std::getenv("HOME");
-    base = std::filesystem::path(home != nullptr ? home : "/tmp") / ".local" /
-           "share";
-  }
-  return base / "mlcarbon" / "history.db";
+  return xdg_base_dir("XDG_DATA_HOME", ".local/share") / "mlcarbon" /
+         "history.db";
 }
 
 }  // namespace mlcarbon::report
