@@ -20,6 +20,8 @@ packages=(
   # tests compare against PyTorch and build ONNX files from Python.
   libonnx-dev libtorch-dev libopenblas0-pthread zlib1g-dev
   python3-torch python3-onnx dataset-fashion-mnist
+  # Plots of the docs (docs/img/*.gp, e.g. the CPU curves of docs/models.md).
+  gnuplot-nox
 )
 missing=()
 for p in "${packages[@]}"; do
