@@ -13,7 +13,8 @@
 /// Architecture descriptions: a layer list read from YAML/JSON, a shorthand
 /// for the paper's families, or an ONNX graph (models/onnx.h); shapes
 /// inferred layer by layer; parameters, FLOPs and memory per layer
-/// (docs/model-files.md). No LibTorch here: the engine builds modules from this.
+/// (docs/model-files.md). No LibTorch here: the engine builds modules from
+/// this.
 namespace mlcarbon::models {
 
 /// A place in a model file, 1-based; 0 when unknown (shorthands, ONNX).
