@@ -76,9 +76,10 @@ void add_sensor_options(CLI::App& sub, SensorFlags& flags) {
 }
 
 void add_history_option(CLI::App& sub, std::string& db) {
-  db = report::default_history_path().string();
+  db = report::default_history_location();
   sub.add_option("--db", db,
-                 "History database (default "
+                 "History database: an SQLite file or a postgresql:// URI "
+                 "(default MLCARBON_DB, else "
                  "$XDG_DATA_HOME/mlcarbon/history.db)");
 }
 

@@ -519,6 +519,13 @@ HistoryEntry to_history_entry(const measure::Run& run) {
   e.method = std::string(to_string(run.measurement.method()));
   e.region = run.carbon.region;
   e.document = run_to_json(run);
+  e.node = run.context.host;
+  if (const auto& slurm = run.context.slurm) {
+    e.job_id = slurm->job_id;
+    e.proc_id = slurm->proc_id;
+    e.node_id = slurm->node_id;
+    e.node = slurm->node;
+  }
   return e;
 }
 

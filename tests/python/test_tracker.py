@@ -98,6 +98,28 @@ def test_default_db_is_the_cli_default(tmp_path):
     assert mlcarbon.history(project="default-db")[0].run_id == tracker.run.run_id
 
 
+def test_mlcarbon_db_names_the_default_history(tmp_path, monkeypatch):
+    db = tmp_path / "team.db"
+    monkeypatch.setenv("MLCARBON_DB", str(db))
+    with mlcarbon.Tracker(project="env-db", region="DE") as tracker:
+        pass
+    assert db.exists()
+    assert not (tmp_path / "xdg" / "mlcarbon" / "history.db").exists()
+    assert mlcarbon.history(project="env-db")[0].run_id == tracker.run.run_id
+
+
+def test_unreachable_postgresql_history_is_a_clear_error():
+    # Port 1 on loopback: nothing listens, so the refusal is immediate.
+    uri = "postgresql://ann:s3cret@127.0.0.1:1/runs"
+    with pytest.raises(mlcarbon.Error) as err:
+        mlcarbon.Tracker(db=uri, region="DE")
+    assert "cannot connect to the history" in str(err.value)
+    assert "postgresql://ann:***@127.0.0.1:1/runs" in str(err.value)
+    assert "s3cret" not in str(err.value)
+    with pytest.raises(mlcarbon.Error, match="cannot connect"):
+        mlcarbon.history(db=uri)
+
+
 def test_library_errors_keep_message_and_remedy(mlcarbon_bin, child_env):
     with pytest.raises(mlcarbon.NotFoundError) as err:
         mlcarbon.Tracker(region="Germny", db=False)
