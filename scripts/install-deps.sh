@@ -20,6 +20,8 @@ packages=(
   # tests compare against PyTorch and build ONNX files from Python.
   libonnx-dev libtorch-dev libopenblas0-pthread zlib1g-dev
   python3-torch python3-onnx dataset-fashion-mnist
+  # Plots of the docs (docs/img/*.gp, e.g. the CPU curves of docs/models.md).
+  gnuplot-nox
   # The history in PostgreSQL (libpq); the server and a single-node Slurm
   # with munge run in the tests (label server), configured by each test.
   libpq-dev postgresql slurmctld slurmd slurm-client munge

@@ -40,6 +40,8 @@ struct CalibrateArgs {
 
 Result<int> run_one(const CalibrateArgs& a, Seconds budget,
                     engine::Device device) {
+  MLCARBON_ASSIGN_OR_RETURN(sensors::SensorOptions sensor_options,
+                            a.sensors.options());
   MLCARBON_ASSIGN_OR_RETURN(const models::Model model,
                             models::load_model(*a.model));
   if (a.json && *a.json != "-") {
@@ -50,7 +52,7 @@ Result<int> run_one(const CalibrateArgs& a, Seconds budget,
                                                     .budget = budget,
                                                     .device = device,
                                                     .threads = a.threads},
-                                        .sensors = a.sensors.options(),
+                                        .sensors = std::move(sensor_options),
                                         .use_cache = !a.no_cache,
                                         .status = line.as_status()};
   MLCARBON_ASSIGN_OR_RETURN(calibrate::ObtainedCalibration got,
@@ -96,6 +98,8 @@ Result<int> run_calibrate(const CalibrateArgs& a) {
   if (a.out && !a.fit)
     return make_error(Errc::kInvalidArgument, "--out goes with --fit");
   if (a.fit || a.evaluate) {
+    MLCARBON_ASSIGN_OR_RETURN(sensors::SensorOptions sensor_options,
+                              a.sensors.options());
     const FitArgs fit{.budget = budget,
                       .device = device,
                       .threads = a.threads,
@@ -104,7 +108,7 @@ Result<int> run_calibrate(const CalibrateArgs& a) {
                       .profile = a.evaluate,
                       .json = a.json,
                       .quiet = a.quiet,
-                      .sensors = a.sensors.options()};
+                      .sensors = std::move(sensor_options)};
     return a.fit ? run_fit(fit) : run_evaluate(fit);
   }
   return run_one(a, budget.value_or(Seconds(30.0)), device);

@@ -64,6 +64,8 @@ Result<int> run_measure(const MeasureArgs& args) {
       const Seconds idle_baseline,
       parse_duration(args.idle_baseline, "--idle-baseline",
                      {.allow_zero = true}));
+  MLCARBON_ASSIGN_OR_RETURN(sensors::SensorOptions sensor_options,
+                            args.sensors.options());
   const bool quiet = args.quiet;
   const bool live = !quiet && ::isatty(STDERR_FILENO) != 0;
   measure::PipelineOptions options{
@@ -75,7 +77,7 @@ Result<int> run_measure(const MeasureArgs& args) {
                  .pue = args.pue},
       .interval = interval,
       .idle_baseline = idle_baseline,
-      .sensors = args.sensors.options()};
+      .sensors = std::move(sensor_options)};
   // The live line is drawn from the pipeline's segmenting thread.
   const measure::CarbonInfo* live_carbon = nullptr;
   if (live) {

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 // `mlcarbon model describe FILE|SHORTHAND`: a model's layers, shapes,
-// parameters, FLOPs and memory (docs/models.md).
+// parameters, FLOPs and memory (docs/model-files.md).
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -71,7 +71,7 @@ Action setup_model(CLI::App& sub) {
   auto a = std::make_shared<DescribeArgs>();
   describe
       ->add_option("MODEL", a->model,
-                   "Model file (YAML or JSON, see docs/models.md), .onnx "
+                   "Model file (YAML or JSON, see docs/model-files.md), .onnx "
                    "file, or shorthand such as mlp:depth=10,width=25,"
                    "inputs=100")
       ->required();

@@ -29,7 +29,8 @@ Action setup_sensors(CLI::App& sub) {
   add_color_option(sub, args->color);
   add_sensor_options(sub, args->sensors);
   return [args]() -> Result<int> {
-    const sensors::SensorOptions options = args->sensors.options();
+    MLCARBON_ASSIGN_OR_RETURN(const sensors::SensorOptions options,
+                              args->sensors.options());
     // A named sensor that is unavailable is shown with its reason here; only
     // a name that is no sensor at all is an error.
     MLCARBON_RETURN_IF_ERROR(sensors::check_sensor_names(options.only));

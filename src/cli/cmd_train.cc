@@ -96,6 +96,8 @@ Result<int> run_train(const TrainArgs& a) {
   if (a.json && *a.json != "-") {
     MLCARBON_RETURN_IF_ERROR(check_output_file(*a.json));
   }
+  MLCARBON_ASSIGN_OR_RETURN(sensors::SensorOptions sensor_options,
+                            a.sensors.options());
   ProgressLine line(ProgressLine::wanted(a.quiet));
   line.show(fmt::format("training {}: loading the engine", model.name));
   const auto load_start = std::chrono::steady_clock::now();
@@ -114,7 +116,7 @@ Result<int> run_train(const TrainArgs& a) {
             fmt::format("training {}: {}/{} samples", model.name, done, total));
       }};
   measure::PipelineOptions meter{.interval = calibrate::kMeterInterval,
-                                 .sensors = a.sensors.options()};
+                                 .sensors = std::move(sensor_options)};
   auto record =
       calibrate::run_training(*engine, model, options, std::move(meter));
   line.clear();

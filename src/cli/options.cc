@@ -13,11 +13,34 @@
 #include "mlcarbon/core/text.h"
 #include "mlcarbon/core/time.h"
 #include "mlcarbon/report/history.h"
+#include "mlcarbon/sensors/power_config.h"
 
 namespace mlcarbon::cli {
 
-sensors::SensorOptions SensorFlags::options() const {
+Result<sensors::SensorOptions> SensorFlags::options() const {
   sensors::SensorOptions o = sensors::with_environment({});
+  sensors::PowerOverrides& flags = o.overrides;
+  if (cpu_watts) {
+    MLCARBON_ASSIGN_OR_RETURN(
+        auto w, sensors::parse_cpu_watts(*cpu_watts, "flag --cpu-watts"));
+    flags.cpu_watts = sensors::Pinned<sensors::CpuWatts>{w, "flag --cpu-watts"};
+  }
+  if (tdp) {
+    MLCARBON_ASSIGN_OR_RETURN(auto w, sensors::parse_tdp(*tdp, "flag --tdp"));
+    flags.tdp = sensors::Pinned<Watts>{w, "flag --tdp"};
+  }
+  if (memory_watts_per_gb) {
+    MLCARBON_ASSIGN_OR_RETURN(
+        auto x, sensors::parse_memory_watts_per_gb(
+                    *memory_watts_per_gb, "flag --memory-watts-per-gb"));
+    flags.memory_watts_per_gb =
+        sensors::Pinned<double>{x, "flag --memory-watts-per-gb"};
+  }
+  if (flags.cpu_watts && flags.tdp) {
+    return make_error(Errc::kInvalidArgument,
+                      "--cpu-watts and --tdp are two CPU models: give one");
+  }
+
   if (powercap_root)
     o.powercap_root = *powercap_root;
   if (msr_root)
@@ -30,7 +53,7 @@ sensors::SensorOptions SensorFlags::options() const {
         o.only.emplace_back(trim(name));
     }
   }
-  return o;
+  return sensors::with_config_file(std::move(o));
 }
 
 void add_sensor_options(CLI::App& sub, SensorFlags& flags) {
@@ -46,6 +69,16 @@ void add_sensor_options(CLI::App& sub, SensorFlags& flags) {
   sub.add_option("--nvml-library", flags.nvml_library,
                  "NVML library to load (default libnvidia-ml.so.1; env "
                  "MLCARBON_NVML_LIBRARY)");
+  sub.add_option("--cpu-watts", flags.cpu_watts,
+                 "CPU model: MIN:MAX watts at idle and full load, per vCPU "
+                 "on a VM, per CPU package otherwise (default: "
+                 "data/cpu_vm_watts.csv on a VM, the TDP curve otherwise)");
+  sub.add_option("--tdp", flags.tdp,
+                 "CPU model: TDP in watts of each CPU package, for the load "
+                 "curve (default: data/cpu_tdp.csv)");
+  sub.add_option("--memory-watts-per-gb", flags.memory_watts_per_gb,
+                 "Memory model: watts per GiB of installed memory (default "
+                 "0.392)");
 }
 
 void add_history_option(CLI::App& sub, std::string& db) {

@@ -22,11 +22,17 @@ struct SensorFlags {
   std::optional<std::string> powercap_root;
   std::optional<std::string> msr_root;
   std::optional<std::string> nvml_library;
-  /// SensorOptions from the environment, then these flags.
-  [[nodiscard]] sensors::SensorOptions options() const;
+  std::optional<std::string> cpu_watts;
+  std::optional<std::string> tdp;
+  std::optional<std::string> memory_watts_per_gb;
+  /// SensorOptions from the environment, then the config file
+  /// ($XDG_CONFIG_HOME/mlcarbon/config.yaml), then these flags; a bad
+  /// figure in either is an error naming where it was.
+  [[nodiscard]] Result<sensors::SensorOptions> options() const;
 };
 
-/// Adds --sensors, --powercap-root, --msr-root and --nvml-library.
+/// Adds --sensors, --powercap-root, --msr-root, --nvml-library and the
+/// power-model overrides --cpu-watts, --tdp, --memory-watts-per-gb.
 void add_sensor_options(CLI::App& sub, SensorFlags& flags);
 
 /// Adds --db FILE, defaulting `db` to the history's default path

@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cstdlib>
 #include <cstring>
 #include <string>
 #include <utility>
@@ -79,6 +80,15 @@ Result<std::string_view> read_file_prefix(const char* path,
   if (n < 0)
     return errno_error(errno, "cannot read", path);
   return std::string_view(buf.data(), static_cast<std::size_t>(n));
+}
+
+std::filesystem::path xdg_base_dir(const char* variable,
+                                   const std::filesystem::path& home_relative) {
+  const char* xdg = std::getenv(variable);
+  if (xdg != nullptr && *xdg == '/')
+    return xdg;
+  const char* home = std::getenv("HOME");
+  return std::filesystem::path(home != nullptr ? home : "/tmp") / home_relative;
 }
 
 Result<std::string> read_small_file(const std::filesystem::path& path) {

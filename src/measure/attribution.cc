@@ -39,6 +39,13 @@ void Attribution::read_cpu() {
   busy_last_ = *busy;
   tree_last_ = *tree;
   tree_pids_ = reader_.last_tree();
+  const std::optional<std::uint64_t> rss = reader_.last_tree_rss_bytes();
+  const std::optional<std::uint64_t> total = reader_.machine_memory_bytes();
+  if (rss && total && *total > 0) {
+    rss_share_sum_ +=
+        std::min(static_cast<double>(*rss) / static_cast<double>(*total), 1.0);
+    ++rss_readings_;
+  }
 }
 
 bool Attribution::wants_gpu_lists() const {
@@ -84,6 +91,8 @@ AttributionMark Attribution::mark() const {
           .tree = tree_accumulated_,
           .busy = busy_accumulated_,
           .tree_failures = failures_,
+          .rss_share_sum = rss_share_sum_,
+          .rss_readings = rss_readings_,
           .gpu_use = gpu_use_};
 }
 
@@ -101,6 +110,10 @@ AttributedShare Attribution::share_since(const AttributionMark& mark) const {
   const Seconds busy = busy_accumulated_ - mark.busy;
   const Seconds tree = tree_accumulated_ - mark.tree;
   out.share = busy > Seconds(0) ? std::clamp(tree / busy, 0.0, 1.0) : 0.0;
+  if (rss_readings_ > mark.rss_readings) {
+    out.memory_share = (rss_share_sum_ - mark.rss_share_sum) /
+                       static_cast<double>(rss_readings_ - mark.rss_readings);
+  }
   if (failures_ > mark.tree_failures) {
     out.warnings.push_back(fmt::format(
         "process {} could not be read {} times (last error: {}); CPU time "

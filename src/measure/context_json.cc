@@ -11,6 +11,7 @@ nlohmann::ordered_json context_to_json(const RunContext& context) {
   ctx["cpu_count"] = context.cpu_count;
   ctx["ram_total_gb"] = context.ram_total_gb;
   ctx["gpus"] = context.gpus;
+  ctx["machine"] = machine_to_json(context.machine);
   nlohmann::ordered_json sensors = nlohmann::ordered_json::array();
   for (const auto& s : context.sensors) {
     sensors.push_back({{"name", s.name},
@@ -32,6 +33,15 @@ nlohmann::ordered_json context_to_json(const RunContext& context) {
     ctx["slurm"] = std::move(slurm);
   }
   return ctx;
+}
+
+nlohmann::ordered_json machine_to_json(const sensors::Machine& machine) {
+  return {{"kind", std::string(sensors::to_string(machine.kind))},
+          {"hypervisor", machine.hypervisor},
+          {"cloud", machine.cloud},
+          {"vendor", machine.vendor},
+          {"product", machine.product},
+          {"evidence", machine.evidence}};
 }
 
 }  // namespace mlcarbon::measure

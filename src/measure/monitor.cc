@@ -345,6 +345,7 @@ Measurement Monitor::make_measurement_locked(const std::string& name,
       std::max(Seconds(options_.clock->now() - window.start), Seconds(0));
   m.samples = static_cast<std::size_t>(readings_ - window.readings) + 1;
   Joules cpu_and_memory{0};
+  Joules memory_model{0};
   Joules gpu{0};
   m.domains.reserve(current_.size());
   for (std::size_t i = 0; i < current_.size(); ++i) {
@@ -373,7 +374,9 @@ Measurement Monitor::make_measurement_locked(const std::string& name,
     if (!d.nested) {
       m.total += d.energy;
       m.above_idle += std::max(d.energy - d.idle_energy, Joules(0));
-      if (!is_gpu(d.kind)) {
+      if (d.kind == sensors::DomainKind::kMemory) {
+        memory_model += d.energy;
+      } else if (!is_gpu(d.kind)) {
         cpu_and_memory += d.energy;
       } else if (attribution_.gpu_is_ours(i, window.attribution)) {
         gpu += d.energy;
@@ -405,7 +408,14 @@ Measurement Monitor::make_measurement_locked(const std::string& name,
                     std::make_move_iterator(share.warnings.begin()),
                     std::make_move_iterator(share.warnings.end()));
   m.attributed_share = share.share;
-  m.attributed = share.share ? cpu_and_memory * *share.share + gpu : m.total;
+  m.attributed_memory_share = share.memory_share;
+  // The memory model's power is the installed memory's: the tree owns the
+  // part it keeps resident, not the part of the CPU time it used.
+  const std::optional<double> memory_share =
+      share.memory_share ? share.memory_share : share.share;
+  m.attributed = share.share ? cpu_and_memory * *share.share +
+                                   memory_model * *memory_share + gpu
+                             : m.total;
   return m;
 }
 

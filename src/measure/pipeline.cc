@@ -12,6 +12,7 @@
 #include <fmt/format.h>
 
 #include "mlcarbon/measure/monitor.h"
+#include "mlcarbon/sensors/power_config.h"
 
 namespace mlcarbon::measure {
 namespace {
@@ -139,6 +140,8 @@ Result<std::unique_ptr<Pipeline>> Pipeline::create(PipelineOptions options) {
   if (options.fakes.detect) {
     detection = options.fakes.detect();
   } else {
+    MLCARBON_ASSIGN_OR_RETURN(
+        options.sensors, sensors::with_config_file(std::move(options.sensors)));
     MLCARBON_ASSIGN_OR_RETURN(
         detection, sensors::detect_requested_sensors(options.sensors));
   }

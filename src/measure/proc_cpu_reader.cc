@@ -4,10 +4,13 @@
 #include <cstdint>
 #include <filesystem>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
 #include <vector>
+
+#include <unistd.h>
 
 #include "mlcarbon/core/fs.h"
 #include "mlcarbon/core/text.h"
@@ -22,6 +25,14 @@ namespace fs = std::filesystem;
 // /proc/stat's first line and a <pid>/stat line fit in one page.
 using Buffer = std::array<char, 4096>;
 
+std::uint64_t page_bytes() {
+  static const std::uint64_t kBytes = [] {
+    const long size = ::sysconf(_SC_PAGESIZE);
+    return size > 0 ? static_cast<std::uint64_t>(size) : 4096U;
+  }();
+  return kBytes;
+}
+
 double ticks_per_second() {
   return static_cast<double>(sensors::procfs::ticks_per_second());
 }
@@ -30,6 +41,8 @@ struct PidStat {
   int ppid = 0;
   // utime + stime + cutime + cstime, in clock ticks.
   std::uint64_t ticks = 0;
+  // Resident set size (field 24), in pages; 0 when the line is shorter.
+  std::uint64_t rss_pages = 0;
 };
 
 // Parses <pid>/stat; the command name may hold spaces and ')'.
@@ -61,6 +74,18 @@ Result<PidStat> parse_pid_stat(std::string_view text, const char* path) {
       stat.ticks += static_cast<std::uint64_t>(*value);
     }
   }
+  // priority(18) nice(19) num_threads(20) itrealvalue(21) starttime(22)
+  // vsize(23) rss(24): only the memory attribution needs them, so a line
+  // without them still gives the times.
+  for (int field = 18; field <= 24; ++field) {
+    const auto value = tokens.next_integer<std::int64_t>();
+    if (!value) {
+      break;
+    }
+    if (field == 24 && *value > 0) {
+      stat.rss_pages = static_cast<std::uint64_t>(*value);
+    }
+  }
   return stat;
 }
 
@@ -80,11 +105,13 @@ class ProcCpuReader final : public ProcessCpuReader {
     // A descendant that vanished mid-read was probably reaped just then: its
     // parent may not yet show it in cutime. Read again once (docs/meter.md).
     tree_.clear();
+    tree_rss_pages_ = 0;
     Result<Seconds> first = read_tree(pid);
     if (first || first.error().code() != Errc::kUnavailable) {
       return first;
     }
     tree_.clear();
+    tree_rss_pages_ = 0;
     Result<Seconds> second = read_tree(pid);
     if (second || second.error().code() != Errc::kUnavailable) {
       return second;
@@ -93,6 +120,20 @@ class ProcCpuReader final : public ProcessCpuReader {
   }
 
   std::vector<int> last_tree() const override { return tree_; }
+
+  std::optional<std::uint64_t> last_tree_rss_bytes() const override {
+    return tree_rss_pages_ * page_bytes();
+  }
+
+  std::optional<std::uint64_t> machine_memory_bytes() override {
+    // Installed memory does not change while a run lasts: read it once.
+    if (!memory_total_) {
+      if (auto mem = sensors::procfs::read_meminfo(root_)) {
+        memory_total_ = mem->total_bytes;
+      }
+    }
+    return memory_total_;
+  }
 
  private:
   // kUnavailable means "a descendant vanished, retry".
@@ -150,6 +191,7 @@ class ProcCpuReader final : public ProcessCpuReader {
       return make_error(Errc::kUnavailable, "process {} vanished", pid);
     }
     ticks += stat->ticks;
+    tree_rss_pages_ += stat->rss_pages;
     tree_.push_back(pid);
     for (int child : children) {
       MLCARBON_RETURN_IF_ERROR(sum_by_children_files(child, false, ticks));
@@ -202,6 +244,7 @@ class ProcCpuReader final : public ProcessCpuReader {
       for (const Entry& e : entries_) {
         if (e.pid == tree_[i]) {
           ticks += e.stat.ticks;
+          tree_rss_pages_ += e.stat.rss_pages;
         } else if (e.stat.ppid == tree_[i] && !in_tree(e.pid)) {
           tree_.push_back(e.pid);
         }
@@ -229,6 +272,8 @@ class ProcCpuReader final : public ProcessCpuReader {
   // Reused between calls so a tick allocates little.
   std::vector<Entry> entries_;
   std::vector<int> tree_;
+  std::uint64_t tree_rss_pages_ = 0;
+  std::optional<std::uint64_t> memory_total_;
 };
 
 }  // namespace

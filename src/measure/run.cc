@@ -43,6 +43,7 @@ RunContext collect_context(const sensors::Detection& detection,
   if (auto mem = sensors::procfs::read_meminfo(proc_root)) {
     ctx.ram_total_gb = static_cast<double>(mem->total_bytes) / 1e9;
   }
+  ctx.machine = detection.machine;
   for (const auto& s : detection.sensors) {
     ctx.sensors.push_back(
         {std::string(s->name()), s->method(), s->description()});

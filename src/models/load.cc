@@ -29,7 +29,7 @@ Result<Model> load_model(std::string_view path_or_shorthand) {
     if (e.code() == Errc::kNotFound &&
         path_or_shorthand.find('=') != std::string_view::npos)
       return tl::unexpected(std::move(e).with_remedy(
-          "a shorthand starts with mlp: or cnn: (docs/models.md)"));
+          "a shorthand starts with mlp: or cnn: (docs/model-files.md)"));
     return tl::unexpected(std::move(e));
   }
   if (onnx) {

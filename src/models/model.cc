@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
-// Layer types, shape inference and the per-layer counts of docs/models.md.
+// Layer types, shape inference and the per-layer counts of docs/model-files.md.
 #include "mlcarbon/models/model.h"
 
 #include <array>
@@ -65,7 +65,7 @@ Count elements(const Shape& shape) {
   return n;
 }
 
-// The building blocks of the formulas (docs/models.md, "FLOPs"): a
+// The building blocks of the formulas (docs/model-files.md, "FLOPs"): a
 // multiply-add is two FLOPs, an elementwise operation one per element.
 Count linear_params(Count in, Count out, bool bias) {
   return in * out + (bias ? out : Count(0));

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
-// Model files (docs/models.md): YAML or JSON in, a Model with its shapes
+// Model files (docs/model-files.md): YAML or JSON in, a Model with its shapes
 // out. yaml-cpp throws, so every call into it stays inside parse_model's
 // try block.
 #include <algorithm>
@@ -264,7 +264,7 @@ Result<Model> Parser::parse_root(const YAML::Node& root) {
   if (!root.IsMap())
     return fail(root.Mark(),
                 "a model is a mapping with input and layers "
-                "(docs/models.md)");
+                "(docs/model-files.md)");
   MLCARBON_RETURN_IF_ERROR(check_keys(
       root, std::vector<std::string_view>(kTopKeys.begin(), kTopKeys.end()),
       "the model"));

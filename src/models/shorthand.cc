@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
-// The shorthands of the paper's model families (model.h, docs/models.md).
+// The shorthands of the paper's model families (model.h, docs/model-files.md).
 #include <algorithm>
 #include <array>
 #include <map>

@@ -106,6 +106,7 @@ py::dict measurement_dict(const measure::Measurement& m) {
   d["method"] = std::string(to_string(m.method()));
   d["attributed_j"] = m.attributed.value();
   d["attributed_share"] = or_none(m.attributed_share);
+  d["attributed_memory_share"] = or_none(m.attributed_memory_share);
   d["above_idle_j"] = m.above_idle.value();
   py::list domains;
   for (const auto& dom : m.domains) {

@@ -10,6 +10,7 @@
 
 #include <fmt/format.h>
 
+#include "mlcarbon/core/fs.h"
 #include "mlcarbon/core/text.h"
 
 #include "history_backend.h"
@@ -399,16 +400,8 @@ int History::schema_version() const {
 }
 
 std::filesystem::path default_history_path() {
-  const char* xdg = std::getenv("XDG_DATA_HOME");
-  std::filesystem::path base;
-  if (xdg != nullptr && *xdg == '/') {
-    base = xdg;
-  } else {
-    const char* home = std::getenv("HOME");
-    base = std::filesystem::path(home != nullptr ? home : "/tmp") / ".local" /
-           "share";
-  }
-  return base / "mlcarbon" / "history.db";
+  return xdg_base_dir("XDG_DATA_HOME", ".local/share") / "mlcarbon" /
+         "history.db";
 }
 
 std::string default_history_location() {

@@ -186,6 +186,9 @@ std::string run_to_json(const measure::Run& run) {
   energy["attributed_share"] = m.attributed_share
                                    ? ordered_json(*m.attributed_share)
                                    : ordered_json(nullptr);
+  energy["attributed_memory_share"] =
+      m.attributed_memory_share ? ordered_json(*m.attributed_memory_share)
+                                : ordered_json(nullptr);
   energy["attribution_method"] = "estimated";
   energy["above_idle_j"] = m.above_idle.value();
   ordered_json domains = ordered_json::array();

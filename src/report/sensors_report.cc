@@ -4,6 +4,7 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
+#include "mlcarbon/measure/context_json.h"
 #include "mlcarbon/report/table.h"
 #include "mlcarbon/sensors/models.h"
 #include "mlcarbon/sensors/nvml.h"
@@ -31,10 +32,31 @@ std::string model_name(const sensors::CpuPowerModel& m) {
   return m.model_name.empty() ? "unknown" : m.model_name;
 }
 
+std::string band_text(const sensors::Band& b) {
+  return fmt::format("x{:.2f} to x{:.2f} ({})", b.low, b.high, b.source);
+}
+
+ordered_json band_json(const sensors::Band& b) {
+  return {{"low", b.low}, {"high", b.high}, {"source", b.source}};
+}
+
+std::string machine_text(const sensors::Machine& m) {
+  std::string out = std::string(sensors::to_string(m.kind));
+  if (!m.hypervisor.empty())
+    out += " (" + m.hypervisor + ")";
+  if (!m.cloud.empty())
+    out += ", cloud " + m.cloud;
+  return out;
+}
+
 }  // namespace
 
 std::string sensors_text(const sensors::Detection& d, bool color) {
-  std::string out = paint(color, "1", "In use") + "\n";
+  std::string out = paint(color, "1", "Machine") + "\n";
+  out += "  " + machine_text(d.machine) + "\n";
+  for (const auto& e : d.machine.evidence)
+    out += "    " + e + "\n";
+  out += "\n" + paint(color, "1", "In use") + "\n";
   bool cpu_counter = false;
   bool mem_counter = false;
   // name, method, description
@@ -49,9 +71,20 @@ std::string sensors_text(const sensors::Detection& d, bool color) {
       const auto& m = cpu->model();
       used.add_row({""}, fmt::format("CPU: {} ({} logical CPUs)", model_name(m),
                                      m.logical_cpus));
-      used.add_row({""}, fmt::format("TDP used: {:.1f} W from {}",
-                                     m.tdp_used.value(), m.how));
+      if (m.kind == sensors::CpuModelKind::kTdpCurve) {
+        used.add_row({""}, fmt::format("TDP used: {:.1f} W from {}",
+                                       m.tdp_used.value(), m.how));
+      } else {
+        used.add_row({""}, "watts: " + m.how);
+      }
+      used.add_row({""}, "figures from: " + m.origin);
     }
+    if (const auto* mem =
+            dynamic_cast<const sensors::MemoryModelSensor*>(s.get())) {
+      used.add_row({""}, "figures from: " + mem->model().origin);
+    }
+    if (s->method() == Method::kEstimated)
+      used.add_row({""}, "band: " + band_text(s->band()));
     if (const auto* gpu = dynamic_cast<const sensors::NvmlSensor*>(s.get())) {
       for (const auto& g : gpu->gpus())
         used.add_row({""}, fmt::format("gpu-{}: {}", g.index, g.name));
@@ -89,6 +122,7 @@ std::string sensors_text(const sensors::Detection& d, bool color) {
 std::string sensors_json(const sensors::Detection& d) {
   ordered_json j;
   j["schema_version"] = kSensorsSchemaVersion;
+  j["machine"] = measure::machine_to_json(d.machine);
   j["sensors"] = ordered_json::array();
   for (const auto& s : d.sensors) {
     ordered_json domains = ordered_json::array();
@@ -100,14 +134,34 @@ std::string sensors_json(const sensors::Detection& d) {
     ordered_json entry = {{"name", std::string(s->name())},
                           {"method", std::string(to_string(s->method()))},
                           {"description", s->description()},
-                          {"domains", std::move(domains)}};
+                          {"domains", std::move(domains)},
+                          {"band", band_json(s->band())}};
     if (const auto* cpu =
             dynamic_cast<const sensors::CpuModelSensor*>(s.get())) {
       const auto& m = cpu->model();
+      const bool curve = m.kind == sensors::CpuModelKind::kTdpCurve;
       entry["cpu"] = {{"model", model_name(m)},
                       {"logical_cpus", m.logical_cpus},
-                      {"tdp_used_w", m.tdp_used.value()},
-                      {"tdp_source", m.how}};
+                      {"family", m.family},
+                      {"power_model", curve ? "tdp-curve" : "linear"}};
+      if (curve) {
+        entry["cpu"]["tdp_used_w"] = m.tdp_used.value();
+        entry["cpu"]["tdp_source"] = m.how;
+      } else {
+        entry["cpu"]["min_w_per_unit"] = m.per_unit.min.value();
+        entry["cpu"]["max_w_per_unit"] = m.per_unit.max.value();
+        entry["cpu"]["units"] = m.units;
+        entry["cpu"]["watts_source"] = m.how;
+      }
+      entry["cpu"]["origin"] = m.origin;
+    }
+    if (const auto* mem =
+            dynamic_cast<const sensors::MemoryModelSensor*>(s.get())) {
+      const auto& m = mem->model();
+      entry["memory"] = {{"installed_bytes", m.installed_bytes},
+                         {"watts_per_gb", m.watts_per_gb},
+                         {"power_w", m.power.value()},
+                         {"origin", m.origin}};
     }
     if (const auto* gpu = dynamic_cast<const sensors::NvmlSensor*>(s.get())) {
       ordered_json gpus = ordered_json::array();

@@ -113,11 +113,19 @@ SensorOptions with_environment(SensorOptions options) {
     options.msr_root = v;
   if (const char* v = std::getenv("MLCARBON_NVML_LIBRARY"); v && *v)
     options.nvml_library = v;
+  if (const char* v = std::getenv("MLCARBON_DMI_ROOT"); v && *v)
+    options.dmi_root = v;
+  if (const char* v = std::getenv("MLCARBON_HYPERVISOR_ROOT"); v && *v)
+    options.hypervisor_root = v;
+  if (const char* v = std::getenv("MLCARBON_PROC_ROOT"); v && *v)
+    options.proc_root = v;
   return options;
 }
 
 Detection detect_sensors(const SensorOptions& options) {
   Detection out;
+  out.machine = detect_machine(
+      {options.proc_root, options.dmi_root, options.hypervisor_root});
   auto add = [&](std::string_view name, auto result) {
     if (result) {
       out.sensors.push_back(std::move(*result));

@@ -127,6 +127,15 @@ Result<CpuInfo> read_cpuinfo(const std::filesystem::path& proc_root) {
       out.model_name = std::string(value);
     } else if (key == "vendor_id" && out.vendor_id.empty()) {
       out.vendor_id = std::string(value);
+    } else if (out.logical_cpus == 1 && key == "cpu family") {
+      out.family = parse_integer<int>(value).value_or(-1);
+    } else if (out.logical_cpus == 1 && key == "model") {
+      out.model = parse_integer<int>(value).value_or(-1);
+    } else if (out.logical_cpus == 1 && key == "stepping") {
+      out.stepping = parse_integer<int>(value).value_or(-1);
+    } else if (out.logical_cpus == 1 && key == "flags") {
+      for (std::string_view flag : split(value, ' '))
+        out.hypervisor_flag = out.hypervisor_flag || flag == "hypervisor";
     } else if (key == "physical id") {
       if (auto id = parse_integer<int>(value);
           id && packages.insert(*id).second)

@@ -26,10 +26,13 @@ def mlcarbon():
 
 @pytest.fixture
 def env(tmp_path):
-    """An environment with no colour, no region and a private history."""
+    """An environment with no colour, no region, a private history and no
+    config file."""
     e = {k: v for k, v in os.environ.items() if not k.startswith("MLCARBON_")}
     e["NO_COLOR"] = "1"
     e["XDG_DATA_HOME"] = str(tmp_path / "xdg")
+    # No config file of the user's pins power figures in tests.
+    e["XDG_CONFIG_HOME"] = str(tmp_path / "xdg-config")
     e["TZ"] = "Etc/UTC"
     return e
 

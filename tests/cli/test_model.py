@@ -75,7 +75,7 @@ def describe(mlcarbon, env, model, *args, cwd=REPO):
 
 
 def expand_shorthand(text):
-    """The layer list a shorthand stands for, as docs/models.md says."""
+    """The layer list a shorthand stands for, as docs/model-files.md says."""
     family, rest = text.split(":", 1)
     keys = dict(field.split("=") for field in rest.split(","))
     depth = int(keys["depth"])

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
-// Fuzzes model files (docs/models.md) and shorthands: the whole input goes
+// Fuzzes model files (docs/model-files.md) and shorthands: the whole input goes
 // to parse_model and to parse_shorthand, and every model they return to the
 // `model describe` writers. Any Result is fine; crashes, sanitizer
 // reports, hangs and runaway memory are findings, and so is a model whose

@@ -2,10 +2,12 @@
 #include "mlcarbon/measure/attribution.h"
 
 #include <chrono>
+#include <cstdint>
 #include <deque>
 #include <filesystem>
 #include <fstream>
 #include <memory>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -36,8 +38,16 @@ class FakeCpuReader final : public ProcessCpuReader {
   Result<Seconds> machine_busy_time() override { return next(busy); }
   Result<Seconds> tree_cpu_time(int /*pid*/) override { return next(tree); }
   std::vector<int> last_tree() const override { return tree_pids; }
+  std::optional<std::uint64_t> last_tree_rss_bytes() const override {
+    return rss;
+  }
+  std::optional<std::uint64_t> machine_memory_bytes() override {
+    return memory_total;
+  }
 
   std::vector<int> tree_pids;
+  std::optional<std::uint64_t> rss;
+  std::optional<std::uint64_t> memory_total;
 
  private:
   static Result<Seconds> next(std::deque<double>& values) {
@@ -90,6 +100,33 @@ TEST_F(AttributionTest, ShareOfBusyTimeScalesCpuAndMemoryGpuInFull) {
   EXPECT_NEAR(*m->attributed_share, 0.75, kTol);
   EXPECT_NEAR(m->attributed.value(), 0.75 * 100.0 + 50.0, kTol);
   EXPECT_NEAR(m->total.value(), 150.0, kTol);
+}
+
+TEST_F(AttributionTest, MemoryModelEnergyGoesByResidentShareNotCpuShare) {
+  FakeCpuReader reader;
+  reader.busy = {100.0, 100.0, 108.0};
+  reader.tree = {10.0, 10.0, 16.0};
+  reader.rss = 1ULL << 30;
+  reader.memory_total = 16ULL << 30;
+  auto fake = std::make_unique<FakeSensor>(std::vector<sensors::Domain>{
+      {.name = "cpu", .kind = DomainKind::kCpu},
+      {.name = "memory", .kind = DomainKind::kMemory}});
+  FakeSensor* sensor = fake.get();
+  std::vector<std::unique_ptr<sensors::EnergySensor>> owned;
+  owned.push_back(std::move(fake));
+  Monitor monitor(std::move(owned), MonitorOptions{.clock = &clock_,
+                                                   .tracked_pid = 42,
+                                                   .cpu_reader = &reader});
+
+  ASSERT_TRUE(monitor.begin_window("w"));
+  sensor->set_energy({80.0, 32.0});
+  Result<Measurement> m = monitor.end_window("w");
+
+  ASSERT_TRUE(m);
+  ASSERT_TRUE(m->attributed_memory_share.has_value());
+  EXPECT_NEAR(*m->attributed_memory_share, 1.0 / 16.0, kTol);
+  // CPU by CPU time (0.75), memory by resident share (1 of 16 GiB).
+  EXPECT_NEAR(m->attributed.value(), 0.75 * 80.0 + 32.0 / 16.0, kTol);
 }
 
 TEST_F(AttributionTest, GpuEnergyGoesToTheTreeOnlyWhenItRunsThere) {

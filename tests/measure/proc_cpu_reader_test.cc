@@ -75,6 +75,24 @@ TEST(ProcCpuReaderTest, TreeTimeByPpidScanSumsRootAndLiveDescendants) {
   EXPECT_NEAR(tree->count(), (2 + 15 + 4 + 3 + 4) / ticks(), kTolS);
 }
 
+TEST(ProcCpuReaderTest, TreeRssIsTheSumOverTheTreeAndMemTotalIsRead) {
+  TempDir dir;
+  write_tree(dir.path());
+  write(dir.path() / "meminfo",
+        "MemTotal:       16777216 kB\nMemAvailable:    8388608 kB\n");
+  auto reader = make_proc_cpu_reader(dir.path());
+
+  ASSERT_TRUE(reader->tree_cpu_time(100));
+  const auto rss = reader->last_tree_rss_bytes();
+  const auto total = reader->machine_memory_bytes();
+
+  // Four processes of 390 pages each (200 is not in the tree).
+  ASSERT_TRUE(rss && total);
+  EXPECT_EQ(*rss,
+            4U * 390U * static_cast<std::uint64_t>(::sysconf(_SC_PAGESIZE)));
+  EXPECT_EQ(*total, 16ULL << 30);
+}
+
 TEST(ProcCpuReaderTest, TreeTimeByChildrenFiles) {
   TempDir dir;
   write_tree(dir.path());

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
-// Parameters and FLOPs against hand-computed values (docs/models.md gives
+// Parameters and FLOPs against hand-computed values (docs/model-files.md gives
 // the formulas; tests/cli/test_model.py checks the parameters against
 // PyTorch).
 #include <string>

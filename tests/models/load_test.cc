@@ -59,7 +59,7 @@ TEST(LoadModelTest, MistypedShorthandGetsAHint) {
   ASSERT_FALSE(m);
   EXPECT_EQ(m.error().code(), Errc::kNotFound);
   EXPECT_EQ(m.error().remedy(),
-            "a shorthand starts with mlp: or cnn: (docs/models.md)");
+            "a shorthand starts with mlp: or cnn: (docs/model-files.md)");
 }
 
 TEST(LoadModelTest, EndlessFileStopsAtTheLimit) {

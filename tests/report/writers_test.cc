@@ -102,8 +102,12 @@ TEST(OutputTest, WritesAFileAndNamesThePathOnFailure) {
 TEST(SensorsReportTest, JsonCarriesCpuModelTdpAndGpuNames) {
   ManualClock clock;
   sensors::Detection detection;
+  // Bare metal whatever machine runs the test: no DMI, no /sys/hypervisor.
   auto cpu = sensors::CpuModelSensor::create(sensors::SensorOptions{
-      .proc_root = mlcarbon::testing::fixture("proc/xeon"), .clock = &clock});
+      .proc_root = mlcarbon::testing::fixture("proc/xeon"),
+      .dmi_root = "/nonexistent",
+      .hypervisor_root = "/nonexistent",
+      .clock = &clock});
   ASSERT_TRUE(cpu) << cpu.error().to_string();
   const sensors::CpuPowerModel model = (*cpu)->model();
   detection.sensors.push_back(std::move(*cpu));
@@ -117,6 +121,11 @@ TEST(SensorsReportTest, JsonCarriesCpuModelTdpAndGpuNames) {
   EXPECT_EQ(c["logical_cpus"], model.logical_cpus);
   EXPECT_DOUBLE_EQ(c["tdp_used_w"].get<double>(), model.tdp_used.value());
   EXPECT_EQ(c["tdp_source"], model.how);
+  EXPECT_EQ(c["power_model"], "tdp-curve");
+  EXPECT_EQ(c["origin"], model.origin);
+  EXPECT_DOUBLE_EQ(doc["sensors"][0]["band"]["high"].get<double>(),
+                   model.band.high);
+  EXPECT_EQ(doc["machine"]["kind"], "unknown");
   const auto& gpus = doc["sensors"][1]["gpus"];
   ASSERT_EQ(gpus.size(), 2U);
   EXPECT_EQ(gpus[0]["name"], "NVIDIA A100-SXM4-40GB");

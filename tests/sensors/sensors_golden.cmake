@@ -6,6 +6,12 @@ set(ENV{MLCARBON_POWERCAP_ROOT} ${POWERCAP})
 set(ENV{MLCARBON_NVML_LIBRARY} ${FAKE_NVML})
 set(ENV{MLCARBON_MSR_ROOT} /nonexistent/msr)
 set(ENV{FAKE_NVML_GPUS} 2)
+# The machine block comes from a fixture, not from the machine running the
+# test; no config file pins figures.
+set(ENV{MLCARBON_PROC_ROOT} ${MACHINE}/proc)
+set(ENV{MLCARBON_DMI_ROOT} ${MACHINE}/dmi)
+set(ENV{MLCARBON_HYPERVISOR_ROOT} ${MACHINE}/hypervisor)
+set(ENV{XDG_CONFIG_HOME} /nonexistent/xdg-config)
 execute_process(
   COMMAND ${MLCARBON} sensors --json
   OUTPUT_VARIABLE got RESULT_VARIABLE rc)

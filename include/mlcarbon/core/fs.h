@@ -25,6 +25,12 @@ namespace mlcarbon {
 [[nodiscard]] Result<std::string_view> read_file_prefix(const char* path,
                                                         std::span<char> buf);
 
+/// An XDG base directory: $`variable` when it holds an absolute path, else
+/// $HOME/`home_relative` (/tmp/`home_relative` without HOME), e.g.
+/// xdg_base_dir("XDG_CONFIG_HOME", ".config").
+[[nodiscard]] std::filesystem::path xdg_base_dir(
+    const char* variable, const std::filesystem::path& home_relative);
+
 /// Reads a small sysfs/procfs file and trims it (one pread, no iostreams).
 [[nodiscard]] Result<std::string> read_small_file(
     const std::filesystem::path& path);

@@ -29,6 +29,9 @@ struct AttributionMark {
   Seconds tree{0};
   Seconds busy{0};
   std::uint64_t tree_failures = 0;
+  /// Sum and count of the tree's RSS / installed memory readings.
+  double rss_share_sum = 0.0;
+  std::uint64_t rss_readings = 0;
   std::vector<GpuUse> gpu_use;
 };
 
@@ -37,6 +40,10 @@ struct AttributedShare {
   /// CPU-time share in [0, 1]; empty when no tree is tracked or it could not
   /// be read when the window began.
   std::optional<double> share;
+  /// The tree's mean resident memory over the machine's installed memory
+  /// in [0, 1], for the memory model's energy; empty where the reader cannot
+  /// tell (the CPU-time share then applies).
+  std::optional<double> memory_share;
   /// What makes the share less complete.
   std::vector<std::string> warnings;
 };
@@ -96,6 +103,8 @@ class Attribution {
   Seconds busy_accumulated_{0};
   std::optional<Seconds> busy_last_;
   std::uint64_t failures_ = 0;
+  double rss_share_sum_ = 0.0;
+  std::uint64_t rss_readings_ = 0;
   std::string error_;
   std::vector<int> tree_pids_;
   std::vector<GpuUse> gpu_use_;

@@ -12,4 +12,9 @@ namespace mlcarbon::measure {
 /// the sensors that were unavailable and why, and the mlcarbon version.
 [[nodiscard]] nlohmann::ordered_json context_to_json(const RunContext& context);
 
+/// {"kind": "vm", "hypervisor": "KVM", "cloud": "gcp", "vendor", "product",
+/// "evidence": [...]}: the machine block of contexts and `sensors --json`.
+[[nodiscard]] nlohmann::ordered_json machine_to_json(
+    const sensors::Machine& machine);
+
 }  // namespace mlcarbon::measure

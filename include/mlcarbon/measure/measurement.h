@@ -54,6 +54,10 @@ struct Measurement {
   /// CPU-time share in [0, 1] of the tracked process tree in the machine's
   /// busy CPU time; empty when no process is tracked or it could not be read.
   std::optional<double> attributed_share;
+  /// The tree's mean resident memory / installed memory, applied to the
+  /// memory model's energy; empty where it was not known (the CPU-time
+  /// share then applies).
+  std::optional<double> attributed_memory_share;
   /// Energy attributed to the tracked tree: share x (CPU and memory domains)
   /// + GPU domains in full (docs/meter.md). Equals total when there is no
   /// share.

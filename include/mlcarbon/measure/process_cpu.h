@@ -1,8 +1,10 @@
 // SPDX-License-Identifier: Apache-2.0
 #pragma once
 
+#include <cstdint>
 #include <filesystem>
 #include <memory>
+#include <optional>
 #include <vector>
 
 #include "mlcarbon/core/error.h"
@@ -28,6 +30,17 @@ class ProcessCpuReader {
   /// The pids found by the last successful tree_cpu_time(), root first;
   /// empty when the reader does not know them.
   [[nodiscard]] virtual std::vector<int> last_tree() const { return {}; }
+  /// Resident memory of that tree (the sum of each process's RSS), or
+  /// nullopt where the reader cannot tell.
+  [[nodiscard]] virtual std::optional<std::uint64_t> last_tree_rss_bytes()
+      const {
+    return std::nullopt;
+  }
+  /// The machine's installed memory (MemTotal), or nullopt where the reader
+  /// cannot tell.
+  [[nodiscard]] virtual std::optional<std::uint64_t> machine_memory_bytes() {
+    return std::nullopt;
+  }
 };
 
 /// The /proc reader rooted at `proc_root` (a fixture tree in tests). Lists

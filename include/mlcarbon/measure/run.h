@@ -53,6 +53,8 @@ struct RunContext {
   double ram_total_gb = 0.0;
   /// One model name per GPU ("NVIDIA A100-SXM4-40GB").
   std::vector<std::string> gpus;
+  /// Bare metal or VM, and the cloud, as the sensors detected it.
+  sensors::Machine machine;
   std::vector<SensorInfo> sensors;
   /// "rapl-powercap: energy_uj is readable by root only ..."
   std::vector<std::string> unavailable;

@@ -13,7 +13,8 @@
 /// Architecture descriptions: a layer list read from YAML/JSON, a shorthand
 /// for the paper's families, or an ONNX graph (models/onnx.h); shapes
 /// inferred layer by layer; parameters, FLOPs and memory per layer
-/// (docs/models.md). No LibTorch here: the engine builds modules from this.
+/// (docs/model-files.md). No LibTorch here: the engine builds modules from
+/// this.
 namespace mlcarbon::models {
 
 /// A place in a model file, 1-based; 0 when unknown (shorthands, ONNX).
@@ -137,7 +138,7 @@ inline constexpr std::int64_t kMaxCount = std::int64_t{1} << 53;
 /// the layer (name, type, file position) and both shapes.
 [[nodiscard]] Status infer_shapes(Model& model);
 
-/// Parses a model file (docs/models.md) and infers its shapes. YAML; JSON
+/// Parses a model file (docs/model-files.md) and infers its shapes. YAML; JSON
 /// is accepted as YAML. Errors read "origin:line:col: what"; an unknown
 /// layer type suggests the nearest name. Never throws.
 [[nodiscard]] Result<Model> parse_model(std::string_view text,

@@ -58,6 +58,14 @@ struct CpuInfo {
   std::string model_name;
   /// "vendor_id": GenuineIntel, AuthenticAMD, ...
   std::string vendor_id;
+  /// CPUID "cpu family", "model" and "stepping" of the first processor; -1
+  /// when absent.
+  int family = -1;
+  int model = -1;
+  int stepping = -1;
+  /// The first processor's "flags" hold "hypervisor" (CPUID leaf 1, ECX
+  /// bit 31): the kernel runs under a hypervisor.
+  bool hypervisor_flag = false;
   /// Number of "processor" entries: the logical CPUs this system sees.
   int logical_cpus = 0;
   /// First logical CPU of each "physical id", in package order; {0} when

@@ -12,6 +12,7 @@
 #include "mlcarbon/core/clock.h"
 #include "mlcarbon/core/error.h"
 #include "mlcarbon/core/units.h"
+#include "mlcarbon/sensors/machine.h"
 
 namespace mlcarbon::sensors {
 
@@ -106,6 +107,30 @@ struct Unavailable {
   bool redundant = false;
 };
 
+/// A figure the user pinned and where it was pinned: "flag --tdp",
+/// "config file /home/ada/.config/mlcarbon/config.yaml:3".
+template <typename T>
+struct Pinned {
+  T value;
+  std::string origin;
+};
+
+/// Per-vCPU (on a VM) or per-package (bare metal) watts at 0 % and 100 %
+/// utilisation.
+struct CpuWatts {
+  Watts min{0};
+  Watts max{0};
+};
+
+/// Power-model figures a team pins instead of the defaults and tables
+/// (flags, or the config file: docs/models.md, "Overrides").
+struct PowerOverrides {
+  std::optional<Pinned<CpuWatts>> cpu_watts;
+  /// TDP of each CPU package, for the TDP x load curve.
+  std::optional<Pinned<Watts>> tdp;
+  std::optional<Pinned<double>> memory_watts_per_gb;
+};
+
 /// Where sensors look; every path is settable so tests run on fixtures.
 struct SensorOptions {
   /// Overridden by MLCARBON_POWERCAP_ROOT.
@@ -116,10 +141,19 @@ struct SensorOptions {
   std::filesystem::path msr_root = "/dev/cpu";
   /// Overridden by MLCARBON_NVML_LIBRARY.
   std::string nvml_library = "libnvidia-ml.so.1";
-  /// /proc, for the CPU and memory models.
+  /// /proc, for the CPU and memory models and the machine kind.
+  /// Overridden by MLCARBON_PROC_ROOT (for tests: the meter reads the
+  /// measured processes there too).
   std::filesystem::path proc_root = "/proc";
   /// /sys/devices/system/cpu, for the CPU topology.
   std::filesystem::path cpu_sys_root = "/sys/devices/system/cpu";
+  /// DMI identity (sys_vendor, product_name), for the machine kind.
+  /// Overridden by MLCARBON_DMI_ROOT.
+  std::filesystem::path dmi_root = "/sys/class/dmi/id";
+  /// Xen's /sys/hypervisor. Overridden by MLCARBON_HYPERVISOR_ROOT.
+  std::filesystem::path hypervisor_root = "/sys/hypervisor";
+  /// Figures pinned by flags or the config file.
+  PowerOverrides overrides;
   /// Restrict to these sensor names; empty means all ("auto").
   std::vector<std::string> only;
   const Clock* clock = &SystemClock::instance();
@@ -132,6 +166,8 @@ struct SensorOptions {
 struct Detection {
   std::vector<std::unique_ptr<EnergySensor>> sensors;
   std::vector<Unavailable> unavailable;
+  /// Bare metal or VM, and the cloud (detect_machine()).
+  Machine machine;
 };
 
 /// The names a user may pass in SensorOptions::only, in detection order.
