@@ -146,6 +146,14 @@ std::string CpuModelSensor::description() const {
       model_.row ? "table row " + model_.row->model : "default per-CPU TDP");
 }
 
+Band CpuModelSensor::band() const {
+  // RAPL package power over a TDP x load estimate in CodeCarbon's CPU load
+  // profiles (five CPUs, 103 loaded rows): 5th to 95th percentile.
+  return {0.39, 2.18,
+          "measured/estimated power, 5th-95th percentile, CodeCarbon CPU load "
+          "profiles (no fit of this model yet)"};
+}
+
 Result<EnergySample> CpuModelSensor::sample() {
   MLCARBON_ASSIGN_OR_RETURN(const procfs::CpuTimes times,
                             procfs::read_cpu_times(proc_root_));
@@ -180,6 +188,14 @@ MemoryModelSensor::MemoryModelSensor(const SensorOptions& options, Watts first)
 std::string MemoryModelSensor::description() const {
   return fmt::format("{} W per GiB of used memory (MemTotal - MemAvailable)",
                      kMemoryWattsPerGib);
+}
+
+Band MemoryModelSensor::band() const {
+  // A per-GB average (Green Algorithms); modules draw less idle and more
+  // under load, and the figure follows used, not installed, memory.
+  return {0.5, 2.0,
+          "half to twice the per-GB figure, a stated range (no fit of this "
+          "model yet)"};
 }
 
 Result<EnergySample> MemoryModelSensor::sample() {

@@ -69,6 +69,7 @@ class CpuModelSensor final : public EnergySensor {
   Method method() const override { return Method::kEstimated; }
   std::string description() const override;
   const std::vector<Domain>& domains() const override { return domains_; }
+  Band band() const override;
   Result<EnergySample> sample() override;
 
   [[nodiscard]] const CpuPowerModel& model() const { return model_; }
@@ -97,6 +98,7 @@ class MemoryModelSensor final : public EnergySensor {
   Method method() const override { return Method::kEstimated; }
   std::string description() const override;
   const std::vector<Domain>& domains() const override { return domains_; }
+  Band band() const override;
   Result<EnergySample> sample() override;
 
  private:
