@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "mlcarbon/report/history.h"
 
+#include <array>
 #include <chrono>
 #include <cstdlib>
 #include <system_error>
@@ -376,6 +377,56 @@ Status History::record(const HistoryEntry& e) {
 
 namespace {
 
+// The bounds of each figure, in FigureBounds' order, read from the stored
+// run document; a measured figure has no siblings there, so the figure
+// stands for both ends (as it does for documents older than the bands).
+struct BoundsColumn {
+  const char* path;      // in the run document
+  const char* scale;     // to the column's unit
+  const char* fallback;  // the figure itself
+};
+constexpr std::array<BoundsColumn, 8> kBoundsColumns = {{
+    {"$.energy.total_j_low", "1.0", "energy_j"},
+    {"$.energy.total_j_high", "1.0", "energy_j"},
+    {"$.energy.attributed_j_low", "1.0", "attributed_energy_j"},
+    {"$.energy.attributed_j_high", "1.0", "attributed_energy_j"},
+    {"$.carbon.co2e_kg_low", "1000.0", "co2e_g"},
+    {"$.carbon.co2e_kg_high", "1000.0", "co2e_g"},
+    {"$.carbon.attributed_co2e_kg_low", "1000.0", "attributed_co2e_g"},
+    {"$.carbon.attributed_co2e_kg_high", "1000.0", "attributed_co2e_g"},
+}};
+
+// The columns as a select list, each wrapped in `wrap` ("total" for sums,
+// "" for rows). A document that is not JSON falls back too, rather than
+// failing the whole listing.
+std::string bounds_select(std::string_view wrap) {
+  std::string out;
+  for (const BoundsColumn& c : kBoundsColumns) {
+    const std::string e = fmt::format(
+        "coalesce(CASE WHEN json_valid(document) THEN json_extract(document, "
+        "'{}') * {} END, {})",
+        c.path, c.scale, c.fallback);
+    out += wrap.empty() ? ", " + e : fmt::format(", {}({})", wrap, e);
+  }
+  return out;
+}
+
+// Reads the bounds columns starting at `first`.
+FigureBounds read_bounds(sqlite3_stmt* s, int first) {
+  FigureBounds b;
+  double* fields[] = {&b.energy_j_low,
+                      &b.energy_j_high,
+                      &b.attributed_energy_j_low,
+                      &b.attributed_energy_j_high,
+                      &b.co2e_g_low,
+                      &b.co2e_g_high,
+                      &b.attributed_co2e_g_low,
+                      &b.attributed_co2e_g_high};
+  for (double* f : fields)
+    *f = sqlite3_column_double(s, first++);
+  return b;
+}
+
 // WHERE clause and its bound values for a filter, in bind order.
 struct Where {
   std::string sql;
@@ -437,8 +488,9 @@ Result<std::vector<HistoryEntry>> History::query(
       "SELECT run_id, start_unix_ns, duration_s, project, command, "
       "exit_status, energy_j, attributed_energy_j, co2e_g, attributed_co2e_g, "
       "method, region, document, (SELECT group_concat(tag, char(31)) FROM "
-      "run_tags t WHERE t.run_id = runs.run_id) FROM runs" +
-      w.sql + " ORDER BY start_unix_ns DESC, run_id";
+      "run_tags t WHERE t.run_id = runs.run_id)" +
+      bounds_select("") + " FROM runs" + w.sql +
+      " ORDER BY start_unix_ns DESC, run_id";
   if (filter.limit > 0)
     sql += fmt::format(" LIMIT {}", filter.limit);
   Statement q(db_->handle, sql);
@@ -465,6 +517,7 @@ Result<std::vector<HistoryEntry>> History::query(
     e.method = column_text(s, 10);
     e.region = column_text(s, 11);
     e.document = column_text(s, 12);
+    e.bounds = read_bounds(s, 14);
     const std::string tags = column_text(s, 13);
     if (!tags.empty()) {
       for (const auto tag : split(tags, kTagSeparator)) {
@@ -484,8 +537,8 @@ Result<HistoryTotals> History::totals(const HistoryFilter& filter) const {
   Statement q(db_->handle,
               "SELECT count(*), total(duration_s), total(energy_j), "
               "total(attributed_energy_j), total(co2e_g), "
-              "total(attributed_co2e_g) FROM runs" +
-                  w.sql);
+              "total(attributed_co2e_g)" +
+                  bounds_select("total") + " FROM runs" + w.sql);
   if (!q.ok())
     return tl::unexpected(db_->error("cannot sum history"));
   bind_where(q.get(), w);
@@ -500,6 +553,7 @@ Result<HistoryTotals> History::totals(const HistoryFilter& filter) const {
   t.attributed_energy_j = sqlite3_column_double(s, 3);
   t.co2e_g = sqlite3_column_double(s, 4);
   t.attributed_co2e_g = sqlite3_column_double(s, 5);
+  t.bounds = read_bounds(s, 6);
   return t;
 }
 
