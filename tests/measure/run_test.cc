@@ -286,7 +286,7 @@ TEST(BandTest, Co2eBoundsFollowTheEnergyAtThePricePerJoule) {
 }
 
 TEST(BandTest, ApplyCarbonAddsTheEmbodiedTermOfTheMachine) {
-  Run run = two_hour_run();
+  measure::Run run = two_hour_run();
   run.context.cpu_count = 4;
   run.context.gpus = {"NVIDIA A100-SXM4-40GB", "NVIDIA A100-SXM4-40GB"};
   CarbonSetup setup;
