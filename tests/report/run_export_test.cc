@@ -400,7 +400,8 @@ TEST(RunExportTest, SummaryAlignsEveryRowOnTheWidestFigure) {
                       "cpu-model: TDP model\n"),
             std::string::npos)
       << text;
-  EXPECT_NE(text.find("  machine             396 J             estimated\n"),
+  EXPECT_NE(text.find("  machine             396 J             estimated  "
+                      "(with idle)\n"),
             std::string::npos)
       << text;
   EXPECT_NE(text.find("  CO2e         66.0 mg CO2e  (33.0 mg CO2e attributed)"),
@@ -592,8 +593,9 @@ TEST(RunExportTest, MeasuredFiguresHaveNoSiblingsOnlyTheEmbodiedTermHas) {
   walk(doc, "",
        [&](const std::string& path, const nlohmann::json& obj,
            const std::string& key) {
-         if (key.ends_with("_low") || key.ends_with("_high"))
+         if (key.ends_with("_low") || key.ends_with("_high")) {
            EXPECT_EQ(path, "/embodied") << path << "/" << key;
+         }
          (void)obj;
        });
   EXPECT_EQ(doc["energy"]["method"], "measured");
@@ -644,7 +646,8 @@ TEST(RunExportTest, ACsvWithoutBandColumnsGetsRowsInItsOwnLayout) {
   ASSERT_TRUE(check_run_csv(path).has_value());
   ASSERT_TRUE(append_run_csv(path, banded_run()).has_value());
 
-  const auto lines = split(trim(read_file(path).value()), '\n');
+  const std::string content = read_file(path).value();
+  const auto lines = split(trim(content), '\n');
   ASSERT_EQ(lines.size(), 2U);
   EXPECT_EQ(lines[0], older);
   EXPECT_EQ(parse_csv_line(std::string(lines[1])).size(), all.size() - 20);
