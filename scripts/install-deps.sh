@@ -20,6 +20,12 @@ packages=(
   # tests compare against PyTorch and build ONNX files from Python.
   libonnx-dev libtorch-dev libopenblas0-pthread zlib1g-dev
   python3-torch python3-onnx dataset-fashion-mnist
+  # The history in PostgreSQL (libpq); the server and a single-node Slurm
+  # with munge run in the tests (label server), configured by each test.
+  libpq-dev postgresql slurmctld slurmd slurm-client munge
+  # The report test opens the HTML reports in headless Chromium over the
+  # DevTools protocol.
+  chromium python3-websocket
 )
 missing=()
 for p in "${packages[@]}"; do

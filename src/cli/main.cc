@@ -34,6 +34,10 @@ constexpr std::array kCommands = {
             &setup_calibrate},
     Command{"train", "Train a model on synthetic data under the meter",
             &setup_train},
+    Command{"report",
+            "Write runs, history, estimates and experiments as HTML or "
+            "Markdown",
+            &setup_report},
 };
 
 }  // namespace

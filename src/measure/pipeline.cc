@@ -189,6 +189,8 @@ Status Pipeline::start(std::optional<int> tracked_pid) {
     p.monitor->stop();
     return s;
   }
+  if (p.options.timeline_points > 0)
+    p.monitor->begin_timeline(p.options.timeline_points);
   p.t0 = p.clock->now();
   {
     std::lock_guard lock(p.cut_mutex);
@@ -278,6 +280,7 @@ Result<Run> Pipeline::stop() {
       discarded.push_back(name);
   }
   Result<Measurement> m = p.monitor->end_window(p.options.run_window);
+  Timeline timeline = p.monitor->end_timeline();
   p.monitor->stop();
   if (!m)
     return tl::unexpected(m.error());
@@ -287,6 +290,7 @@ Result<Run> Pipeline::stop() {
   run.tags = p.options.tags;
   run.context = p.context;
   run.measurement = std::move(*m);
+  run.timeline = std::move(timeline);
   for (const std::string& name : discarded) {
     run.measurement.warnings.push_back(fmt::format(
         "window '{}' was still open when the run ended; it was discarded",
@@ -303,6 +307,7 @@ Result<Run> Pipeline::stop() {
 void Pipeline::abort() {
   impl_->started = false;
   impl_->stop_thread();
+  (void)impl_->monitor->end_timeline();
   impl_->monitor->stop();
 }
 

@@ -53,7 +53,7 @@ nlohmann::ordered_json figures(double energy_j, double attributed_energy_j,
 }  // namespace
 
 std::string history_text(std::span<const HistoryEntry> runs,
-                         const HistoryTotals& totals) {
+                         const HistoryTotals& totals, const JobTotals* job) {
   std::string out;
   if (!runs.empty()) {
     // start, duration, energy, CO2e, method, exit, command and tags
@@ -90,12 +90,30 @@ std::string history_text(std::span<const HistoryEntry> runs,
       energy_text(totals.attributed_energy_j, b.attributed_energy_j_low,
                   b.attributed_energy_j_high),
       co2e_text(totals.co2e_g, b.co2e_g_low, b.co2e_g_high));
+  if (job != nullptr) {
+    out += fmt::format("job {}: {} run{} on {} node{}\n", job->job_id,
+                       job->runs, job->runs == 1 ? "" : "s", job->nodes.size(),
+                       job->nodes.size() == 1 ? "" : "s");
+    for (const auto& n : job->nodes) {
+      out += fmt::format("  node {}: {} run{}, {} over {:.1f} s, {}\n", n.node,
+                         n.runs, n.runs == 1 ? "" : "s",
+                         human_energy(Joules(n.energy_j)), n.busy_s,
+                         human_co2e(GramsCo2e(n.co2e_g)));
+    }
+    out += fmt::format(
+        "  attributed to the job's processes: {}, {} ({})\n"
+        "  the nodes' machine energy, each node once: {}, {} ({})\n",
+        human_energy(Joules(job->attributed_energy_j)),
+        human_co2e(GramsCo2e(job->attributed_co2e_g)), job->method,
+        human_energy(Joules(job->energy_j)), human_co2e(GramsCo2e(job->co2e_g)),
+        job->method);
+  }
   return out;
 }
 
 std::string history_json(std::string_view database,
                          std::span<const HistoryEntry> runs, bool with_runs,
-                         const HistoryTotals& totals) {
+                         const HistoryTotals& totals, const JobTotals* job) {
   using nlohmann::ordered_json;
   ordered_json doc;
   doc["schema_version"] = kHistorySchemaVersion;
@@ -118,7 +136,16 @@ std::string history_json(std::string_view database,
                          r.attributed_co2e_g, bounds_of(r)));
       run["method"] = r.method;
       run["region"] = r.region;
+      run["node"] = r.node;
       list.push_back(std::move(run));
+      if (!r.job_id.empty()) {
+        const auto number = [](const std::optional<int>& v) {
+          return v ? ordered_json(*v) : ordered_json(nullptr);
+        };
+        list.back()["slurm"] = {{"job_id", r.job_id},
+                                {"proc_id", number(r.proc_id)},
+                                {"node_id", number(r.node_id)}};
+      }
     }
     doc["runs"] = std::move(list);
   }
@@ -131,6 +158,24 @@ std::string history_json(std::string_view database,
   total.update(figures(totals.energy_j, totals.attributed_energy_j,
                        totals.co2e_g, totals.attributed_co2e_g, b));
   doc["total"] = std::move(total);
+  if (job != nullptr) {
+    ordered_json nodes = ordered_json::array();
+    for (const auto& n : job->nodes) {
+      nodes.push_back({{"node", n.node},
+                       {"runs", n.runs},
+                       {"busy_s", n.busy_s},
+                       {"energy_j", n.energy_j},
+                       {"co2e_kg", n.co2e_g / 1000.0}});
+    }
+    doc["job"] = {{"job_id", job->job_id},
+                  {"runs", job->runs},
+                  {"method", job->method},
+                  {"attributed_energy_j", job->attributed_energy_j},
+                  {"attributed_co2e_kg", job->attributed_co2e_g / 1000.0},
+                  {"node_energy_j", job->energy_j},
+                  {"node_co2e_kg", job->co2e_g / 1000.0},
+                  {"nodes", std::move(nodes)}};
+  }
   return dump_json(doc);
 }
 

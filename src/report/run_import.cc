@@ -109,6 +109,24 @@ Result<HistoryEntry> history_entry_from_run_json(std::string_view text,
       end("/carbon/attributed_co2e_kg_low", e.attributed_co2e_g, 1000.0),
       end("/carbon/attributed_co2e_kg_high", e.attributed_co2e_g, 1000.0)};
   e.document = std::string(text);
+  if (doc.contains(json::json_pointer("/context/host"))) {
+    MLCARBON_ASSIGN_OR_RETURN(e.node,
+                              field<std::string>(doc, "/context/host", source));
+  }
+  // Written inside a Slurm job: its task and node.
+  if (doc.contains(json::json_pointer("/context/slurm"))) {
+    MLCARBON_ASSIGN_OR_RETURN(
+        e.job_id, field<std::string>(doc, "/context/slurm/job_id", source));
+    MLCARBON_ASSIGN_OR_RETURN(
+        e.node, field<std::string>(doc, "/context/slurm/node", source));
+    for (auto [pointer, value] :
+         {std::pair{"/context/slurm/proc_id", &e.proc_id},
+          std::pair{"/context/slurm/node_id", &e.node_id}}) {
+      if (!doc.at(json::json_pointer(pointer)).is_null()) {
+        MLCARBON_ASSIGN_OR_RETURN(*value, field<int>(doc, pointer, source));
+      }
+    }
+  }
   return e;
 }
 
