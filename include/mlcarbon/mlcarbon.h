@@ -209,6 +209,41 @@ typedef struct mlcarbon_run_summary {
 MLCARBON_API mlcarbon_status mlcarbon_tracker_stop(
     mlcarbon_tracker* tracker, char** run_json, mlcarbon_run_summary* summary);
 
+/** The band around a reading's, window's or run's figures (docs/c-api.md,
+ *  "Error bands"): low <= figure <= high; both ends equal the figure when
+ *  every sensor is a hardware counter. Fields a call does not fill are 0:
+ *  a reading has no CO2e, only a run has the embodied term. */
+typedef struct mlcarbon_bounds {
+  double energy_j_low;
+  double energy_j_high;
+  double attributed_energy_j_low;
+  double attributed_energy_j_high;
+  double co2e_kg_low;
+  double co2e_kg_high;
+  double attributed_co2e_kg_low;
+  double attributed_co2e_kg_high;
+  /** Embodied emissions of the hardware the run occupied, amortised over
+   *  its lifetime (data/embodied.csv); a separate term, not in co2e_kg. */
+  double embodied_co2e_kg;
+  double embodied_co2e_kg_low;
+  double embodied_co2e_kg_high;
+} mlcarbon_bounds;
+
+/** mlcarbon_tracker_read() that also fills `bounds` (may be NULL). */
+MLCARBON_API mlcarbon_status mlcarbon_tracker_read_bounds(
+    mlcarbon_tracker* tracker, mlcarbon_reading* reading,
+    mlcarbon_bounds* bounds);
+
+/** mlcarbon_tracker_window_end() that also fills `bounds` (may be NULL). */
+MLCARBON_API mlcarbon_status mlcarbon_tracker_window_end_bounds(
+    mlcarbon_tracker* tracker, const char* name, mlcarbon_window* window,
+    mlcarbon_bounds* bounds);
+
+/** mlcarbon_tracker_stop() that also fills `bounds` (may be NULL). */
+MLCARBON_API mlcarbon_status mlcarbon_tracker_stop_bounds(
+    mlcarbon_tracker* tracker, char** run_json, mlcarbon_run_summary* summary,
+    mlcarbon_bounds* bounds);
+
 /** Frees a tracker (a running one is stopped and its run discarded). NULL
  *  is ignored. */
 MLCARBON_API void mlcarbon_tracker_free(mlcarbon_tracker* tracker);

@@ -203,6 +203,26 @@ mlcarbon_status estimate_into(
   return MLCARBON_OK;
 }
 
+// The energy ends of `m`, CO2e and embodied left at 0.
+mlcarbon_bounds energy_bounds(const mlcarbon::measure::Measurement& m) {
+  const mlcarbon::measure::EnergyBounds total = m.total_bounds();
+  const mlcarbon::measure::EnergyBounds attributed = m.attributed_bounds();
+  mlcarbon_bounds b{};
+  b.energy_j_low = total.low.value();
+  b.energy_j_high = total.high.value();
+  b.attributed_energy_j_low = attributed.low.value();
+  b.attributed_energy_j_high = attributed.high.value();
+  return b;
+}
+
+void set_co2e(mlcarbon_bounds& b, mlcarbon::measure::Co2eBounds co2e,
+              mlcarbon::measure::Co2eBounds attributed) {
+  b.co2e_kg_low = co2e.low.value() / 1000.0;
+  b.co2e_kg_high = co2e.high.value() / 1000.0;
+  b.attributed_co2e_kg_low = attributed.low.value() / 1000.0;
+  b.attributed_co2e_kg_high = attributed.high.value() / 1000.0;
+}
+
 }  // namespace
 
 extern "C" {
@@ -316,6 +336,12 @@ mlcarbon_status mlcarbon_tracker_start(mlcarbon_tracker* tracker) {
 
 mlcarbon_status mlcarbon_tracker_read(mlcarbon_tracker* tracker,
                                       mlcarbon_reading* reading) {
+  return mlcarbon_tracker_read_bounds(tracker, reading, nullptr);
+}
+
+mlcarbon_status mlcarbon_tracker_read_bounds(mlcarbon_tracker* tracker,
+                                             mlcarbon_reading* reading,
+                                             mlcarbon_bounds* bounds) {
   return guarded([&] {
     if (tracker == nullptr)
       return null_argument("mlcarbon_tracker_read", "tracker");
@@ -330,6 +356,8 @@ mlcarbon_status mlcarbon_tracker_read(mlcarbon_tracker* tracker,
         .attributed_energy_j = m->attributed.value(),
         .method = method_of(m->method()),
     };
+    if (bounds != nullptr)
+      *bounds = energy_bounds(*m);
     return MLCARBON_OK;
   });
 }
@@ -350,6 +378,13 @@ mlcarbon_status mlcarbon_tracker_window_begin(mlcarbon_tracker* tracker,
 mlcarbon_status mlcarbon_tracker_window_end(mlcarbon_tracker* tracker,
                                             const char* name,
                                             mlcarbon_window* window) {
+  return mlcarbon_tracker_window_end_bounds(tracker, name, window, nullptr);
+}
+
+mlcarbon_status mlcarbon_tracker_window_end_bounds(mlcarbon_tracker* tracker,
+                                                   const char* name,
+                                                   mlcarbon_window* window,
+                                                   mlcarbon_bounds* bounds) {
   return guarded([&] {
     if (tracker == nullptr)
       return null_argument("mlcarbon_tracker_window_end", "tracker");
@@ -370,6 +405,11 @@ mlcarbon_status mlcarbon_tracker_window_end(mlcarbon_tracker* tracker,
           .intensity_g_per_kwh = w->intensity.value(),
       };
     }
+    if (bounds != nullptr) {
+      *bounds = energy_bounds(w->measurement);
+      set_co2e(*bounds, mlcarbon::measure::co2e_bounds(*w),
+               mlcarbon::measure::attributed_co2e_bounds(*w));
+    }
     return MLCARBON_OK;
   });
 }
@@ -377,6 +417,13 @@ mlcarbon_status mlcarbon_tracker_window_end(mlcarbon_tracker* tracker,
 mlcarbon_status mlcarbon_tracker_stop(mlcarbon_tracker* tracker,
                                       char** run_json,
                                       mlcarbon_run_summary* summary) {
+  return mlcarbon_tracker_stop_bounds(tracker, run_json, summary, nullptr);
+}
+
+mlcarbon_status mlcarbon_tracker_stop_bounds(mlcarbon_tracker* tracker,
+                                             char** run_json,
+                                             mlcarbon_run_summary* summary,
+                                             mlcarbon_bounds* bounds) {
   return guarded([&] {
     if (tracker == nullptr)
       return null_argument("mlcarbon_tracker_stop", "tracker");
@@ -400,6 +447,13 @@ mlcarbon_status mlcarbon_tracker_stop(mlcarbon_tracker* tracker,
       summary->attributed_co2e_kg = run->attributed_co2e.value() / 1000.0;
       summary->intensity_g_per_kwh = run->carbon.intensity.value();
       summary->pue = run->carbon.pue;
+    }
+    if (bounds != nullptr) {
+      *bounds = energy_bounds(m);
+      set_co2e(*bounds, run->co2e_bounds(), run->attributed_co2e_bounds());
+      bounds->embodied_co2e_kg = run->embodied.central.value() / 1000.0;
+      bounds->embodied_co2e_kg_low = run->embodied.low.value() / 1000.0;
+      bounds->embodied_co2e_kg_high = run->embodied.high.value() / 1000.0;
     }
     if (run_json != nullptr)
       *run_json = c_string(mlcarbon::report::run_to_json(*run));

@@ -8,6 +8,7 @@
 
 #include <fmt/format.h>
 
+#include "mlcarbon/carbon/embodied.h"
 #include "mlcarbon/carbon/equivalents.h"
 #include "mlcarbon/core/units.h"
 
@@ -242,6 +243,29 @@ Result<Footprint> estimate(const Scenario& s) {
                         "the search and training energy divided by the "
                         "inference energy per call");
     }
+  }
+  if (!s.embodied.empty()) {
+    const carbon::EmbodiedTable& table = carbon::EmbodiedTable::builtin();
+    Range kg;
+    for (const EmbodiedDevices& e : s.embodied) {
+      auto factor = table.find(e.device, e.model);
+      if (!factor) {
+        return make_error(Errc::kInvalidArgument, "{}:{}:{}: embodied: {}",
+                          s.origin, e.pos.line, e.pos.column,
+                          factor.error().message());
+      }
+      const carbon::EmbodiedFactor& row = **factor;
+      const Range g_per_hour{row.g_per_hour_low(), row.g_per_hour(),
+                             row.g_per_hour_high()};
+      kg = kg + e.count * e.hours * g_per_hour / 1000.0;
+      f.embodied_terms.push_back(
+          row.describe(e.count.central, e.hours.central));
+    }
+    if (!finite(kg)) {
+      return not_finite(s.origin, "embodied CO2e", kg, "kg",
+                        "embodied counts and hours");
+    }
+    f.embodied_co2e_kg = kg;
   }
   const GramsCo2e grams(f.co2e_kg.central * 1000.0);
   f.equivalents.car_years = carbon::car_years(grams);

@@ -14,6 +14,7 @@
 #include <fmt/format.h>
 #include <yaml-cpp/yaml.h>
 
+#include "mlcarbon/carbon/embodied.h"
 #include "mlcarbon/carbon/regions.h"
 #include "mlcarbon/core/text.h"
 #include "mlcarbon/core/yaml.h"
@@ -72,6 +73,8 @@ class Parser {
                                            std::string_view where) const;
   Result<SearchSpec> parse_search(const YAML::Node& map) const;
   Result<InferenceSpec> parse_inference(const YAML::Node& map) const;
+  Result<std::vector<EmbodiedDevices>> parse_embodied(
+      const YAML::Node& node) const;
   Result<std::optional<MeasuredRun>> measured_run(const YAML::Node& map,
                                                   std::string_view where) const;
   Status parse_place(const YAML::Node& root, Scenario& s) const;
@@ -618,6 +621,68 @@ Result<InferenceSpec> Parser::parse_inference(const YAML::Node& map) const {
   return inf;
 }
 
+Result<std::vector<EmbodiedDevices>> Parser::parse_embodied(
+    const YAML::Node& node) const {
+  // One mapping, or a list of them (GPUs and the host's vCPUs, say).
+  std::vector<YAML::Node> entries;
+  if (node.IsMap()) {
+    entries.push_back(node);
+  } else if (node.IsSequence() && node.size() > 0 &&
+             node.size() <= kMaxListEntries) {
+    for (const YAML::Node& item : node)
+      entries.push_back(item);
+  } else {
+    return fail(node.Mark(),
+                fmt::format("embodied: expected a mapping (device, count, "
+                            "hours) or a non-empty list of them, got {}",
+                            yaml_kind(node)));
+  }
+  const carbon::EmbodiedTable& table = carbon::EmbodiedTable::builtin();
+  std::vector<EmbodiedDevices> out;
+  for (std::size_t i = 0; i < entries.size(); ++i) {
+    const YAML::Node& map = entries[i];
+    const std::string where = node.IsMap() ? std::string("embodied")
+                                           : fmt::format("embodied[{}]", i + 1);
+    MLCARBON_RETURN_IF_ERROR(expect_map(map, where));
+    MLCARBON_RETURN_IF_ERROR(check_fields(map, where, "embodied"));
+    EmbodiedDevices e;
+    e.pos = pos_of(map.Mark());
+    MLCARBON_ASSIGN_OR_RETURN(auto device, text(map, "device", where));
+    if (!device) {
+      return fail(map.Mark(),
+                  fmt::format("{} needs 'device' (one of: {})", where,
+                              fmt::join(table.kinds(), ", ")));
+    }
+    e.device = *device;
+    MLCARBON_ASSIGN_OR_RETURN(auto model, text(map, "model", where));
+    e.model = model.value_or("");
+    if (auto found = table.find(e.device, e.model); !found) {
+      return fail(map["device"].Mark(),
+                  fmt::format("{}.device: {}", where, found.error().message()));
+    }
+    MLCARBON_ASSIGN_OR_RETURN(auto count,
+                              number(map, "embodied", "count", where));
+    e.count = count.value_or(Range::exact(1.0));
+    MLCARBON_ASSIGN_OR_RETURN(auto hours,
+                              number(map, "embodied", "hours", where));
+    MLCARBON_ASSIGN_OR_RETURN(auto days,
+                              number(map, "embodied", "days", where));
+    if (hours && days) {
+      return fail(key_mark(map, "days"),
+                  fmt::format("{}: give 'hours' or 'days', not both", where));
+    }
+    if (!hours && !days) {
+      return fail(map.Mark(),
+                  fmt::format("{} needs 'hours' (or 'days'): how long the "
+                              "devices are held",
+                              where));
+    }
+    e.hours = hours ? *hours : *days;
+    out.push_back(std::move(e));
+  }
+  return out;
+}
+
 Status Parser::parse_place(const YAML::Node& root, Scenario& s) const {
   // The carbon intensity fields: the top-level numbers stored as EF.
   std::vector<std::string_view> given;
@@ -710,6 +775,9 @@ Result<Scenario> Parser::parse_root(const YAML::Node& root) {
   }
   if (root["inference"].IsDefined()) {
     MLCARBON_ASSIGN_OR_RETURN(s.inference, parse_inference(root["inference"]));
+  }
+  if (root["embodied"].IsDefined()) {
+    MLCARBON_ASSIGN_OR_RETURN(s.embodied, parse_embodied(root["embodied"]));
   }
   if (!s.search && !s.training && !s.inference) {
     return fail(root.Mark(),

@@ -82,6 +82,7 @@ const std::vector<Field>& table() {
       Field{"", "search", Kind::kBlock},
       Field{"", "training", Kind::kBlock},
       Field{"", "inference", Kind::kBlock},
+      Field{"", "embodied", Kind::kList},
 
       whole(number("search", "trials", "", B::kPositive, &SearchSpec::trials)),
       Field{"search", "per_trial", Kind::kBlock},
@@ -140,6 +141,12 @@ const std::vector<Field>& table() {
              &InferenceSpec::rate_per_s),
       number("inference", "lifetime_days", "d", B::kPositive,
              &InferenceSpec::lifetime_days),
+
+      text("embodied", "device"),
+      text("embodied", "model"),
+      whole(number("embodied", "count", "", B::kPositive, {})),
+      number("embodied", "hours", "h", B::kPositive, {}),
+      scaled(number("embodied", "days", "d", B::kPositive, {}), 24.0),
   };
   return kTable;
 }

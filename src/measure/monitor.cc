@@ -335,6 +335,37 @@ Watts Monitor::idle_power_locked(std::size_t domain) const {
   return idle_power_[domain];
 }
 
+EnergyBounds Measurement::attributed_bounds() const {
+  if (!attributed_share)
+    return total_bounds();
+  Joules cpu_and_memory{0};
+  EnergyBounds cpu_and_memory_bounds;
+  Joules gpu{0};
+  EnergyBounds gpu_bounds;
+  for (const DomainEnergy& d : domains) {
+    if (d.nested)
+      continue;
+    if (is_gpu(d.kind)) {
+      gpu += d.energy;
+      gpu_bounds = gpu_bounds + d.bounds(d.energy);
+    } else {
+      cpu_and_memory += d.energy;
+      cpu_and_memory_bounds = cpu_and_memory_bounds + d.bounds(d.energy);
+    }
+  }
+  const double share = *attributed_share;
+  EnergyBounds out{cpu_and_memory_bounds.low * share,
+                   cpu_and_memory_bounds.high * share};
+  const Joules ours = std::max(attributed - cpu_and_memory * share, Joules(0));
+  if (gpu > Joules(0)) {
+    out = out + EnergyBounds{ours * (gpu_bounds.low / gpu),
+                             ours * (gpu_bounds.high / gpu)};
+  } else {
+    out = out + EnergyBounds{ours, ours};
+  }
+  return out;
+}
+
 Measurement Monitor::make_measurement_locked(const std::string& name,
                                              const Window& window) const {
   Measurement m;
@@ -360,6 +391,7 @@ Measurement Monitor::make_measurement_locked(const std::string& name,
     d.method = sensor.method();
     d.description = sensor.description();
     d.nested = domain.nested;
+    d.band = sensor.band();
     d.energy = current_[i] - window.energy[i];
     if (d.energy < Joules(0)) {
       m.warnings.push_back(

@@ -252,6 +252,16 @@ void apply_carbon(Run& run, const CarbonSetup& setup,
   run.co2e = carbon::emissions(run.carbon.intensity, m.total, pue);
   run.attributed_co2e =
       carbon::emissions(run.carbon.intensity, m.attributed, pue);
+  run.embodied = carbon::embodied_for_machine(run.context.cpu_count,
+                                              run.context.gpus, m.duration);
+}
+
+Co2eBounds priced_bounds(GramsCo2e co2e, Joules energy, EnergyBounds bounds) {
+  if (!(energy.value() > 0.0))
+    return {co2e, co2e};
+  const double per_joule = co2e.value() / energy.value();
+  return {GramsCo2e(bounds.low.value() * per_joule),
+          GramsCo2e(bounds.high.value() * per_joule)};
 }
 
 WindowRecord price_window(Measurement measurement, const CarbonSetup& setup,

@@ -98,23 +98,43 @@ py::object or_none(const std::optional<double>& value) {
 
 // A Measurement as Python sees it while running (Tracker.read) and in an
 // ended window: the energy fields of the run JSON.
+// `key`, and for an estimated figure `key`_low and `key`_high, as in the
+// run JSON.
+void put(py::dict& d, const std::string& key, double value, double low,
+         double high, bool estimated) {
+  d[py::str(key)] = value;
+  if (estimated) {
+    d[py::str(key + "_low")] = low;
+    d[py::str(key + "_high")] = high;
+  }
+}
+
+void put(py::dict& d, const std::string& key, Joules e, measure::EnergyBounds b,
+         bool estimated, double unit = 1.0) {
+  put(d, key, e.value() / unit, b.low.value() / unit, b.high.value() / unit,
+      estimated);
+}
+
 py::dict measurement_dict(const measure::Measurement& m) {
   py::dict d;
+  const bool estimated = m.method() == Method::kEstimated;
   d["duration_s"] = m.duration.count();
-  d["energy_j"] = m.total.value();
-  d["energy_kwh"] = to_kwh(m.total).value();
+  put(d, "energy_j", m.total, m.total_bounds(), estimated);
+  put(d, "energy_kwh", m.total, m.total_bounds(), estimated, kJoulesPerKwh);
   d["method"] = std::string(to_string(m.method()));
-  d["attributed_j"] = m.attributed.value();
+  put(d, "attributed_j", m.attributed, m.attributed_bounds(), estimated);
   d["attributed_share"] = or_none(m.attributed_share);
   d["attributed_memory_share"] = or_none(m.attributed_memory_share);
-  d["above_idle_j"] = m.above_idle.value();
+  put(d, "idle_j", m.counted_idle_energy(), m.idle_bounds(), estimated);
+  put(d, "above_idle_j", m.above_idle, m.above_idle_bounds(), estimated);
   py::list domains;
   for (const auto& dom : m.domains) {
     py::dict e;
     e["domain"] = dom.domain;
     e["kind"] = std::string(sensors::to_string(dom.kind));
     e["method"] = std::string(to_string(dom.method));
-    e["energy_j"] = dom.energy.value();
+    put(e, "energy_j", dom.energy, dom.bounds(dom.energy),
+        dom.method == Method::kEstimated);
     domains.append(std::move(e));
   }
   d["domains"] = std::move(domains);
@@ -242,8 +262,14 @@ class TrackerCore {
     py::dict d = measurement_dict(w.measurement);
     d["name"] = w.name;
     d["intensity_g_per_kwh"] = w.intensity.value();
-    d["co2e_kg"] = w.co2e.value() / 1000.0;
-    d["attributed_co2e_kg"] = w.attributed_co2e.value() / 1000.0;
+    const bool estimated = w.measurement.method() == Method::kEstimated;
+    const measure::Co2eBounds co2e = measure::co2e_bounds(w);
+    const measure::Co2eBounds attributed = measure::attributed_co2e_bounds(w);
+    put(d, "co2e_kg", w.co2e.value() / 1000.0, co2e.low.value() / 1000.0,
+        co2e.high.value() / 1000.0, estimated);
+    put(d, "attributed_co2e_kg", w.attributed_co2e.value() / 1000.0,
+        attributed.low.value() / 1000.0, attributed.high.value() / 1000.0,
+        estimated);
     return d;
   }
 

@@ -33,6 +33,13 @@ void rows(const std::string& scenario, const Footprint& f, std::string& out) {
     }
   }
   row("total", "", f.energy_kwh, f.co2e_kg, 1.0);
+  if (f.embodied_co2e_kg) {
+    // Embodied emissions use no energy: 0 kWh, and no share of it.
+    const auto none = lifecycle::Range::exact(0.0);
+    row("embodied", "estimated", none, *f.embodied_co2e_kg, 0.0);
+    row("total_with_embodied", "", f.energy_kwh, f.co2e_with_embodied_kg(),
+        1.0);
+  }
 }
 
 }  // namespace

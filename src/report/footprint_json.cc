@@ -44,7 +44,16 @@ json footprint(const Footprint& f) {
   json total;
   put(total, "energy_kwh", f.energy_kwh);
   put(total, "co2e_kg", f.co2e_kg);
+  if (f.embodied_co2e_kg)
+    put(total, "co2e_with_embodied_kg", f.co2e_with_embodied_kg());
   j["total"] = total;
+  if (f.embodied_co2e_kg) {
+    json embodied;
+    put(embodied, "co2e_kg", *f.embodied_co2e_kg);
+    embodied["method"] = "estimated";
+    embodied["terms"] = f.embodied_terms;
+    j["embodied"] = embodied;
+  }
   if (f.break_even_calls)
     put(j, "break_even_calls", *f.break_even_calls);
   return j;

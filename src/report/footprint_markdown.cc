@@ -26,6 +26,12 @@ void phase_rows(const Footprint& f, std::string& out) {
   }
   out += fmt::format("| **total** | | **{}** | **{}** | 100 % |\n",
                      format_range(f.energy_kwh), format_range(f.co2e_kg));
+  if (f.embodied_co2e_kg) {
+    out += fmt::format("| embodied | estimated | | {} | |\n",
+                       format_range(*f.embodied_co2e_kg));
+    out += fmt::format("| **with embodied** | | | **{}** | |\n",
+                       format_range(f.co2e_with_embodied_kg()));
+  }
 }
 
 }  // namespace

@@ -48,7 +48,21 @@ void phase_table(const Footprint& f, std::string& out) {
   }
   table.add_row({"total", "", format_range(f.energy_kwh),
                  format_range(f.co2e_kg), "100.0 %"});
+  if (f.embodied_co2e_kg) {
+    table.add_row(
+        {"embodied", "estimated", "", format_range(*f.embodied_co2e_kg)});
+    table.add_row(
+        {"with embodied", "", "", format_range(f.co2e_with_embodied_kg())});
+  }
   out += table.render(false);
+  if (f.embodied_co2e_kg) {
+    // The paper's figure (operational) beside the fuller one.
+    out += fmt::format(
+        "CO2e kg: {} operational (the paper's figure), {} with embodied\n",
+        format_range(f.co2e_kg), format_range(f.co2e_with_embodied_kg()));
+    for (const auto& term : f.embodied_terms)
+      out += fmt::format("  embodied: {}\n", terminal_safe(term));
+  }
 }
 
 void what_if_table(const FootprintReport& r, std::string& out) {
@@ -85,13 +99,6 @@ void sweep_table(const FootprintReport& r, std::string& out) {
 }
 
 }  // namespace
-
-std::string format_range(lifecycle::Range r) {
-  if (r.is_exact())
-    return format_number(r.central);
-  return fmt::format("{} [{} to {}]", format_number(r.central),
-                     format_number(r.low), format_number(r.high));
-}
 
 std::string format_model_input(const lifecycle::ModelInput& in) {
   return fmt::format("{}{}{}, {}: {}", format_range(in.value),

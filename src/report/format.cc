@@ -51,26 +51,64 @@ std::string grouped(std::int64_t v) {
   return v < 0 ? "-" + out : out;
 }
 
+namespace {
+
+// value * multiplier / divisor, as the unit's figure was always computed.
+struct Scale {
+  double multiplier;
+  double divisor;
+  std::string_view unit;
+};
+
+// The unit that keeps `v` readable: the first whose limit exceeds |v|.
+template <std::size_t N>
+Scale pick(double v, const Scale (&scales)[N], const double (&limits)[N - 1]) {
+  for (std::size_t i = 0; i + 1 < N; ++i) {
+    if (std::fabs(v) < limits[i])
+      return scales[i];
+  }
+  return scales[N - 1];
+}
+
+constexpr Scale kEnergyScales[] = {{1.0, 1.0, "J"},
+                                   {1.0, 3600.0, "Wh"},
+                                   {1.0, 3.6e6, "kWh"},
+                                   {1.0, 3.6e9, "MWh"}};
+constexpr double kEnergyLimits[] = {3600.0, 3.6e6, 3.6e9};
+constexpr Scale kCo2eScales[] = {{1000.0, 1.0, "mg CO2e"},
+                                 {1.0, 1.0, "g CO2e"},
+                                 {1.0, 1000.0, "kg CO2e"},
+                                 {1.0, 1e6, "t CO2e"}};
+constexpr double kCo2eLimits[] = {1.0, 1000.0, 1e6};
+
+std::string scaled(lifecycle::Range r, Scale s) {
+  return fmt::format("{} {}", format_range(r * s.multiplier / s.divisor),
+                     s.unit);
+}
+
+}  // namespace
+
+std::string format_range(lifecycle::Range r) {
+  if (r.is_exact())
+    return format_number(r.central);
+  return fmt::format("{} [{} to {}]", format_number(r.central),
+                     format_number(r.low), format_number(r.high));
+}
+
+std::string human_energy(lifecycle::Range joules) {
+  return scaled(joules, pick(joules.central, kEnergyScales, kEnergyLimits));
+}
+
 std::string human_energy(Joules e) {
-  const double j = e.value();
-  if (std::fabs(j) < 3600.0)
-    return format_number(j) + " J";
-  if (std::fabs(j) < 3.6e6)
-    return format_number(j / 3600.0) + " Wh";
-  if (std::fabs(j) < 3.6e9)
-    return format_number(j / 3.6e6) + " kWh";
-  return format_number(j / 3.6e9) + " MWh";
+  return human_energy(lifecycle::Range::exact(e.value()));
+}
+
+std::string human_co2e(lifecycle::Range grams) {
+  return scaled(grams, pick(grams.central, kCo2eScales, kCo2eLimits));
 }
 
 std::string human_co2e(GramsCo2e g) {
-  const double v = g.value();
-  if (std::fabs(v) < 1.0)
-    return format_number(v * 1000.0) + " mg CO2e";
-  if (std::fabs(v) < 1000.0)
-    return format_number(v) + " g CO2e";
-  if (std::fabs(v) < 1e6)
-    return format_number(v / 1000.0) + " kg CO2e";
-  return format_number(v / 1e6) + " t CO2e";
+  return human_co2e(lifecycle::Range::exact(g.value()));
 }
 
 }  // namespace mlcarbon::report

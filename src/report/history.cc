@@ -238,6 +238,68 @@ SqlQuery insert_tag_sql(const HistoryEntry& e, const std::string& tag,
   return {std::move(sql), std::move(p).take()};
 }
 
+namespace {
+
+// The bounds of each figure, in FigureBounds' order, read from the stored
+// run document; a measured figure has no siblings there, so the figure
+// stands for both ends (as it does for documents older than the bands).
+struct BoundsColumn {
+  const char* section;   // of the run document
+  const char* key;       // in that section
+  const char* scale;     // to the column's unit
+  const char* fallback;  // the figure itself
+};
+constexpr std::array<BoundsColumn, 8> kBoundsColumns = {{
+    {"energy", "total_j_low", "1.0", "energy_j"},
+    {"energy", "total_j_high", "1.0", "energy_j"},
+    {"energy", "attributed_j_low", "1.0", "attributed_energy_j"},
+    {"energy", "attributed_j_high", "1.0", "attributed_energy_j"},
+    {"carbon", "co2e_kg_low", "1000.0", "co2e_g"},
+    {"carbon", "co2e_kg_high", "1000.0", "co2e_g"},
+    {"carbon", "attributed_co2e_kg_low", "1000.0", "attributed_co2e_g"},
+    {"carbon", "attributed_co2e_kg_high", "1000.0", "attributed_co2e_g"},
+}};
+
+// The columns as a select list, each passed through `wrap` (a sum, or as
+// is). In SQLite a document that is not JSON falls back too, rather than
+// failing the whole listing.
+std::string bounds_select(
+    Dialect d, const std::function<std::string(std::string_view)>& wrap) {
+  std::string out;
+  for (const BoundsColumn& c : kBoundsColumns) {
+    const std::string e =
+        d == Dialect::kSqlite
+            ? fmt::format(
+                  "coalesce(CASE WHEN json_valid(document) THEN "
+                  "json_extract(document, '$.{}.{}') * {} END, {})",
+                  c.section, c.key, c.scale, c.fallback)
+            : fmt::format(
+                  "coalesce((document::jsonb #>> '{{{},{}}}')::float8 * {}, "
+                  "{})",
+                  c.section, c.key, c.scale, c.fallback);
+    out += ", " + wrap(e);
+  }
+  return out;
+}
+
+// Reads the bounds columns starting at `first`.
+FigureBounds read_bounds(const SqlRow& row, int first) {
+  FigureBounds b;
+  double* fields[] = {&b.energy_j_low,
+                      &b.energy_j_high,
+                      &b.attributed_energy_j_low,
+                      &b.attributed_energy_j_high,
+                      &b.co2e_g_low,
+                      &b.co2e_g_high,
+                      &b.attributed_co2e_g_low,
+                      &b.attributed_co2e_g_high};
+  for (double* f : fields)
+    *f = row.real(first++);
+  return b;
+}
+
+}  // namespace
+
 SqlQuery select_runs_sql(const HistoryFilter& filter, Dialect d,
                          bool job_columns) {
   Params p(d);
@@ -254,6 +316,7 @@ SqlQuery select_runs_sql(const HistoryFilter& filter, Dialect d,
       tags + ", " +
       (job_columns ? "job_id, proc_id, node_id, node"
                    : "NULL, NULL, NULL, NULL") +
+      bounds_select(d, [](std::string_view e) { return std::string(e); }) +
       " FROM runs" + where_for(filter, d, job_columns, p) +
       " ORDER BY start_unix_ns DESC, run_id";
   if (filter.limit > 0)
@@ -269,10 +332,10 @@ SqlQuery sum_runs_sql(const HistoryFilter& filter, Dialect d,
     return d == Dialect::kSqlite ? fmt::format("total({})", column)
                                  : fmt::format("COALESCE(sum({}), 0)", column);
   };
-  std::string sql = fmt::format("SELECT count(*), {}, {}, {}, {}, {} FROM runs",
-                                sum("duration_s"), sum("energy_j"),
-                                sum("attributed_energy_j"), sum("co2e_g"),
-                                sum("attributed_co2e_g"));
+  std::string sql = fmt::format(
+      "SELECT count(*), {}, {}, {}, {}, {}", sum("duration_s"), sum("energy_j"),
+      sum("attributed_energy_j"), sum("co2e_g"), sum("attributed_co2e_g"));
+  sql += bounds_select(d, sum) + " FROM runs";
   sql += where_for(filter, d, job_columns, p);
   return {std::move(sql), std::move(p).take()};
 }
@@ -304,6 +367,7 @@ HistoryEntry entry_from_row(const SqlRow& row) {
   if (!row.is_null(16))
     e.node_id = static_cast<int>(row.integer(16));
   e.node = row.text(17);
+  e.bounds = read_bounds(row, 18);
   return e;
 }
 
@@ -315,6 +379,7 @@ HistoryTotals totals_from_row(const SqlRow& row) {
   t.attributed_energy_j = row.real(3);
   t.co2e_g = row.real(4);
   t.attributed_co2e_g = row.real(5);
+  t.bounds = read_bounds(row, 6);
   return t;
 }
 

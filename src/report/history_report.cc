@@ -12,6 +12,45 @@
 #include "json_text.h"
 
 namespace mlcarbon::report {
+namespace {
+
+lifecycle::Range range(double low, double central, double high) {
+  return {low, central, high};
+}
+
+std::string energy_text(double central, double low, double high) {
+  return human_energy(range(low, central, high));
+}
+
+std::string co2e_text(double central, double low, double high) {
+  return human_co2e(range(low, central, high));
+}
+
+// `key`, and `key`_low/_high beside it when the band has width.
+void put(nlohmann::ordered_json& o, const std::string& key, double value,
+         double low, double high) {
+  o[key] = value;
+  if (low != value || high != value) {
+    o[key + "_low"] = low;
+    o[key + "_high"] = high;
+  }
+}
+
+nlohmann::ordered_json figures(double energy_j, double attributed_energy_j,
+                               double co2e_g, double attributed_co2e_g,
+                               const FigureBounds& b) {
+  nlohmann::ordered_json o;
+  put(o, "energy_j", energy_j, b.energy_j_low, b.energy_j_high);
+  put(o, "attributed_energy_j", attributed_energy_j, b.attributed_energy_j_low,
+      b.attributed_energy_j_high);
+  put(o, "co2e_kg", co2e_g / 1000.0, b.co2e_g_low / 1000.0,
+      b.co2e_g_high / 1000.0);
+  put(o, "attributed_co2e_kg", attributed_co2e_g / 1000.0,
+      b.attributed_co2e_g_low / 1000.0, b.attributed_co2e_g_high / 1000.0);
+  return o;
+}
+
+}  // namespace
 
 std::string history_text(std::span<const HistoryEntry> runs,
                          const HistoryTotals& totals, const JobTotals* job) {
@@ -33,18 +72,24 @@ std::string history_text(std::span<const HistoryEntry> runs,
         command += " #" + t;
       table.add_row({format_time(r.start).substr(0, 19),
                      fmt::format("{:.1f}s", r.duration_s),
-                     human_energy(Joules(r.energy_j)),
-                     human_co2e(GramsCo2e(r.co2e_g)), r.method,
+                     energy_text(r.energy_j, bounds_of(r).energy_j_low,
+                                 bounds_of(r).energy_j_high),
+                     co2e_text(r.co2e_g, bounds_of(r).co2e_g_low,
+                               bounds_of(r).co2e_g_high),
+                     r.method,
                      r.exit_status ? fmt::format("{}", *r.exit_status) : "-",
                      command});
     }
     out += table.render(false);
   }
-  out += fmt::format("{} run{}, {:.1f} s, {} ({} attributed), {}\n",
-                     totals.runs, totals.runs == 1 ? "" : "s",
-                     totals.duration_s, human_energy(Joules(totals.energy_j)),
-                     human_energy(Joules(totals.attributed_energy_j)),
-                     human_co2e(GramsCo2e(totals.co2e_g)));
+  const FigureBounds b = bounds_of(totals);
+  out += fmt::format(
+      "{} run{}, {:.1f} s, {} ({} attributed), {}\n", totals.runs,
+      totals.runs == 1 ? "" : "s", totals.duration_s,
+      energy_text(totals.energy_j, b.energy_j_low, b.energy_j_high),
+      energy_text(totals.attributed_energy_j, b.attributed_energy_j_low,
+                  b.attributed_energy_j_high),
+      co2e_text(totals.co2e_g, b.co2e_g_low, b.co2e_g_high));
   if (job != nullptr) {
     out += fmt::format("job {}: {} run{} on {} node{}\n", job->job_id,
                        job->runs, job->runs == 1 ? "" : "s", job->nodes.size(),
@@ -78,22 +123,21 @@ std::string history_json(std::string_view database,
   if (with_runs) {
     ordered_json list = ordered_json::array();
     for (const auto& r : runs) {
-      list.push_back(
-          {{"run_id", r.run_id},
-           {"start", format_time(r.start)},
-           {"duration_s", r.duration_s},
-           {"project_name", r.project},
-           {"command", r.command},
-           {"tags", r.tags},
-           {"exit_status", r.exit_status ? ordered_json(*r.exit_status)
-                                         : ordered_json(nullptr)},
-           {"energy_j", r.energy_j},
-           {"attributed_energy_j", r.attributed_energy_j},
-           {"co2e_kg", r.co2e_g / 1000.0},
-           {"attributed_co2e_kg", r.attributed_co2e_g / 1000.0},
-           {"method", r.method},
-           {"region", r.region},
-           {"node", r.node}});
+      ordered_json run = {
+          {"run_id", r.run_id},
+          {"start", format_time(r.start)},
+          {"duration_s", r.duration_s},
+          {"project_name", r.project},
+          {"command", r.command},
+          {"tags", r.tags},
+          {"exit_status", r.exit_status ? ordered_json(*r.exit_status)
+                                        : ordered_json(nullptr)}};
+      run.update(figures(r.energy_j, r.attributed_energy_j, r.co2e_g,
+                         r.attributed_co2e_g, bounds_of(r)));
+      run["method"] = r.method;
+      run["region"] = r.region;
+      run["node"] = r.node;
+      list.push_back(std::move(run));
       if (!r.job_id.empty()) {
         const auto number = [](const std::optional<int>& v) {
           return v ? ordered_json(*v) : ordered_json(nullptr);
@@ -105,13 +149,15 @@ std::string history_json(std::string_view database,
     }
     doc["runs"] = std::move(list);
   }
-  doc["total"] = {{"runs", totals.runs},
-                  {"duration_s", totals.duration_s},
-                  {"energy_j", totals.energy_j},
-                  {"energy_kwh", totals.energy_j / kJoulesPerKwh},
-                  {"attributed_energy_j", totals.attributed_energy_j},
-                  {"co2e_kg", totals.co2e_g / 1000.0},
-                  {"attributed_co2e_kg", totals.attributed_co2e_g / 1000.0}};
+  ordered_json total = {{"runs", totals.runs},
+                        {"duration_s", totals.duration_s}};
+  const FigureBounds b = bounds_of(totals);
+  put(total, "energy_j", totals.energy_j, b.energy_j_low, b.energy_j_high);
+  put(total, "energy_kwh", totals.energy_j / kJoulesPerKwh,
+      b.energy_j_low / kJoulesPerKwh, b.energy_j_high / kJoulesPerKwh);
+  total.update(figures(totals.energy_j, totals.attributed_energy_j,
+                       totals.co2e_g, totals.attributed_co2e_g, b));
+  doc["total"] = std::move(total);
   if (job != nullptr) {
     ordered_json nodes = ordered_json::array();
     for (const auto& n : job->nodes) {

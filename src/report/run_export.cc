@@ -49,6 +49,21 @@ Joules energy_of(const measure::Measurement& m,
   return sum;
 }
 
+measure::EnergyBounds bounds_of(
+    const measure::Measurement& m,
+    std::initializer_list<sensors::DomainKind> kinds) {
+  measure::EnergyBounds sum;
+  for (const auto& d : m.domains) {
+    if (d.nested)
+      continue;
+    for (const auto k : kinds) {
+      if (d.kind == k)
+        sum = sum + d.bounds(d.energy);
+    }
+  }
+  return sum;
+}
+
 Watts power_of(const measure::Measurement& m,
                std::initializer_list<sensors::DomainKind> kinds) {
   if (m.duration.count() <= 0.0)
@@ -157,8 +172,35 @@ ordered_json timeline_to_json(const measure::Timeline& t) {
 
 }  // namespace
 
+namespace {
+
+// `key`, and for an estimated figure `key`_low and `key`_high beside it
+// (docs/measure.md: measured figures have no siblings).
+void put(ordered_json& o, const std::string& key, double value, double low,
+         double high, bool estimated) {
+  o[key] = value;
+  if (estimated) {
+    o[key + "_low"] = low;
+    o[key + "_high"] = high;
+  }
+}
+
+void put_energy(ordered_json& o, const std::string& key, Joules e,
+                measure::EnergyBounds b, bool estimated, double unit = 1.0) {
+  put(o, key, e.value() / unit, b.low.value() / unit, b.high.value() / unit,
+      estimated);
+}
+
+void put_co2e_kg(ordered_json& o, const std::string& key, GramsCo2e g,
+                 measure::Co2eBounds b, bool estimated) {
+  put(o, key, kg(g), kg(b.low), kg(b.high), estimated);
+}
+
+}  // namespace
+
 std::string run_to_json(const measure::Run& run) {
   const measure::Measurement& m = run.measurement;
+  const bool estimated = m.method() == Method::kEstimated;
   ordered_json doc;
   doc["schema_version"] = kRunSchemaVersion;
   doc["tool"] = "mlcarbon";
@@ -179,10 +221,12 @@ std::string run_to_json(const measure::Run& run) {
   doc["context"] = measure::context_to_json(run.context);
 
   ordered_json energy;
-  energy["total_j"] = m.total.value();
-  energy["total_kwh"] = to_kwh(m.total).value();
+  put_energy(energy, "total_j", m.total, m.total_bounds(), estimated);
+  put_energy(energy, "total_kwh", m.total, m.total_bounds(), estimated,
+             kJoulesPerKwh);
   energy["method"] = to_string(m.method());
-  energy["attributed_j"] = m.attributed.value();
+  put_energy(energy, "attributed_j", m.attributed, m.attributed_bounds(),
+             estimated);
   energy["attributed_share"] = m.attributed_share
                                    ? ordered_json(*m.attributed_share)
                                    : ordered_json(nullptr);
@@ -190,18 +234,25 @@ std::string run_to_json(const measure::Run& run) {
       m.attributed_memory_share ? ordered_json(*m.attributed_memory_share)
                                 : ordered_json(nullptr);
   energy["attribution_method"] = "estimated";
-  energy["above_idle_j"] = m.above_idle.value();
+  put_energy(energy, "idle_j", m.counted_idle_energy(), m.idle_bounds(),
+             estimated);
+  put_energy(energy, "above_idle_j", m.above_idle, m.above_idle_bounds(),
+             estimated);
   ordered_json domains = ordered_json::array();
   for (const auto& d : m.domains) {
-    domains.push_back({{"domain", d.domain},
-                       {"kind", sensors::to_string(d.kind)},
-                       {"sensor", d.sensor},
-                       {"method", to_string(d.method)},
-                       {"description", d.description},
-                       {"nested", d.nested},
-                       {"energy_j", d.energy.value()},
-                       {"average_power_w", d.average_power.value()},
-                       {"idle_energy_j", d.idle_energy.value()}});
+    const bool est = d.method == Method::kEstimated;
+    ordered_json j = {
+        {"domain", d.domain},           {"kind", sensors::to_string(d.kind)},
+        {"sensor", d.sensor},           {"method", to_string(d.method)},
+        {"description", d.description}, {"nested", d.nested}};
+    put_energy(j, "energy_j", d.energy, d.bounds(d.energy), est);
+    const measure::EnergyBounds power =
+        d.bounds(Joules(d.average_power.value()));
+    put(j, "average_power_w", d.average_power.value(), power.low.value(),
+        power.high.value(), est);
+    put_energy(j, "idle_energy_j", d.idle_energy, d.bounds(d.idle_energy), est);
+    j["band_source"] = d.band.source;
+    domains.push_back(std::move(j));
   }
   energy["domains"] = std::move(domains);
   doc["energy"] = std::move(energy);
@@ -216,31 +267,47 @@ std::string run_to_json(const measure::Run& run) {
   carbon["time_varying"] = c.time_varying;
   carbon["pue"] = c.pue;
   carbon["pue_reason"] = c.pue_reason;
-  carbon["co2e_kg"] = kg(run.co2e);
-  carbon["attributed_co2e_kg"] = kg(run.attributed_co2e);
+  const measure::Co2eBounds co2e = run.co2e_bounds();
+  put_co2e_kg(carbon, "co2e_kg", run.co2e, co2e, estimated);
+  put_co2e_kg(carbon, "attributed_co2e_kg", run.attributed_co2e,
+              run.attributed_co2e_bounds(), estimated);
   carbon["method"] = to_string(m.method());
   doc["carbon"] = std::move(carbon);
-  doc["equivalents"] = {{"car_km", carbon::car_km(run.co2e)}};
+  const carbon::EmbodiedShare& e = run.embodied;
+  ordered_json embodied;
+  put(embodied, "co2e_kg", kg(e.central), kg(e.low), kg(e.high), true);
+  embodied["method"] = "estimated";
+  embodied["terms"] = e.terms;
+  embodied["included_in_co2e"] = false;
+  doc["embodied"] = std::move(embodied);
+  ordered_json equivalents;
+  put(equivalents, "car_km", carbon::car_km(run.co2e), carbon::car_km(co2e.low),
+      carbon::car_km(co2e.high), estimated);
+  doc["equivalents"] = std::move(equivalents);
   doc["samples"] = m.samples;
   doc["warnings"] = m.warnings;
   ordered_json windows = ordered_json::array();
   for (const measure::WindowRecord& w : run.windows) {
     const measure::Measurement& wm = w.measurement;
-    windows.push_back({{"name", w.name},
-                       {"start", format_time(wm.start)},
-                       {"end", format_time(wm.end)},
-                       {"duration_s", wm.duration.count()},
-                       {"energy_j", wm.total.value()},
-                       {"method", to_string(wm.method())},
-                       {"attributed_j", wm.attributed.value()},
-                       {"attributed_share",
-                        wm.attributed_share ? ordered_json(*wm.attributed_share)
-                                            : ordered_json(nullptr)},
-                       {"above_idle_j", wm.above_idle.value()},
-                       {"intensity_g_per_kwh", w.intensity.value()},
-                       {"co2e_kg", kg(w.co2e)},
-                       {"attributed_co2e_kg", kg(w.attributed_co2e)},
-                       {"warnings", wm.warnings}});
+    const bool est = wm.method() == Method::kEstimated;
+    ordered_json j = {{"name", w.name},
+                      {"start", format_time(wm.start)},
+                      {"end", format_time(wm.end)},
+                      {"duration_s", wm.duration.count()}};
+    put_energy(j, "energy_j", wm.total, wm.total_bounds(), est);
+    j["method"] = to_string(wm.method());
+    put_energy(j, "attributed_j", wm.attributed, wm.attributed_bounds(), est);
+    j["attributed_share"] = wm.attributed_share
+                                ? ordered_json(*wm.attributed_share)
+                                : ordered_json(nullptr);
+    put_energy(j, "idle_j", wm.counted_idle_energy(), wm.idle_bounds(), est);
+    put_energy(j, "above_idle_j", wm.above_idle, wm.above_idle_bounds(), est);
+    j["intensity_g_per_kwh"] = w.intensity.value();
+    put_co2e_kg(j, "co2e_kg", w.co2e, measure::co2e_bounds(w), est);
+    put_co2e_kg(j, "attributed_co2e_kg", w.attributed_co2e,
+                measure::attributed_co2e_bounds(w), est);
+    j["warnings"] = wm.warnings;
+    windows.push_back(std::move(j));
   }
   doc["windows"] = std::move(windows);
   doc["timeline"] = timeline_to_json(run.timeline);
@@ -255,6 +322,17 @@ constexpr std::string_view kOwnColumns =
     "ram_energy_method,attributed_energy,attributed_share,"
     "attributed_emissions,idle_energy,carbon_intensity,"
     "carbon_intensity_source,command,exit_status,tags";
+
+// The error band of every estimated figure, and the embodied term; equal to
+// the figure for a measured one (docs/csv.md).
+constexpr std::string_view kBandColumns =
+    "emissions_low,emissions_high,cpu_energy_low,cpu_energy_high,"
+    "gpu_energy_low,gpu_energy_high,ram_energy_low,ram_energy_high,"
+    "energy_consumed_low,energy_consumed_high,attributed_energy_low,"
+    "attributed_energy_high,attributed_emissions_low,"
+    "attributed_emissions_high,energy_above_idle,energy_above_idle_low,"
+    "energy_above_idle_high,embodied_emissions,embodied_emissions_low,"
+    "embodied_emissions_high";
 
 // CodeCarbon 3.3's columns that CodeCarbon 2, and so mlcarbon 0.1, lacked.
 constexpr std::string_view kNewInCodeCarbon3 =
@@ -311,12 +389,28 @@ const std::vector<std::string>& codecarbon_csv_columns() {
   return kColumns;
 }
 
+namespace {
+
+// The columns mlcarbon 0.2 wrote: CodeCarbon's, then ours without the band
+// columns. A file with this header gets rows in its own layout.
+const std::vector<std::string>& unbanded_csv_columns() {
+  static const std::vector<std::string> kColumns = [] {
+    std::vector<std::string> columns = codecarbon_csv_columns();
+    for (auto& c : column_list(kOwnColumns))
+      columns.push_back(std::move(c));
+    return columns;
+  }();
+  return kColumns;
+}
+
+}  // namespace
+
 const std::vector<std::string>& run_csv_columns() {
   // CodeCarbon's columns first (same names, order, meaning and units), then
   // ours; docs/csv.md defines each.
   static const std::vector<std::string> kColumns = [] {
-    std::vector<std::string> columns = codecarbon_csv_columns();
-    for (auto& c : column_list(kOwnColumns))
+    std::vector<std::string> columns = unbanded_csv_columns();
+    for (auto& c : column_list(kBandColumns))
       columns.push_back(std::move(c));
     return columns;
   }();
@@ -351,7 +445,10 @@ std::string method_of(const measure::Measurement& m,
 
 }  // namespace
 
-std::string run_csv_row(const measure::Run& run, const RunCsvFields& extra) {
+namespace {
+
+std::vector<std::string> run_csv_fields(const measure::Run& run,
+                                        const RunCsvFields& extra) {
   const measure::Measurement& m = run.measurement;
   const double duration = m.duration.count();
   const Joules idle = m.counted_idle_energy();
@@ -363,7 +460,7 @@ std::string run_csv_row(const measure::Run& run, const RunCsvFields& extra) {
   }
   // Columns mlcarbon cannot fill stay empty, which pandas reads as NaN:
   // never a made-up 0.
-  const std::vector<std::string> fields = {
+  std::vector<std::string> fields = {
       local_iso_time(m.end),
       run.project,
       run.run_id,
@@ -417,13 +514,60 @@ std::string run_csv_row(const measure::Run& run, const RunCsvFields& extra) {
       run.exit_status ? fmt::format("{}", *run.exit_status) : "",
       tags,
   };
+  const measure::Co2eBounds co2e = run.co2e_bounds();
+  const measure::Co2eBounds attributed_co2e = run.attributed_co2e_bounds();
+  auto kwh = [](Joules e) { return fmt_float(to_kwh(e).value()); };
+  const measure::EnergyBounds cpu = bounds_of(m, kCpuKinds);
+  const measure::EnergyBounds gpu = bounds_of(m, kGpuKinds);
+  const measure::EnergyBounds ram = bounds_of(m, kRamKinds);
+  const measure::EnergyBounds total = m.total_bounds();
+  const measure::EnergyBounds attributed = m.attributed_bounds();
+  const measure::EnergyBounds above_idle = m.above_idle_bounds();
+  const std::vector<std::string> band = {
+      fmt_float(kg(co2e.low)),
+      fmt_float(kg(co2e.high)),
+      kwh(cpu.low),
+      kwh(cpu.high),
+      kwh(gpu.low),
+      kwh(gpu.high),
+      kwh(ram.low),
+      kwh(ram.high),
+      kwh(total.low),
+      kwh(total.high),
+      kwh(attributed.low),
+      kwh(attributed.high),
+      fmt_float(kg(attributed_co2e.low)),
+      fmt_float(kg(attributed_co2e.high)),
+      kwh(m.above_idle),
+      kwh(above_idle.low),
+      kwh(above_idle.high),
+      fmt_float(kg(run.embodied.central)),
+      fmt_float(kg(run.embodied.low)),
+      fmt_float(kg(run.embodied.high)),
+  };
+  fields.insert(fields.end(), band.begin(), band.end());
+  return fields;
+}
+
+// The first `count` fields, escaped and joined.
+std::string csv_line(const std::vector<std::string>& fields,
+                     std::size_t count) {
   std::string out;
-  for (std::size_t i = 0; i < fields.size(); ++i) {
+  for (std::size_t i = 0; i < count && i < fields.size(); ++i) {
     if (i > 0)
       out += ',';
     out += csv_escape(fields[i]);
   }
   return out;
+}
+
+}  // namespace
+
+std::string run_csv_row(const measure::Run& run, const RunCsvFields& extra) {
+  const std::vector<std::string> fields = run_csv_fields(run, extra);
+  MLCARBON_CHECK(fields.size() == run_csv_columns().size(),
+                 "the CSV row and header disagree");
+  return csv_line(fields, fields.size());
 }
 
 namespace {
@@ -437,17 +581,25 @@ bool is_stream(const std::filesystem::path& path) {
                  std::filesystem::is_fifo(st));
 }
 
-// The CSV's content so far ("" when new), refusing a file that is not ours.
-Result<std::string> existing_run_csv(const std::filesystem::path& path) {
+// A run CSV's content so far ("" when new) and how many columns its rows
+// have: the current layout's, or the older one without the band columns.
+struct ExistingCsv {
+  std::string content;
+  std::size_t columns = 0;
+};
+
+// The CSV so far, refusing a file that is not ours.
+Result<ExistingCsv> existing_run_csv(const std::filesystem::path& path) {
   auto existing = read_file(path);
+  const std::size_t current = run_csv_columns().size();
   if (!existing) {
     if (existing.error().code() == Errc::kNotFound)
-      return std::string();
+      return ExistingCsv{"", current};
     return tl::unexpected(existing.error());
   }
   std::string content = std::move(*existing);
   if (trim(content).empty())
-    return std::string();
+    return ExistingCsv{"", current};
   const std::string_view first =
       std::string_view(content).substr(0, content.find('\n'));
   if (trim(first) == legacy_csv_header()) {
@@ -461,13 +613,17 @@ Result<std::string> existing_run_csv(const std::filesystem::path& path) {
                          "another file; new files get the CodeCarbon 3.3 "
                          "columns"));
   }
+  if (trim(first) == join_columns(unbanded_csv_columns())) {
+    // Rows keep the file's layout, so every row parses under its header.
+    return ExistingCsv{std::move(content), unbanded_csv_columns().size()};
+  }
   if (trim(first) != run_csv_header()) {
     return make_error(Errc::kInvalidArgument,
                       "{} exists but its header is not mlcarbon's run CSV "
                       "header; choose another file",
                       path.string());
   }
-  return content;
+  return ExistingCsv{std::move(content), current};
 }
 
 // Locks the CSV itself (no lock file beside it). A writer replaces the file
@@ -502,8 +658,8 @@ Status check_run_csv(const std::filesystem::path& path) {
   MLCARBON_RETURN_IF_ERROR(check_output_file(path));
   if (is_stream(path))
     return {};
-  MLCARBON_ASSIGN_OR_RETURN(const std::string content, existing_run_csv(path));
-  (void)content;
+  MLCARBON_ASSIGN_OR_RETURN(const ExistingCsv existing, existing_run_csv(path));
+  (void)existing;
   return {};
 }
 
@@ -517,13 +673,13 @@ Status append_run_csv(const std::filesystem::path& path,
   auto existing = existing_run_csv(path);
   if (!existing)
     return tl::unexpected(existing.error());
-  std::string content = std::move(*existing);
+  std::string content = std::move(existing->content);
   if (content.empty()) {
     content = run_csv_header() + "\n";
   } else if (content.back() != '\n') {
     content += '\n';
   }
-  content += run_csv_row(run, extra);
+  content += csv_line(run_csv_fields(run, extra), existing->columns);
   content += '\n';
   return write_file_atomic(path, content);
 }
@@ -543,6 +699,18 @@ HistoryEntry to_history_entry(const measure::Run& run) {
   e.attributed_co2e_g = run.attributed_co2e.value();
   e.method = std::string(to_string(run.measurement.method()));
   e.region = run.carbon.region;
+  const measure::EnergyBounds total = run.measurement.total_bounds();
+  const measure::EnergyBounds attributed = run.measurement.attributed_bounds();
+  const measure::Co2eBounds co2e = run.co2e_bounds();
+  const measure::Co2eBounds attributed_co2e = run.attributed_co2e_bounds();
+  e.bounds = FigureBounds{total.low.value(),
+                          total.high.value(),
+                          attributed.low.value(),
+                          attributed.high.value(),
+                          co2e.low.value(),
+                          co2e.high.value(),
+                          attributed_co2e.low.value(),
+                          attributed_co2e.high.value()};
   e.document = run_to_json(run);
   e.node = run.context.host;
   if (const auto& slurm = run.context.slurm) {

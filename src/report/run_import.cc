@@ -91,6 +91,23 @@ Result<HistoryEntry> history_entry_from_run_json(std::string_view text,
                             field<std::string>(doc, "/energy/method", source));
   MLCARBON_ASSIGN_OR_RETURN(e.region,
                             field<std::string>(doc, "/carbon/region", source));
+  // The bands are optional: a measured run, or one written before them,
+  // has none and its figures stand for both ends.
+  auto end = [&](const char* pointer, double fallback, double scale) {
+    const auto at = nlohmann::json::json_pointer(pointer);
+    if (doc.contains(at) && doc.at(at).is_number())
+      return doc.at(at).get<double>() * scale;
+    return fallback;
+  };
+  e.bounds = FigureBounds{
+      end("/energy/total_j_low", e.energy_j, 1.0),
+      end("/energy/total_j_high", e.energy_j, 1.0),
+      end("/energy/attributed_j_low", e.attributed_energy_j, 1.0),
+      end("/energy/attributed_j_high", e.attributed_energy_j, 1.0),
+      end("/carbon/co2e_kg_low", e.co2e_g, 1000.0),
+      end("/carbon/co2e_kg_high", e.co2e_g, 1000.0),
+      end("/carbon/attributed_co2e_kg_low", e.attributed_co2e_g, 1000.0),
+      end("/carbon/attributed_co2e_kg_high", e.attributed_co2e_g, 1000.0)};
   e.document = std::string(text);
   if (doc.contains(json::json_pointer("/context/host"))) {
     MLCARBON_ASSIGN_OR_RETURN(e.node,

@@ -52,6 +52,42 @@ static void test_version_and_names(void) {
         0);
 }
 
+/* The model sensors are estimates: every figure has a band around it. */
+static void test_bounds_of_an_estimated_run(void) {
+  mlcarbon_tracker_options o = model_options();
+  mlcarbon_tracker* t = NULL;
+  CHECK(mlcarbon_tracker_create(&o, &t) == MLCARBON_OK);
+  if (t == NULL)
+    return;
+  CHECK(mlcarbon_tracker_start(t) == MLCARBON_OK);
+  CHECK(mlcarbon_tracker_window_begin(t, "w") == MLCARBON_OK);
+  spin(5000000);
+  mlcarbon_window w;
+  mlcarbon_bounds wb;
+  CHECK(mlcarbon_tracker_window_end_bounds(t, "w", &w, &wb) == MLCARBON_OK);
+  CHECK(wb.energy_j_low < w.energy_j && w.energy_j < wb.energy_j_high);
+  CHECK(wb.co2e_kg_low < w.co2e_kg && w.co2e_kg < wb.co2e_kg_high);
+  CHECK(wb.embodied_co2e_kg == 0.0);
+  mlcarbon_reading r;
+  mlcarbon_bounds rb;
+  CHECK(mlcarbon_tracker_read_bounds(t, &r, &rb) == MLCARBON_OK);
+  CHECK(rb.energy_j_low < r.energy_j && r.energy_j < rb.energy_j_high);
+  CHECK(rb.attributed_energy_j_low <= r.attributed_energy_j &&
+        r.attributed_energy_j <= rb.attributed_energy_j_high);
+  CHECK(rb.co2e_kg_low == 0.0 && rb.co2e_kg_high == 0.0);
+  mlcarbon_run_summary s;
+  mlcarbon_bounds b;
+  CHECK(mlcarbon_tracker_stop_bounds(t, NULL, &s, &b) == MLCARBON_OK);
+  CHECK(b.energy_j_low < s.energy_j && s.energy_j < b.energy_j_high);
+  CHECK(b.co2e_kg_low < s.co2e_kg && s.co2e_kg < b.co2e_kg_high);
+  CHECK(b.attributed_co2e_kg_low <= s.attributed_co2e_kg &&
+        s.attributed_co2e_kg <= b.attributed_co2e_kg_high);
+  CHECK(b.embodied_co2e_kg > 0.0);
+  CHECK(b.embodied_co2e_kg_low <= b.embodied_co2e_kg &&
+        b.embodied_co2e_kg <= b.embodied_co2e_kg_high);
+  mlcarbon_tracker_free(t);
+}
+
 static void test_a_full_run_with_windows_and_history(void) {
   char db[512];
   snprintf(db, sizeof db, "%s/history.db", tmp_dir);
@@ -288,6 +324,7 @@ int main(void) {
   }
   test_version_and_names();
   test_a_full_run_with_windows_and_history();
+  test_bounds_of_an_estimated_run();
   test_wrong_order_and_unknown_windows();
   test_bad_arguments_name_themselves();
   test_estimate_text_and_file();

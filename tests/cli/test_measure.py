@@ -241,6 +241,45 @@ def test_idle_baseline_reports_energy_above_idle(mlcarbon, env, tmp_path):
     assert "measuring idle power" in proc.stderr
 
 
+FIGURE_SUFFIXES = ("_j", "_kwh", "_kg", "_w", "_km")
+
+
+def figures(doc, path=""):
+    """(path, object, key) of every energy, power, CO2e and distance figure."""
+    if isinstance(doc, list):
+        for i, item in enumerate(doc):
+            yield from figures(item, f"{path}[{i}]")
+    elif isinstance(doc, dict):
+        for key, value in doc.items():
+            if (isinstance(value, (int, float)) and not isinstance(value, bool)
+                    and key.endswith(FIGURE_SUFFIXES)
+                    and not key.startswith("intensity")):
+                yield path, doc, key
+            yield from figures(value, f"{path}/{key}")
+
+
+def test_every_estimated_figure_has_low_and_high_siblings(mlcarbon, env, tmp_path):
+    proc, doc = measure(mlcarbon, env, tmp_path, "--idle-baseline", "0.2",
+                        "--interval", "100ms", command=("sleep", "0.3"))
+    assert proc.returncode == 0, proc.stderr
+    found = 0
+    for path, obj, key in figures(doc):
+        found += 1
+        where = f"{path}/{key}"
+        assert key + "_low" in obj and key + "_high" in obj, where
+        assert obj[key + "_low"] <= obj[key] <= obj[key + "_high"], where
+    assert found >= 15
+    energy = doc["energy"]
+    assert energy["total_j_low"] < energy["total_j"] < energy["total_j_high"]
+    assert energy["idle_j"] > 0
+    assert energy["above_idle_j"] <= energy["total_j"]
+    assert doc["embodied"]["co2e_kg"] > 0
+    assert doc["embodied"]["included_in_co2e"] is False
+    # The summary shows the same figures as central [low to high].
+    assert " to " in proc.stderr and "] J" in proc.stderr, proc.stderr
+    assert "above idle" in proc.stderr and "embodied" in proc.stderr, proc.stderr
+
+
 def test_json_and_csv_to_stdout(mlcarbon, env):
     proc = run([mlcarbon, "measure", *MODELS, "-q", "--no-history", "--json",
                 "-", "--", "true"], env)

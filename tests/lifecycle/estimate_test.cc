@@ -5,6 +5,7 @@
 
 #include <gtest/gtest.h>
 
+#include "mlcarbon/carbon/embodied.h"
 #include "mlcarbon/core/fs.h"
 #include "mlcarbon/core/time.h"
 #include "mlcarbon/core/units.h"
@@ -408,6 +409,49 @@ TEST(ScheduleTest, DurationIsTheResourceTimeTrainingsHours) {
   EXPECT_FALSE(scheduled_duration(s).has_value());
   ASSERT_TRUE(scheduled_duration(resource).has_value());
   EXPECT_DOUBLE_EQ(scheduled_duration(resource)->count(), 3.0 * 3600.0);
+}
+
+TEST(EstimateTest, EmbodiedTermStandsBesideTheOperationalFigure) {
+  const std::string base =
+      "carbon_intensity_g_per_kwh: 400\n"
+      "training:\n  hours: 100\n  devices: 8\n  power_w: 300\n";
+  auto plain = parse_scenario(base, "s.yaml");
+  auto fuller = parse_scenario(base +
+                                   "embodied:\n"
+                                   "  - device: gpu\n    count: 8\n"
+                                   "    hours: 100\n"
+                                   "  - device: vcpu\n    count: [32, 64]\n"
+                                   "    days: 1\n",
+                               "s.yaml");
+  ASSERT_TRUE(plain.has_value()) << plain.error().to_string();
+  ASSERT_TRUE(fuller.has_value()) << fuller.error().to_string();
+  ASSERT_EQ(fuller->embodied.size(), 2U);
+  EXPECT_EQ(fuller->embodied[1].hours, Range::exact(24.0));
+  const Footprint p = footprint_of(*plain);
+  const Footprint f = footprint_of(*fuller);
+
+  EXPECT_FALSE(p.embodied_co2e_kg.has_value());
+  EXPECT_EQ(p.co2e_with_embodied_kg(), p.co2e_kg);
+  // The operational figure is the paper's, unchanged by the block.
+  EXPECT_EQ(f.co2e_kg, p.co2e_kg);
+  ASSERT_TRUE(f.embodied_co2e_kg.has_value());
+  const auto& table = carbon::EmbodiedTable::builtin();
+  const carbon::EmbodiedFactor& gpu = **table.find("gpu");
+  const carbon::EmbodiedFactor& vcpu = **table.find("vcpu");
+  EXPECT_NEAR(
+      f.embodied_co2e_kg->central,
+      (800.0 * gpu.g_per_hour() + 48.0 * 24.0 * vcpu.g_per_hour()) / 1000.0,
+      1e-12);
+  EXPECT_NEAR(
+      f.embodied_co2e_kg->low,
+      (800.0 * gpu.g_per_hour_low() + 32.0 * 24.0 * vcpu.g_per_hour_low()) /
+          1000.0,
+      1e-12);
+  EXPECT_NEAR(f.co2e_with_embodied_kg().high,
+              f.co2e_kg.high + f.embodied_co2e_kg->high, 1e-12);
+  ASSERT_EQ(f.embodied_terms.size(), 2U);
+  EXPECT_NE(f.embodied_terms[0].find("8 gpu x 100 h"), std::string::npos)
+      << f.embodied_terms[0];
 }
 
 }  // namespace

@@ -66,6 +66,42 @@ INSTANTIATE_TEST_SUITE_P(
         BadScenario{
             "unknown top-level field", "regoin: DE\n", Errc::kInvalidArgument,
             "s.yaml:1:1: ", "unknown field 'regoin', did you mean 'region'?"},
+        BadScenario{"embodied: unknown device kind",
+                    valid() + "embodied:\n  device: tpu\n  hours: 10\n",
+                    Errc::kInvalidArgument, "s.yaml:7:11: ",
+                    "embodied.device: unknown device kind 'tpu' for embodied "
+                    "emissions; expected one of: vcpu, gpu"},
+        BadScenario{"embodied: no hours",
+                    valid() + "embodied:\n  device: gpu\n  count: 8\n",
+                    Errc::kInvalidArgument,
+                    "s.yaml:7:3: ", "embodied needs 'hours' (or 'days')"},
+        BadScenario{
+            "embodied: hours and days",
+            valid() + "embodied:\n  device: gpu\n  hours: 1\n  days: 1\n",
+            Errc::kInvalidArgument,
+            "s.yaml:9:3: ", "embodied: give 'hours' or 'days', not both"},
+        BadScenario{"embodied: fractional count",
+                    valid() + "embodied:\n  - device: gpu\n    count: 1.5\n"
+                              "    hours: 2\n",
+                    Errc::kInvalidArgument,
+                    "s.yaml:8:12: ", "embodied[1].count: "},
+        BadScenario{"embodied: negative hours",
+                    valid() + "embodied:\n  device: vcpu\n  hours: -3\n",
+                    Errc::kInvalidArgument,
+                    "s.yaml:8:10: ", "embodied.hours: must not be negative"},
+        BadScenario{"embodied: unknown field",
+                    valid() + "embodied:\n  device: gpu\n  hourz: 3\n",
+                    Errc::kInvalidArgument, "s.yaml:8:3: ",
+                    "unknown field 'hourz' in embodied, did you mean "
+                    "'hours'?"},
+        BadScenario{"embodied: not a mapping", valid() + "embodied: 8\n",
+                    Errc::kInvalidArgument, "s.yaml:6:11: ",
+                    "embodied: expected a mapping (device, count, hours) or "
+                    "a non-empty list of them, got"},
+        BadScenario{"embodied: no device",
+                    valid() + "embodied:\n  - count: 2\n    hours: 1\n",
+                    Errc::kInvalidArgument, "s.yaml:7:5: ",
+                    "embodied[1] needs 'device' (one of: vcpu, gpu)"},
         BadScenario{"wrong type", valid("ten"), Errc::kInvalidArgument,
                     "s.yaml:3:12: ",
                     "training.samples: expected a number, a range [low, "

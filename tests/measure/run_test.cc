@@ -238,3 +238,115 @@ TEST(RunRecordTest, ContextNamesGpusByModel) {
 
 }  // namespace
 }  // namespace mlcarbon::measure
+
+namespace mlcarbon::measure {
+namespace {
+
+DomainEnergy domain(std::string name, sensors::DomainKind kind, double joules,
+                    double idle, sensors::Band band, bool nested = false) {
+  DomainEnergy d;
+  d.domain = std::move(name);
+  d.kind = kind;
+  d.method = band.low == 1.0 && band.high == 1.0 ? Method::kMeasured
+                                                 : Method::kEstimated;
+  d.energy = Joules(joules);
+  d.idle_energy = Joules(idle);
+  d.band = std::move(band);
+  d.nested = nested;
+  return d;
+}
+
+// A measured GPU (zero width), an estimated CPU x0.5..x2 and memory x0.8..x1.5,
+// and a nested core domain that must not count.
+Measurement mixed() {
+  Measurement m;
+  m.domains = {
+      domain("gpu-0", sensors::DomainKind::kGpu, 1000.0, 100.0, {}),
+      domain("cpu", sensors::DomainKind::kCpu, 200.0, 50.0, {0.5, 2.0, "fit"}),
+      domain("memory", sensors::DomainKind::kMemory, 20.0, 30.0,
+             {0.8, 1.5, "stated"}),
+      domain("core-0", sensors::DomainKind::kCore, 150.0, 0.0, {0.1, 10.0, "x"},
+             true),
+  };
+  m.total = Joules(1220.0);
+  m.above_idle = Joules(900.0 + 150.0 + 0.0);
+  return m;
+}
+
+TEST(BandTest, TotalBoundsSumEachCountedDomainsBounds) {
+  const Measurement m = mixed();
+  const EnergyBounds b = m.total_bounds();
+  // 1000 + 200 x 0.5 + 20 x 0.8; 1000 + 200 x 2 + 20 x 1.5.
+  EXPECT_DOUBLE_EQ(b.low.value(), 1116.0);
+  EXPECT_DOUBLE_EQ(b.high.value(), 1430.0);
+  EXPECT_LE(b.low, m.total);
+  EXPECT_GE(b.high, m.total);
+}
+
+TEST(BandTest, MeasuredDomainsAloneHaveZeroWidth) {
+  Measurement m;
+  m.domains = {
+      domain("package-0", sensors::DomainKind::kPackage, 50.0, 0.0, {})};
+  m.total = Joules(50.0);
+  m.attributed = m.total;
+  EXPECT_EQ(m.total_bounds(), (EnergyBounds{Joules(50.0), Joules(50.0)}));
+  EXPECT_EQ(m.attributed_bounds(), m.total_bounds());
+}
+
+TEST(BandTest, IdleAndAboveIdleCarryTheSameBands) {
+  const Measurement m = mixed();
+  const EnergyBounds idle = m.idle_bounds();
+  EXPECT_DOUBLE_EQ(idle.low.value(), 100.0 + 25.0 + 24.0);
+  EXPECT_DOUBLE_EQ(idle.high.value(), 100.0 + 100.0 + 45.0);
+  // Memory is below its idle figure: it adds nothing above idle.
+  const EnergyBounds above = m.above_idle_bounds();
+  EXPECT_DOUBLE_EQ(above.low.value(), 900.0 + 75.0);
+  EXPECT_DOUBLE_EQ(above.high.value(), 900.0 + 300.0);
+}
+
+TEST(BandTest, AttributedBoundsScaleCpuAndMemoryByTheShareAndKeepTheGpu) {
+  Measurement m = mixed();
+  m.attributed_share = 0.25;
+  // The meter attributes share x (CPU + memory) + the GPU it saw in use.
+  m.attributed = Joules(0.25 * 220.0 + 1000.0);
+  const EnergyBounds b = m.attributed_bounds();
+  EXPECT_DOUBLE_EQ(b.low.value(), 0.25 * (100.0 + 16.0) + 1000.0);
+  EXPECT_DOUBLE_EQ(b.high.value(), 0.25 * (400.0 + 30.0) + 1000.0);
+  // Without the GPU attributed, only the share remains.
+  m.attributed = Joules(0.25 * 220.0);
+  EXPECT_NEAR(m.attributed_bounds().high.value(), 0.25 * 430.0, 1e-9);
+}
+
+TEST(BandTest, Co2eBoundsFollowTheEnergyAtThePricePerJoule) {
+  const Co2eBounds b = priced_bounds(GramsCo2e(10.0), Joules(1000.0),
+                                     {Joules(500.0), Joules(3000.0)});
+  EXPECT_DOUBLE_EQ(b.low.value(), 5.0);
+  EXPECT_DOUBLE_EQ(b.high.value(), 30.0);
+  const Co2eBounds none =
+      priced_bounds(GramsCo2e(0.0), Joules(0.0), {Joules(0.0), Joules(0.0)});
+  EXPECT_EQ(none.low.value(), 0.0);
+  EXPECT_EQ(none.high.value(), 0.0);
+}
+
+TEST(BandTest, ApplyCarbonAddsTheEmbodiedTermOfTheMachine) {
+  measure::Run run = two_hour_run();
+  run.context.cpu_count = 4;
+  run.context.gpus = {"NVIDIA A100-SXM4-40GB", "NVIDIA A100-SXM4-40GB"};
+  CarbonSetup setup;
+  setup.info.intensity = GramsCo2ePerKwh(100.0);
+  apply_carbon(run, setup);
+  const auto& table = carbon::EmbodiedTable::builtin();
+  const double expected = 4 * 2.0 * (*table.find("vcpu"))->g_per_hour() +
+                          2 * 2.0 * (*table.find("gpu"))->g_per_hour();
+  EXPECT_NEAR(run.embodied.central.value(), expected, 1e-9);
+  EXPECT_LE(run.embodied.low, run.embodied.central);
+  EXPECT_GE(run.embodied.high, run.embodied.central);
+  ASSERT_EQ(run.embodied.terms.size(), 2U);
+  EXPECT_NE(run.embodied.terms[1].find("2 gpu"), std::string::npos)
+      << run.embodied.terms[1];
+  // A separate term: the operational CO2e is unchanged.
+  EXPECT_NEAR(run.co2e.value(), 0.2, 1e-12);
+}
+
+}  // namespace
+}  // namespace mlcarbon::measure

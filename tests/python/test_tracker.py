@@ -40,6 +40,34 @@ def test_context_manager_gives_a_run_with_windows(tmp_path):
     assert run.to_dict()["kind"] == "run"
 
 
+def test_estimated_figures_carry_their_band_and_the_embodied_term():
+    tracker = mlcarbon.Tracker(region="DE", db=False, interval=0.05,
+                               sensors=["cpu-model", "memory-model"])
+    with tracker:
+        with tracker.window("w") as w:
+            busy()
+        reading = tracker.read()
+    run = tracker.run
+    assert run.method == "estimated"
+    assert run.energy_j_low < run.energy_j < run.energy_j_high
+    assert run.co2e_kg_low < run.co2e_kg < run.co2e_kg_high
+    assert reading.energy_j_low < reading.energy_j < reading.energy_j_high
+    assert reading["attributed_j_low"] <= reading["attributed_j"] <= reading["attributed_j_high"]
+    assert w.result.co2e_kg_low < w.result.co2e_kg < w.result.co2e_kg_high
+    assert all("energy_j_low" in d for d in reading["domains"])
+    assert run.idle_j == 0 and run.above_idle_j == pytest.approx(run.energy_j)
+    doc = run.to_dict()
+    assert doc["energy"]["total_j_low"] == pytest.approx(run.energy_j_low)
+    assert run.embodied_co2e_kg > 0
+    assert doc["embodied"]["co2e_kg_low"] <= run.embodied_co2e_kg <= doc["embodied"]["co2e_kg_high"]
+
+
+def test_measured_figures_stand_for_both_ends():
+    run = mlcarbon.Run({"energy": {"total_j": 5.0}, "carbon": {"co2e_kg": 1e-6}})
+    assert run.energy_j_low == run.energy_j_high == 5.0
+    assert run.co2e_kg_low == run.co2e_kg_high == 1e-6
+
+
 def test_run_has_a_power_timeline_that_holds_its_energy():
     tracker = mlcarbon.Tracker(region="DE", db=False, interval=0.02)
     with tracker:

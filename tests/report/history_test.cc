@@ -438,5 +438,49 @@ TEST(HistoryTest, UnwritableLocationIsAClearError) {
             std::string::npos);
 }
 
+TEST(HistoryTest, BoundsAreReadFromTheStoredDocumentAndSummed) {
+  testing::TempDir dir;
+  auto history = History::open(dir.path() / "h.db");
+  ASSERT_TRUE(history.has_value()) << history.error().to_string();
+  HistoryEntry estimated = entry("a", kT0, {});
+  estimated.document =
+      R"({"energy":{"total_j":100,"total_j_low":50,"total_j_high":200,)"
+      R"("attributed_j":80,"attributed_j_low":40,"attributed_j_high":160},)"
+      R"("carbon":{"co2e_kg":1e-5,"co2e_kg_low":5e-6,"co2e_kg_high":2e-5,)"
+      R"("attributed_co2e_kg":8e-6,"attributed_co2e_kg_low":4e-6,)"
+      R"("attributed_co2e_kg_high":1.6e-5}})";
+  // Measured (no siblings) and not JSON at all: the figure is both ends.
+  HistoryEntry measured = entry("b", kT0 + hours(1), {});
+  measured.method = "measured";
+  HistoryEntry garbled = entry("c", kT0 + hours(2), {});
+  garbled.document = "{not json";
+  for (const auto& e : {estimated, measured, garbled})
+    ASSERT_TRUE(history->record(e).has_value());
+
+  const auto runs = history->query({});
+  const auto totals = history->totals({});
+
+  ASSERT_TRUE(runs.has_value()) << runs.error().to_string();
+  ASSERT_EQ(runs->size(), 3U);
+  ASSERT_TRUE(runs->back().bounds.has_value());
+  const FigureBounds& a = *runs->back().bounds;
+  EXPECT_EQ(runs->back().run_id, "a");
+  EXPECT_DOUBLE_EQ(a.energy_j_low, 50.0);
+  EXPECT_DOUBLE_EQ(a.energy_j_high, 200.0);
+  EXPECT_DOUBLE_EQ(a.attributed_energy_j_high, 160.0);
+  EXPECT_DOUBLE_EQ(a.co2e_g_low, 0.005);
+  EXPECT_DOUBLE_EQ(a.attributed_co2e_g_high, 0.016);
+  for (std::size_t i = 0; i < 2; ++i) {
+    const HistoryEntry& r = (*runs)[i];
+    EXPECT_EQ(bounds_of(r).energy_j_low, r.energy_j) << r.run_id;
+    EXPECT_EQ(bounds_of(r).co2e_g_high, r.co2e_g) << r.run_id;
+  }
+  ASSERT_TRUE(totals.has_value()) << totals.error().to_string();
+  EXPECT_DOUBLE_EQ(totals->energy_j, 300.0);
+  EXPECT_DOUBLE_EQ(bounds_of(*totals).energy_j_low, 250.0);
+  EXPECT_DOUBLE_EQ(bounds_of(*totals).energy_j_high, 400.0);
+  EXPECT_DOUBLE_EQ(bounds_of(*totals).co2e_g_low, 0.025);
+}
+
 }  // namespace
 }  // namespace mlcarbon::report

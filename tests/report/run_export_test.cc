@@ -5,6 +5,7 @@
 #include <chrono>
 #include <cstdlib>
 #include <filesystem>
+#include <functional>
 #include <string>
 #include <thread>
 #include <vector>
@@ -13,9 +14,11 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
+#include "mlcarbon/carbon/embodied.h"
 #include "mlcarbon/core/fs.h"
 #include "mlcarbon/core/text.h"
 #include "mlcarbon/report/run_import.h"
@@ -397,7 +400,8 @@ TEST(RunExportTest, SummaryAlignsEveryRowOnTheWidestFigure) {
                       "cpu-model: TDP model\n"),
             std::string::npos)
       << text;
-  EXPECT_NE(text.find("  machine             396 J             estimated\n"),
+  EXPECT_NE(text.find("  machine             396 J             estimated  "
+                      "(with idle)\n"),
             std::string::npos)
       << text;
   EXPECT_NE(text.find("  CO2e         66.0 mg CO2e  (33.0 mg CO2e attributed)"),
@@ -523,6 +527,193 @@ TEST(RunExportTest, ImportRejectsForeignAndOtherSchemaDocuments) {
   EXPECT_NE(c.error().message().find("/energy/total_j"), std::string::npos);
   ASSERT_FALSE(d.has_value());
   EXPECT_NE(d.error().message().find("i.json"), std::string::npos);
+}
+
+// sample_run() with the model sensors' bands, an idle baseline and a window.
+measure::Run banded_run() {
+  measure::Run run = sample_run();
+  run.measurement.domains[0].band = {0.5, 2.0, "cpu source"};
+  run.measurement.domains[1].band = {0.8, 1.5, "memory source"};
+  run.measurement.domains[0].idle_energy = Joules(100.0);
+  run.measurement.above_idle = Joules(296.0);
+  run.context.cpu_count = 8;
+  run.embodied = carbon::embodied_for_machine(8, {}, Seconds(10.0));
+  measure::WindowRecord w;
+  w.name = "epoch-1";
+  w.measurement = run.measurement;
+  w.intensity = GramsCo2ePerKwh(400.0);
+  w.co2e = run.co2e;
+  w.attributed_co2e = run.attributed_co2e;
+  run.windows.push_back(w);
+  return run;
+}
+
+measure::Run measured_run() {
+  measure::Run run = sample_run();
+  for (auto& d : run.measurement.domains) {
+    d.method = Method::kMeasured;
+    d.sensor = "rapl-powercap";
+  }
+  return run;
+}
+
+bool is_figure(const std::string& key) {
+  // Energy, power, CO2e and distance figures; the intensity and PUE are
+  // point figures, and an _low/_high key is a sibling itself.
+  if (key.starts_with("intensity") || key.ends_with("_low") ||
+      key.ends_with("_high"))
+    return false;
+  for (const std::string_view suffix : {"_j", "_kwh", "_kg", "_w", "_km"}) {
+    if (key.ends_with(suffix))
+      return true;
+  }
+  return false;
+}
+
+// Every figure of `j` (recursively): its path, value and siblings.
+void walk(const nlohmann::json& j, const std::string& path,
+          const std::function<void(const std::string&, const nlohmann::json&,
+                                   const std::string&)>& fn) {
+  if (j.is_array()) {
+    for (std::size_t i = 0; i < j.size(); ++i)
+      walk(j[i], fmt::format("{}[{}]", path, i), fn);
+    return;
+  }
+  if (!j.is_object())
+    return;
+  for (const auto& [key, value] : j.items()) {
+    if (value.is_number())
+      fn(path, j, key);
+    walk(value, path + "/" + key, fn);
+  }
+}
+
+TEST(RunExportTest, EveryEstimatedFigureInTheJsonHasLowAndHighSiblings) {
+  const auto doc = nlohmann::json::parse(run_to_json(banded_run()));
+  int figures = 0;
+  walk(doc, "",
+       [&](const std::string& path, const nlohmann::json& obj,
+           const std::string& key) {
+         if (!is_figure(key))
+           return;
+         ++figures;
+         const std::string where = path + "/" + key;
+         ASSERT_TRUE(obj.contains(key + "_low")) << where;
+         ASSERT_TRUE(obj.contains(key + "_high")) << where;
+         const double v = obj[key].get<double>();
+         EXPECT_LE(obj[key + "_low"].get<double>(), v) << where;
+         EXPECT_GE(obj[key + "_high"].get<double>(), v) << where;
+       });
+  // energy (5), 2 domains x 3, carbon (2), embodied, car_km, window (6).
+  EXPECT_EQ(figures, 5 + 6 + 2 + 1 + 1 + 6);
+  EXPECT_DOUBLE_EQ(doc["energy"]["total_j_low"].get<double>(),
+                   360.0 * 0.5 + 36.0 * 0.8);
+  EXPECT_DOUBLE_EQ(doc["energy"]["total_j_high"].get<double>(),
+                   360.0 * 2.0 + 36.0 * 1.5);
+  EXPECT_DOUBLE_EQ(doc["energy"]["idle_j"].get<double>(), 100.0);
+  EXPECT_DOUBLE_EQ(doc["energy"]["above_idle_j_low"].get<double>(),
+                   260.0 * 0.5 + 36.0 * 0.8);
+  EXPECT_EQ(doc["energy"]["domains"][0]["band_source"], "cpu source");
+  EXPECT_GT(doc["embodied"]["co2e_kg"].get<double>(), 0.0);
+  EXPECT_EQ(doc["embodied"]["included_in_co2e"], false);
+}
+
+TEST(RunExportTest, MeasuredFiguresHaveNoSiblingsOnlyTheEmbodiedTermHas) {
+  const auto doc = nlohmann::json::parse(run_to_json(measured_run()));
+  walk(doc, "",
+       [&](const std::string& path, const nlohmann::json& obj,
+           const std::string& key) {
+         if (key.ends_with("_low") || key.ends_with("_high")) {
+           EXPECT_EQ(path, "/embodied") << path << "/" << key;
+         }
+         (void)obj;
+       });
+  EXPECT_EQ(doc["energy"]["method"], "measured");
+}
+
+TEST(RunExportTest, CsvBandColumnsFollowTheOwnColumnsAndBoundTheFigures) {
+  const measure::Run run = banded_run();
+  const auto header = parse_csv_line(run_csv_header());
+  const auto row = parse_csv_line(run_csv_row(run));
+  ASSERT_EQ(header.size(), row.size());
+  auto field = [&](std::string_view name) {
+    const auto it = std::find(header.begin(), header.end(), name);
+    EXPECT_NE(it, header.end()) << name;
+    return it == header.end()
+               ? 0.0
+               : std::stod(row[static_cast<std::size_t>(it - header.begin())]);
+  };
+  EXPECT_EQ(header[header.size() - 20], "emissions_low");
+  EXPECT_EQ(header.back(), "embodied_emissions_high");
+  EXPECT_LT(field("emissions_low"), field("emissions"));
+  EXPECT_GT(field("emissions_high"), field("emissions"));
+  EXPECT_DOUBLE_EQ(field("cpu_energy_low"), 180.0 / 3.6e6);
+  EXPECT_DOUBLE_EQ(field("ram_energy_high"), 54.0 / 3.6e6);
+  EXPECT_DOUBLE_EQ(field("gpu_energy_low"), 0.0);
+  EXPECT_LT(field("energy_consumed_low"), field("energy_consumed"));
+  EXPECT_LE(field("attributed_energy_low"), field("attributed_energy"));
+  EXPECT_DOUBLE_EQ(field("energy_above_idle"), 296.0 / 3.6e6);
+  EXPECT_GT(field("embodied_emissions"), 0.0);
+  // A measured run's ends equal its figures.
+  const auto measured = parse_csv_line(run_csv_row(measured_run()));
+  const auto at = [&](std::string_view name) {
+    return measured[static_cast<std::size_t>(
+        std::find(header.begin(), header.end(), name) - header.begin())];
+  };
+  EXPECT_EQ(at("energy_consumed_low"), at("energy_consumed"));
+  EXPECT_EQ(at("emissions_high"), at("emissions"));
+}
+
+TEST(RunExportTest, ACsvWithoutBandColumnsGetsRowsInItsOwnLayout) {
+  testing::TempDir dir;
+  const auto path = dir.path() / "emissions.csv";
+  const auto& all = run_csv_columns();
+  std::string older;
+  for (std::size_t i = 0; i + 20 < all.size(); ++i)
+    older += (i == 0 ? "" : ",") + all[i];
+  ASSERT_TRUE(write_file_atomic(path, older + "\n").has_value());
+
+  ASSERT_TRUE(check_run_csv(path).has_value());
+  ASSERT_TRUE(append_run_csv(path, banded_run()).has_value());
+
+  const std::string content = read_file(path).value();
+  const auto lines = split(trim(content), '\n');
+  ASSERT_EQ(lines.size(), 2U);
+  EXPECT_EQ(lines[0], older);
+  EXPECT_EQ(parse_csv_line(std::string(lines[1])).size(), all.size() - 20);
+}
+
+TEST(RunExportTest, SummaryShowsEstimatesAsCentralLowToHigh) {
+  const std::string text = run_summary_text(banded_run(), false);
+  EXPECT_NE(text.find("360 [180 to 720] J"), std::string::npos) << text;
+  EXPECT_NE(text.find("above idle"), std::string::npos) << text;
+  EXPECT_NE(text.find("(idle baseline 100 [50.0 to 200] J)"), std::string::npos)
+      << text;
+  EXPECT_NE(text.find("band cpu-model: x0.500 to x2.00 (cpu source)"),
+            std::string::npos)
+      << text;
+  EXPECT_NE(text.find("embodied:"), std::string::npos) << text;
+  const std::string measured = run_summary_text(measured_run(), false);
+  EXPECT_EQ(measured.find(" ["), std::string::npos) << measured;
+  EXPECT_NE(measured.find("(no idle baseline"), std::string::npos) << measured;
+}
+
+TEST(RunExportTest, HistoryEntryAndImportCarryTheBounds) {
+  const measure::Run run = banded_run();
+  const HistoryEntry e = to_history_entry(run);
+  EXPECT_DOUBLE_EQ(bounds_of(e).energy_j_low, 180.0 + 28.8);
+  EXPECT_DOUBLE_EQ(bounds_of(e).energy_j_high, 720.0 + 54.0);
+  EXPECT_LT(bounds_of(e).co2e_g_low, e.co2e_g);
+  const auto read = history_entry_from_run_json(e.document, "run.json");
+  ASSERT_TRUE(read.has_value()) << read.error().to_string();
+  EXPECT_DOUBLE_EQ(bounds_of(*read).energy_j_low, bounds_of(e).energy_j_low);
+  EXPECT_NEAR(bounds_of(*read).co2e_g_high, bounds_of(e).co2e_g_high, 1e-12);
+  const auto measured =
+      history_entry_from_run_json(run_to_json(measured_run()), "m.json");
+  ASSERT_TRUE(measured.has_value());
+  EXPECT_EQ(bounds_of(*measured).energy_j_low, measured->energy_j);
+  EXPECT_EQ(bounds_of(*measured).attributed_co2e_g_high,
+            measured->attributed_co2e_g);
 }
 
 }  // namespace

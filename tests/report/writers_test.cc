@@ -183,6 +183,28 @@ TEST(HistoryReportTest, TextEscapesControlBytesAndJsonStaysValid) {
   EXPECT_EQ(doc["runs"][0]["exit_status"], 3);
   EXPECT_FALSE(nlohmann::json::parse(history_json("h.db", runs, false, totals))
                    .contains("runs"));
+  // No bounds: the figures stand for both ends, shown without a range.
+  EXPECT_FALSE(doc["runs"][0].contains("energy_j_low"));
+  EXPECT_EQ(text.find(" ["), std::string::npos);
+}
+
+TEST(HistoryReportTest, ShowsEstimatedRunsAndTotalsAsCentralLowToHigh) {
+  HistoryEntry e = hostile_entry();
+  e.bounds = FigureBounds{5.0, 20.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0};
+  const std::vector<HistoryEntry> runs = {e};
+  HistoryTotals totals{.runs = 1, .duration_s = 1.5, .energy_j = 10.0};
+  totals.bounds = e.bounds;
+
+  const std::string text = history_text(runs, totals);
+  const auto doc =
+      nlohmann::json::parse(history_json("h.db", runs, true, totals));
+
+  EXPECT_NE(text.find("10.0 [5.00 to 20.0] J"), std::string::npos) << text;
+  EXPECT_NE(text.find("1 run, 1.5 s, 10.0 [5.00 to 20.0] J"), std::string::npos)
+      << text;
+  EXPECT_DOUBLE_EQ(doc["runs"][0]["energy_j_low"].get<double>(), 5.0);
+  EXPECT_DOUBLE_EQ(doc["total"]["energy_j_high"].get<double>(), 20.0);
+  EXPECT_DOUBLE_EQ(doc["total"]["energy_kwh_high"].get<double>(), 20.0 / 3.6e6);
 }
 
 }  // namespace

@@ -58,6 +58,15 @@ struct Footprint {
   /// (CT + T) / I. Absent without inference or without search and training.
   std::optional<Range> break_even_calls;
   Equivalents equivalents;
+  /// The scenario's embodied term (absent without an `embodied:` block):
+  /// kg CO2e, and one line per entry saying how it was obtained.
+  std::optional<Range> embodied_co2e_kg;
+  std::vector<std::string> embodied_terms;
+
+  /// co2e_kg (operational, the paper's number) plus the embodied term.
+  [[nodiscard]] Range co2e_with_embodied_kg() const {
+    return embodied_co2e_kg ? co2e_kg + *embodied_co2e_kg : co2e_kg;
+  }
 
   [[nodiscard]] const std::optional<PhaseFootprint>& phase(Phase p) const {
     return phases[static_cast<std::size_t>(p)];

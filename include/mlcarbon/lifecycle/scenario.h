@@ -122,6 +122,16 @@ enum class Hardware { kUnknown, kCpu, kGpu, kTpu };
 
 [[nodiscard]] std::string_view to_string(Hardware hardware);
 
+/// One `embodied:` entry: devices of one kind held for a time, whose
+/// manufacturing emissions (data/embodied.csv) are amortised over it.
+struct EmbodiedDevices {
+  std::string device;  ///< a kind of the table: "vcpu", "gpu"
+  std::string model;   ///< optional GPU model name, matched in the table
+  Range count;
+  Range hours;
+  SourcePos pos;  ///< of the entry
+};
+
 /// A life-cycle scenario: where it runs and what each phase costs. Phases
 /// left out count zero.
 struct Scenario {
@@ -137,6 +147,9 @@ struct Scenario {
   std::optional<SearchSpec> search;
   std::optional<TrainingSpec> training;
   std::optional<InferenceSpec> inference;
+  /// The hardware's embodied emissions: an optional term reported beside
+  /// the operational (the paper's) figure, never inside it.
+  std::vector<EmbodiedDevices> embodied;
 
   /// The PUE applied to every phase: `pue` or the region's default.
   [[nodiscard]] Range effective_pue() const {

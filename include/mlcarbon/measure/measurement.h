@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 #pragma once
 
+#include <algorithm>
 #include <cstddef>
 #include <optional>
 #include <string>
@@ -13,6 +14,18 @@
 /// Plain records produced by the meter (measure::Monitor). They carry energy
 /// only; the CO2e conversion is the caller's (carbon module).
 namespace mlcarbon::measure {
+
+/// The interval an energy figure lies in: low <= figure <= high. For a
+/// measured figure both ends equal it (docs/meter.md, "Error bands").
+struct EnergyBounds {
+  Joules low{0};
+  Joules high{0};
+
+  friend EnergyBounds operator+(EnergyBounds a, EnergyBounds b) {
+    return {a.low + b.low, a.high + b.high};
+  }
+  friend bool operator==(const EnergyBounds&, const EnergyBounds&) = default;
+};
 
 /// Energy of one sensor domain over one window.
 struct DomainEnergy {
@@ -34,6 +47,13 @@ struct DomainEnergy {
   Watts average_power{0};
   /// Idle power of the baseline x duration; 0 without a baseline.
   Joules idle_energy{0};
+  /// The sensor's band(): factors on every figure of this domain.
+  sensors::Band band;
+
+  /// `e` (energy, idle_energy or a part of them) scaled by the band.
+  [[nodiscard]] EnergyBounds bounds(Joules e) const {
+    return {e * band.low, e * band.high};
+  }
 };
 
 /// What the meter measured over one named window (zeus's Measurement).
@@ -79,6 +99,45 @@ struct Measurement {
     }
     return sum;
   }
+
+  /// Bounds of `total`: the sum of the counted domains' bounds, so a
+  /// measured domain adds its figure to both ends and an estimated one its
+  /// band. Summing bounds assumes the errors of different sensors may all
+  /// lean the same way: the conservative choice.
+  [[nodiscard]] EnergyBounds total_bounds() const {
+    return counted_bounds([](const DomainEnergy& d) { return d.energy; });
+  }
+
+  /// Bounds of counted_idle_energy(): the idle baseline comes from the same
+  /// sensors, so it carries their bands.
+  [[nodiscard]] EnergyBounds idle_bounds() const {
+    return counted_bounds([](const DomainEnergy& d) { return d.idle_energy; });
+  }
+
+  /// Bounds of `above_idle`: each domain's max(0, energy - idle) scaled by
+  /// its band.
+  [[nodiscard]] EnergyBounds above_idle_bounds() const {
+    return counted_bounds([](const DomainEnergy& d) {
+      return std::max(d.energy - d.idle_energy, Joules(0));
+    });
+  }
+
+  /// The sum over counted (non-nested) domains of their band around
+  /// part(domain).
+  template <typename Part>
+  [[nodiscard]] EnergyBounds counted_bounds(Part part) const {
+    EnergyBounds sum;
+    for (const DomainEnergy& d : domains) {
+      if (!d.nested)
+        sum = sum + d.bounds(part(d));
+    }
+    return sum;
+  }
+
+  /// Bounds of `attributed`: share x the CPU and memory domains' bounds,
+  /// plus the attributed GPU energy (attributed minus that share, as the
+  /// meter adds it) scaled by the GPU domains' band.
+  [[nodiscard]] EnergyBounds attributed_bounds() const;
 
   /// kMeasured only if there is a counted (non-nested) domain and every
   /// counted domain is measured.

@@ -10,6 +10,7 @@
 #include <string_view>
 #include <vector>
 
+#include "mlcarbon/carbon/embodied.h"
 #include "mlcarbon/carbon/series.h"
 #include "mlcarbon/core/error.h"
 #include "mlcarbon/core/units.h"
@@ -80,6 +81,18 @@ struct CarbonInfo {
   std::string pue_reason;
 };
 
+/// The interval a CO2e figure lies in: low <= figure <= high.
+struct Co2eBounds {
+  GramsCo2e low;
+  GramsCo2e high;
+};
+
+/// Bounds of `co2e`, priced from `energy` whose bounds are `bounds`. The
+/// intensity and PUE are point figures, so the price per joule
+/// (co2e / energy) carries over to both ends.
+[[nodiscard]] Co2eBounds priced_bounds(GramsCo2e co2e, Joules energy,
+                                       EnergyBounds bounds);
+
 /// One named window of a run (Tracker::begin_window/end_window): its energy
 /// and CO2e, priced like the run (same PUE; with an hourly series, the
 /// intensity of the hours the window covered).
@@ -114,10 +127,32 @@ struct Run {
   /// Named windows ended during the run, in the order they ended; they may
   /// overlap and nest.
   std::vector<WindowRecord> windows;
+  /// Embodied emissions of the hardware the run occupied (every logical
+  /// CPU and GPU of the machine for its duration), amortised over the
+  /// hardware's lifetime (data/embodied.csv): a separate term, never
+  /// added to co2e.
+  carbon::EmbodiedShare embodied;
+
+  [[nodiscard]] Co2eBounds co2e_bounds() const {
+    return priced_bounds(co2e, measurement.total, measurement.total_bounds());
+  }
+  [[nodiscard]] Co2eBounds attributed_co2e_bounds() const {
+    return priced_bounds(attributed_co2e, measurement.attributed,
+                         measurement.attributed_bounds());
+  }
   /// Every domain's power over the run, downsampled (empty when not
   /// recorded).
   Timeline timeline;
 };
+
+[[nodiscard]] inline Co2eBounds co2e_bounds(const WindowRecord& w) {
+  return priced_bounds(w.co2e, w.measurement.total,
+                       w.measurement.total_bounds());
+}
+[[nodiscard]] inline Co2eBounds attributed_co2e_bounds(const WindowRecord& w) {
+  return priced_bounds(w.attributed_co2e, w.measurement.attributed,
+                       w.measurement.attributed_bounds());
+}
 
 /// Describes this machine and the sensors in use.
 [[nodiscard]] RunContext collect_context(
@@ -167,7 +202,8 @@ struct CarbonSetup {
     const CarbonSetup& setup, WallTime start, WallTime end,
     std::span<const carbon::EnergyPoint> energy);
 
-/// Sets run.carbon and fills co2e and attributed_co2e. With a series,
+/// Sets run.carbon, fills co2e and attributed_co2e, and the embodied term
+/// from run.context and the run's duration. With a series,
 /// emissions integrate energy(t) x intensity(t) over `energy` (cumulative
 /// machine energy points), run.carbon.intensity becomes the
 /// energy-weighted mean, and a run outside the series' span gets a warning.

@@ -73,10 +73,6 @@ struct FootprintReport {
 [[nodiscard]] Result<lifecycle::Footprint> footprint_from_json(
     std::string_view text, std::string_view source);
 
-/// "0.295" or "0.295 [0.1 to 0.5]": a figure with 3 significant digits and
-/// its range when uncertain.
-[[nodiscard]] std::string format_range(lifecycle::Range r);
-
 /// "0.000153 J, estimated: predicted per-layer for ...": an input obtained
 /// from a model, with its method and source.
 [[nodiscard]] std::string format_model_input(const lifecycle::ModelInput& in);

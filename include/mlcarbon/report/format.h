@@ -6,6 +6,7 @@
 #include <string_view>
 
 #include "mlcarbon/core/units.h"
+#include "mlcarbon/lifecycle/range.h"
 
 /// Number formatting shared by every console and Markdown writer.
 namespace mlcarbon::report {
@@ -26,5 +27,15 @@ namespace mlcarbon::report {
 [[nodiscard]] std::string human_energy(Joules e);
 /// "512 mg CO2e", "3.2 g CO2e", "1.5 kg CO2e", "552 t CO2e".
 [[nodiscard]] std::string human_co2e(GramsCo2e g);
+
+/// "0.295" or "0.295 [0.1 to 0.5]": a figure with 3 significant digits and
+/// its range when uncertain. Every report writes a range this way.
+[[nodiscard]] std::string format_range(lifecycle::Range r);
+
+/// human_energy of a range of joules: "12.3 J" when exact, else
+/// "12.3 [9.1 to 15.0] J", every end in the unit the central value picks.
+[[nodiscard]] std::string human_energy(lifecycle::Range joules);
+/// human_co2e of a range of grams: "3.2 [2.1 to 4.4] g CO2e".
+[[nodiscard]] std::string human_co2e(lifecycle::Range grams);
 
 }  // namespace mlcarbon::report

@@ -17,6 +17,18 @@
 
 namespace mlcarbon::report {
 
+/// Low and high ends of a run's (or a sum's) energy and CO2e figures.
+struct FigureBounds {
+  double energy_j_low = 0.0;
+  double energy_j_high = 0.0;
+  double attributed_energy_j_low = 0.0;
+  double attributed_energy_j_high = 0.0;
+  double co2e_g_low = 0.0;
+  double co2e_g_high = 0.0;
+  double attributed_co2e_g_low = 0.0;
+  double attributed_co2e_g_high = 0.0;
+};
+
 /// One recorded run as the history stores it: the fields it filters and
 /// sums on, plus the whole run document (JSON) so nothing is lost.
 struct HistoryEntry {
@@ -34,6 +46,11 @@ struct HistoryEntry {
   std::string method;    // "measured" or "estimated"
   std::string region;    // region code used for the intensity
   std::string document;  // the run as JSON (report/run_json.h)
+  /// The figures' error bands (docs/history.md): read back from the
+  /// document's `_low`/`_high` siblings, which a measured run lacks (its
+  /// figures are both ends). Not stored in columns of their own. Absent
+  /// means the same: use bounds_of().
+  std::optional<FigureBounds> bounds;
   /// The Slurm job and task (rank) and the node's index in the job; empty
   /// outside Slurm.
   std::string job_id;
@@ -64,7 +81,20 @@ struct HistoryTotals {
   double attributed_energy_j = 0.0;
   double co2e_g = 0.0;
   double attributed_co2e_g = 0.0;
+  /// Sums of the runs' bounds (summing bounds is the conservative choice);
+  /// absent: the sums are both ends. Use bounds_of().
+  std::optional<FigureBounds> bounds;
 };
+
+/// The bounds of a HistoryEntry's or HistoryTotals' figures: its own, or
+/// the figures themselves as both ends.
+template <typename Figures>
+[[nodiscard]] FigureBounds bounds_of(const Figures& f) {
+  if (f.bounds)
+    return *f.bounds;
+  return {f.energy_j, f.energy_j, f.attributed_energy_j, f.attributed_energy_j,
+          f.co2e_g,   f.co2e_g,   f.attributed_co2e_g,   f.attributed_co2e_g};
+}
 
 /// How a History waits for a database that another process has locked.
 struct HistoryOptions {

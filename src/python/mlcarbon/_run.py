@@ -33,13 +33,20 @@ class _Record(Mapping[str, Any]):
         return json.dumps(self._doc, indent=indent)
 
 
+def _end(doc: Dict[str, Any], key: str, end: str) -> float:
+    """The low or high end of an estimated figure; a measured figure has no
+    ``_low``/``_high`` siblings and stands for both ends."""
+    return float(doc.get(f"{key}_{end}", doc[key]))
+
+
 class Reading(_Record):
     """Energy measured so far (``Tracker.read()``) or in an ended window.
 
     Keys: duration_s, energy_j, energy_kwh, method ("measured" or
-    "estimated"), attributed_j, attributed_share, above_idle_j, domains,
-    warnings; a window adds name, intensity_g_per_kwh, co2e_kg and
-    attributed_co2e_kg.
+    "estimated"), attributed_j, attributed_share, idle_j, above_idle_j,
+    domains, warnings; a window adds name, intensity_g_per_kwh, co2e_kg and
+    attributed_co2e_kg. An estimated figure has ``_low`` and ``_high``
+    siblings (``energy_j_low``) bounding it.
     """
 
     __slots__ = ()
@@ -61,6 +68,15 @@ class Reading(_Record):
     def method(self) -> str:
         """"measured" when every sensor is a hardware counter, else "estimated"."""
         return str(self._doc["method"])
+
+    @property
+    def energy_j_low(self) -> float:
+        """Low end of energy_j's band; energy_j itself when measured."""
+        return _end(self._doc, "energy_j", "low")
+
+    @property
+    def energy_j_high(self) -> float:
+        return _end(self._doc, "energy_j", "high")
 
     @property
     def attributed_j(self) -> float:
@@ -89,6 +105,14 @@ class Window(Reading):
     def co2e_kg(self) -> float:
         """Machine energy x PUE x intensity, in kg CO2e."""
         return float(self._doc["co2e_kg"])
+
+    @property
+    def co2e_kg_low(self) -> float:
+        return _end(self._doc, "co2e_kg", "low")
+
+    @property
+    def co2e_kg_high(self) -> float:
+        return _end(self._doc, "co2e_kg", "high")
 
 
 class Run(_Record):
@@ -147,6 +171,39 @@ class Run(_Record):
     @property
     def attributed_co2e_kg(self) -> float:
         return float(self._doc["carbon"]["attributed_co2e_kg"])
+
+    @property
+    def energy_j_low(self) -> float:
+        """Low end of energy_j's band; energy_j itself when measured."""
+        return _end(self._doc["energy"], "total_j", "low")
+
+    @property
+    def energy_j_high(self) -> float:
+        return _end(self._doc["energy"], "total_j", "high")
+
+    @property
+    def co2e_kg_low(self) -> float:
+        return _end(self._doc["carbon"], "co2e_kg", "low")
+
+    @property
+    def co2e_kg_high(self) -> float:
+        return _end(self._doc["carbon"], "co2e_kg", "high")
+
+    @property
+    def idle_j(self) -> float:
+        """What the machine would have drawn idle (0 without a baseline)."""
+        return float(self._doc["energy"]["idle_j"])
+
+    @property
+    def above_idle_j(self) -> float:
+        """Machine energy above the idle baseline (energy_j without one)."""
+        return float(self._doc["energy"]["above_idle_j"])
+
+    @property
+    def embodied_co2e_kg(self) -> float:
+        """Embodied emissions of the hardware the run occupied, amortised over
+        its lifetime; a separate term, not part of co2e_kg."""
+        return float(self._doc["embodied"]["co2e_kg"])
 
     @property
     def windows(self) -> List[Window]:
