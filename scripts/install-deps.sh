@@ -20,6 +20,8 @@ packages=(
   # tests compare against PyTorch and build ONNX files from Python.
   libonnx-dev libtorch-dev libopenblas0-pthread zlib1g-dev
   python3-torch python3-onnx dataset-fashion-mnist
+  # serve: HTTP server library; the server tests run a real Prometheus and wrk.
+  libcpp-httplib-dev prometheus wrk
 )
 missing=()
 for p in "${packages[@]}"; do

@@ -43,5 +43,6 @@ Action setup_history(CLI::App& sub);
 Action setup_model(CLI::App& sub);
 Action setup_calibrate(CLI::App& sub);
 Action setup_train(CLI::App& sub);
+Action setup_serve(CLI::App& sub);
 
 }  // namespace mlcarbon::cli
