@@ -100,3 +100,42 @@ function(mlcarbon_add_cli_golden name expected)
     WORKING_DIRECTORY ${PROJECT_SOURCE_DIR})
   set_tests_properties(${name} PROPERTIES LABELS cli)
 endfunction()
+
+# mlcarbon_add_pytest(PREFIX DIR LABEL ENVIRONMENT...)
+# One CTest test per DIR/test_*.py (PREFIX.<file>), so ctest spreads them over
+# the cores, plus PREFIX.serial for the tests marked `serial` (they compare
+# CPU time with the machine's, or calibrate on it, and want the CPUs to
+# themselves). A file whose first mark is `pytestmark = pytest.mark.serial`
+# runs only there.
+function(mlcarbon_add_pytest prefix dir label)
+  set(python /usr/bin/python3)
+  if(Python_EXECUTABLE)
+    set(python ${Python_EXECUTABLE})
+  endif()
+  set(pytest ${python} -m pytest -q -p no:cacheprovider)
+  file(GLOB files CONFIGURE_DEPENDS ${dir}/test_*.py)
+  set(serial_files)
+  foreach(file IN LISTS files)
+    get_filename_component(stem ${file} NAME_WE)
+    file(STRINGS ${file} marks REGEX "pytest\\.mark\\.serial")
+    file(STRINGS ${file} whole REGEX "^pytestmark = pytest\\.mark\\.serial")
+    if(marks)
+      list(APPEND serial_files ${file})
+    endif()
+    if(whole)
+      continue()
+    endif()
+    add_test(NAME ${prefix}.${stem}
+      COMMAND ${pytest} -m "not serial" ${file}
+      WORKING_DIRECTORY ${PROJECT_SOURCE_DIR})
+    set_tests_properties(${prefix}.${stem} PROPERTIES
+      LABELS "${label}" ENVIRONMENT "${ARGN}" TIMEOUT 600)
+  endforeach()
+  if(serial_files)
+    add_test(NAME ${prefix}.serial
+      COMMAND ${pytest} -m serial ${serial_files}
+      WORKING_DIRECTORY ${PROJECT_SOURCE_DIR})
+    set_tests_properties(${prefix}.serial PROPERTIES
+      LABELS "${label}" ENVIRONMENT "${ARGN}" TIMEOUT 600 RUN_SERIAL TRUE)
+  endif()
+endfunction()

@@ -25,18 +25,21 @@ Status resolve(ModelRequest& request, Range& energy, Range* overhead,
       fmt::format("{}:{}:{}: {}.{}", request.origin, request.way_pos.line,
                   request.way_pos.column, request.where, request.field);
   if (!positive(got.inference_j_per_sample)) {
+    const Range& e = got.inference_j_per_sample;
     return make_error(Errc::kInvalidArgument,
-                      "{}: {} gave {} J per inference, not a positive number",
-                      at, got.source, got.inference_j_per_sample.central);
+                      "{}: {} gave {} [{} to {}] J per inference, not a "
+                      "positive range",
+                      at, got.source, e.central, e.low, e.high);
   }
   energy = got.inference_j_per_sample;
   if (overhead != nullptr) {
     if (got.overhead && !request.overhead_given) {
       if (!positive(*got.overhead)) {
+        const Range& t = *got.overhead;
         return make_error(Errc::kInvalidArgument,
-                          "{}: {} gave an overhead θ of {}, not a positive "
-                          "number",
-                          at, got.source, got.overhead->central);
+                          "{}: {} gave an overhead θ of {} [{} to {}], not a "
+                          "positive range",
+                          at, got.source, t.central, t.low, t.high);
       }
       *overhead = *got.overhead;
       request.overhead_source = got.source;

@@ -9,6 +9,11 @@ import pytest
 REPO = pathlib.Path(__file__).resolve().parents[2]
 
 
+def pytest_configure(config):
+    config.addinivalue_line(
+        "markers", "serial: compares CPU time with the machine's; runs alone")
+
+
 @pytest.fixture(scope="session")
 def mlcarbon():
     path = os.environ.get("MLCARBON_BIN")

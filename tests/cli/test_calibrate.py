@@ -9,6 +9,9 @@ import pytest
 
 from conftest import run
 
+# Calibrations time CPU windows: other tests running beside them skew them.
+pytestmark = pytest.mark.serial
+
 MODEL = "mlp:depth=2,width=16,inputs=8"
 
 

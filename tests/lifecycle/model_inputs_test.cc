@@ -174,7 +174,20 @@ TEST(ModelInputsTest, AResolverThatGivesNoEnergyIsAnError) {
   ASSERT_FALSE(ok.has_value());
   EXPECT_EQ(ok.error().message(),
             "s.yaml:7:27: training.energy_per_inference_j: fake source gave "
-            "0 J per inference, not a positive number");
+            "0 [0 to 0] J per inference, not a positive range");
+}
+
+TEST(ModelInputsTest, AnOverheadWhoseRangeCrossesZeroIsAnErrorShowingIt) {
+  Scenario s = parse(kPredictTraining);
+  FakeResolver fake;
+  fake.answer.overhead = Range{.low = -1.0, .central = 2.0, .high = 5.0};
+
+  auto ok = resolve_model_inputs(s, fake.get());
+
+  ASSERT_FALSE(ok.has_value());
+  EXPECT_THAT(ok.error().message(),
+              HasSubstr("gave an overhead θ of 2 [-1 to 5], not a positive "
+                        "range"));
 }
 
 TEST(ModelInputsTest, AWhatIfReplacesAPredictedFigureAndItsLabel) {

@@ -8,6 +8,11 @@ import pytest
 REPO = pathlib.Path(__file__).resolve().parents[2]
 
 
+def pytest_configure(config):
+    config.addinivalue_line(
+        "markers", "serial: compares CPU time with the machine's; runs alone")
+
+
 @pytest.fixture(autouse=True)
 def private_env(tmp_path, monkeypatch):
     """No region from the environment, a private history, UTC."""

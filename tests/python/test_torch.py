@@ -10,6 +10,9 @@ import pytest
 import mlcarbon
 import mlcarbon.torch as mltorch
 
+# Calibrations time CPU windows: other tests running beside them skew them.
+pytestmark = pytest.mark.serial
+
 torch = pytest.importorskip("torch")
 
 
