@@ -5,12 +5,16 @@
 
 #include <fmt/format.h>
 
+#include "mlcarbon/core/text.h"
+
 namespace mlcarbon::serve {
 
 std::string escape_label_value(std::string_view value) {
+  // The format is UTF-8; a cgroup name need not be.
+  const std::string valid = to_valid_utf8(value);
   std::string out;
-  out.reserve(value.size());
-  for (char c : value) {
+  out.reserve(valid.size());
+  for (char c : valid) {
     switch (c) {
       case '\\':
         out += "\\\\";

@@ -9,6 +9,7 @@
 
 #include <gtest/gtest.h>
 
+#include "mlcarbon/core/text.h"
 #include "mlcarbon/serve/exposition.h"
 #include "mlcarbon/serve/http.h"
 
@@ -24,6 +25,7 @@ using testing::TempDir;
 
 TEST(ExpositionTest, EscapesLabelValuesAndSkipsEmptyOnes) {
   EXPECT_EQ(escape_label_value("a\\b\"c\nd"), "a\\\\b\\\"c\\nd");
+  EXPECT_TRUE(is_valid_utf8(escape_label_value("job\xff")));
   Exposition out;
   out.family("m_total", "Help with \\ and\nnewline.", "counter");
   out.sample("m_total", {{"a", "x\"y"}, {"empty", ""}, {"b", "z"}}, 1.5);

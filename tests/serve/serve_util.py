@@ -11,6 +11,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import urllib.error
 import urllib.request
 
 SKIP = 77  # CTest's SKIP_RETURN_CODE for these tests
@@ -89,6 +90,16 @@ def start_serve(workdir, *extra):
 def get(url, timeout=5):
     with urllib.request.urlopen(url, timeout=timeout) as r:
         return r.status, r.read().decode()
+
+
+def status_of(url, method, data=None):
+    """The HTTP status of one request (4xx and 5xx included)."""
+    req = urllib.request.Request(url, data=data, method=method)
+    try:
+        with urllib.request.urlopen(req, timeout=5) as r:
+            return r.status
+    except urllib.error.HTTPError as e:
+        return e.code
 
 
 def rss_kib(pid):

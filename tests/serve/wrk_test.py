@@ -75,6 +75,15 @@ def main():
     serve, url = su.start_serve(work, "--interval", "200ms", "--no-cgroups")
     status, body = su.get(f"{url}/metrics")
     assert status == 200 and "mlcarbon_energy_joules_total" in body, body[:200]
+    assert su.get(f"{url}/healthz") == (200, "ok\n")
+    # Two paths only, GET only, small bodies only.
+    for method, path, data, want in [("GET", "/", None, 404),
+                                     ("GET", "/metrics/x", None, 404),
+                                     ("POST", "/metrics", b"x", 405),
+                                     ("DELETE", "/healthz", None, 405),
+                                     ("POST", "/metrics", b"x" * 100_000, 413)]:
+        got = su.status_of(f"{url}{path}", method, data)
+        assert got == want, f"{method} {path}: {got}, expected {want}"
 
     warm = run_wrk(wrk, url, script, 1000)
     before = su.rss_kib(serve.pid)
