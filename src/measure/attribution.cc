@@ -183,8 +183,8 @@ void CgroupAttribution::update(const CgroupSnapshot& snapshot,
   Joules node = step.cpu_side;
   for (const GpuStep& gpu : step.gpus)
     node += gpu.energy;
-  if (!first)
-    unattributed_ += std::max(node - attributed, Joules(0));
+  // On the first update nobody's share is known: the step is unattributed.
+  unattributed_ += std::max(node - attributed, Joules(0));
 
   // Free the series of workloads gone long enough.
   for (auto it = states_.begin(); it != states_.end();) {
@@ -223,6 +223,12 @@ void CgroupAttribution::update(const CgroupSnapshot& snapshot,
       other_ += e;
     }
   }
+}
+
+void CgroupAttribution::unattribute(const NodeStep& step) {
+  unattributed_ += step.cpu_side;
+  for (const GpuStep& gpu : step.gpus)
+    unattributed_ += gpu.energy;
 }
 
 std::vector<CgroupEnergy> CgroupAttribution::series() const {

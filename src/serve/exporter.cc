@@ -185,6 +185,7 @@ void Exporter::sample() {
     step.machine_busy = *busy;
     attribution_.update(*snapshot, step);
   } else if (options_.cgroups) {
+    attribution_.unattribute(step);
     if (cgroup_failures_ == 0) {
       log_warning("cgroup attribution: {}", cgroup_error);
     }

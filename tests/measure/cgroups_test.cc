@@ -253,8 +253,9 @@ TEST(CgroupAttributionTest, SplitsCpuByTimeAndGpusByProcessLists) {
   CgroupAttribution a;
   a.update(snapshot_of({{"/a", 100}, {"/b", 50}}),
            {.cpu_side = Joules(999), .machine_busy = Seconds(1000)});
-  // The first update is a baseline: nothing before it is split.
-  EXPECT_EQ(attributed_sum(a), 0.0);
+  // The first update is a baseline: its step goes to nobody.
+  EXPECT_DOUBLE_EQ(a.unattributed().value(), 999.0);
+  EXPECT_DOUBLE_EQ(energy_of(a, "/a"), 0.0);
   a.update(snapshot_of({{"/a", 104}, {"/b", 51}}),
            {.cpu_side = Joules(100),
             .gpus = {{.energy = Joules(50),
@@ -266,9 +267,13 @@ TEST(CgroupAttributionTest, SplitsCpuByTimeAndGpusByProcessLists) {
   EXPECT_DOUBLE_EQ(energy_of(a, "/a"), 40.0 + 50.0 + 10.0);
   EXPECT_DOUBLE_EQ(energy_of(a, "/b"), 10.0 + 10.0);
   // Idle CPU share (50 J) and the GPU that cannot tell (30 J).
-  EXPECT_DOUBLE_EQ(a.unattributed().value(), 80.0);
+  EXPECT_DOUBLE_EQ(a.unattributed().value(), 999.0 + 80.0);
   EXPECT_DOUBLE_EQ(a.other().value(), 0.0);
-  EXPECT_DOUBLE_EQ(attributed_sum(a), 200.0);
+  EXPECT_DOUBLE_EQ(attributed_sum(a), 999.0 + 200.0);
+  // A step whose tree could not be read goes to nobody, in full.
+  a.unattribute({.cpu_side = Joules(7),
+                 .gpus = {{.energy = Joules(3), .workloads = std::nullopt}}});
+  EXPECT_DOUBLE_EQ(attributed_sum(a), 999.0 + 200.0 + 10.0);
 }
 
 TEST(CgroupAttributionTest, NeverGivesMoreThanTheNodeUsed) {

@@ -224,6 +224,22 @@ TEST(ExporterTest, CountersContinueWhenASensorFailsAndRestarts) {
   EXPECT_EQ(value_of(text, kPackage), 350.0);
 }
 
+TEST(ExporterTest, StepsWithoutACgroupTreeAreUnattributed) {
+  Node node;
+  node.cpu->set_energy({0, 0});
+  node.exporter->sample();
+  fs::remove_all(node.dir.path() / "cg");
+  node.cpu->set_energy({60, 0});
+  node.exporter->sample();
+  const std::string text = node.exporter->metrics();
+  EXPECT_EQ(value_of(text, "mlcarbon_cgroup_read_errors_total"), 1.0);
+  EXPECT_EQ(value_of(text,
+                     "mlcarbon_cgroup_energy_joules_total{cgroup=\"("
+                     "unattributed)\",kind=\"unattributed\",method="
+                     "\"measured\"}"),
+            60.0);
+}
+
 TEST(ExporterTest, BadIntervalAndRegionAreErrors) {
   auto bad = Exporter::create({.interval = Seconds(0)});
   ASSERT_FALSE(bad);

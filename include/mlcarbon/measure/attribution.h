@@ -154,10 +154,14 @@ class CgroupAttribution {
  public:
   explicit CgroupAttribution(CgroupAttributionOptions options = {});
 
-  /// Splits one step. The first call only records the CPU counters (the
-  /// time before it is nobody's step); a workload first seen later gets all
-  /// its CPU time, as it started since the previous update.
+  /// Splits one step. The first call only records the CPU counters (its
+  /// step's energy is unattributed: nobody's share is known yet); a
+  /// workload first seen later gets all its CPU time, as it started since
+  /// the previous update.
   void update(const CgroupSnapshot& snapshot, const NodeStep& step);
+  /// Counts a step whose cgroup tree could not be read as unattributed, so
+  /// the series still sum to the node's energy.
+  void unattribute(const NodeStep& step);
 
   /// The series, ordered by path.
   [[nodiscard]] std::vector<CgroupEnergy> series() const;
