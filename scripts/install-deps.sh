@@ -22,6 +22,12 @@ packages=(
   python3-torch python3-onnx dataset-fashion-mnist
   # serve: HTTP server library; the server tests run a real Prometheus and wrk.
   libcpp-httplib-dev prometheus wrk
+  # The history in PostgreSQL (libpq); the server and a single-node Slurm
+  # with munge run in the tests (label server), configured by each test.
+  libpq-dev postgresql slurmctld slurmd slurm-client munge
+  # The report test opens the HTML reports in headless Chromium over the
+  # DevTools protocol.
+  chromium python3-websocket
 )
 missing=()
 for p in "${packages[@]}"; do

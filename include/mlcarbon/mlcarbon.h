@@ -112,9 +112,10 @@ typedef struct mlcarbon_tracker_options {
   /** tag_count tags recorded with the run; may be NULL when 0. */
   const char* const* tags;
   size_t tag_count;
-  /** History database to record the run in at stop: a path, "" for the
-   *  default ($XDG_DATA_HOME/mlcarbon/history.db), NULL (the default) for
-   *  none. It is opened at create, so a bad path fails before measuring. */
+  /** History database to record the run in at stop: a path or a
+   *  postgresql:// URI, "" for the default (MLCARBON_DB, else
+   *  $XDG_DATA_HOME/mlcarbon/history.db), NULL (the default) for none. It is
+   * opened at create, so a bad path fails before measuring. */
   const char* history_db;
   /** Comma-separated sensors to use ("rapl-powercap,nvml",
    *  "cpu-model,memory-model"); NULL or "auto" (the default) uses every

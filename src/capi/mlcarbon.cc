@@ -283,10 +283,9 @@ mlcarbon_status mlcarbon_tracker_create(const mlcarbon_tracker_options* options,
       return fail(t.error());
     std::optional<mlcarbon::report::History> history;
     if (o.history_db != nullptr) {
-      const std::filesystem::path path =
-          *o.history_db == '\0' ? mlcarbon::report::default_history_path()
-                                : std::filesystem::path(o.history_db);
-      auto opened = mlcarbon::report::History::open(path);
+      auto opened = mlcarbon::report::History::open(
+          *o.history_db == '\0' ? mlcarbon::report::default_history_location()
+                                : std::string(o.history_db));
       if (!opened) {
         Error e = std::move(opened).error();
         if (e.remedy().empty()) {

@@ -92,6 +92,7 @@ Result<int> run_measure(const MeasureArgs& args) {
   // A signal after the command ended stops a wait for a locked history.
   int signals_before_record = std::numeric_limits<int>::max();
   std::optional<report::History> history;
+  std::optional<Error> history_error;
   if (!args.no_history) {
     auto opened = report::History::open(
         args.db,
@@ -106,11 +107,21 @@ Result<int> run_measure(const MeasureArgs& args) {
              [&signals_before_record] {
                return SignalForwarding::count() > signals_before_record;
              }});
-    if (!opened) {
+    if (opened) {
+      history.emplace(std::move(*opened));
+    } else if (report::is_postgresql_location(args.db) &&
+               opened.error().code() == Errc::kUnavailable) {
+      // A server out of reach loses nothing: the run is measured and
+      // saved as JSON for `history import`.
+      std::fprintf(stderr,
+                   "mlcarbon: error: %s\nmlcarbon: measuring anyway; the run "
+                   "will be saved as JSON to import later\n",
+                   terminal_safe(opened.error().to_string()).c_str());
+      history_error = opened.error();
+    } else {
       return tl::unexpected(std::move(opened).error().with_remedy(
           "pass --db FILE or --no-history"));
     }
-    history.emplace(std::move(*opened));
   }
 
   if (idle_baseline.count() > 0.0) {
@@ -159,8 +170,8 @@ Result<int> run_measure(const MeasureArgs& args) {
     run.signal = WTERMSIG(wait_status);
   run.interrupted = SignalForwarding::interrupt() != 0;
 
-  const bool written =
-      write_run_outputs(run, outputs, history ? &*history : nullptr);
+  const bool written = write_run_outputs(
+      run, outputs, history ? &*history : nullptr, history_error);
   if (!quiet) {
     const std::string text =
         report::run_summary_text(run, use_color(args.color, STDERR_FILENO));

@@ -44,5 +44,6 @@ Action setup_model(CLI::App& sub);
 Action setup_calibrate(CLI::App& sub);
 Action setup_train(CLI::App& sub);
 Action setup_serve(CLI::App& sub);
+Action setup_report(CLI::App& sub);
 
 }  // namespace mlcarbon::cli

@@ -36,6 +36,10 @@ constexpr std::array kCommands = {
             &setup_train},
     Command{"serve", "Export the node's energy and CO2e to Prometheus",
             &setup_serve},
+    Command{"report",
+            "Write runs, history, estimates and experiments as HTML or "
+            "Markdown",
+            &setup_report},
 };
 
 }  // namespace

@@ -1,11 +1,17 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "options.h"
 
+#include <chrono>
+#include <cstdio>
 #include <cstdlib>
+#include <filesystem>
 
 #include <unistd.h>
 
+#include <fmt/format.h>
+
 #include "mlcarbon/core/text.h"
+#include "mlcarbon/core/time.h"
 #include "mlcarbon/report/history.h"
 
 namespace mlcarbon::cli {
@@ -43,9 +49,10 @@ void add_sensor_options(CLI::App& sub, SensorFlags& flags) {
 }
 
 void add_history_option(CLI::App& sub, std::string& db) {
-  db = report::default_history_path().string();
+  db = report::default_history_location();
   sub.add_option("--db", db,
-                 "History database (default "
+                 "History database: an SQLite file or a postgresql:// URI "
+                 "(default MLCARBON_DB, else "
                  "$XDG_DATA_HOME/mlcarbon/history.db)");
 }
 
@@ -83,6 +90,116 @@ void add_carbon_options(CLI::App& sub, CarbonFlags& flags) {
   sub.add_option("--pue", flags.pue,
                  "Power usage effectiveness (default: 1.0 locally, the "
                  "provider's for a cloud region)");
+}
+
+namespace {
+
+// An age ("7d", "12h", "30m" ago: the duration grammar, with its unit), a
+// date (2026-11-01) or an ISO-8601 time.
+Result<WallTime> parse_since(std::string_view text, std::string_view flag) {
+  if (auto age = parse_duration(text, flag,
+                                {.allow_zero = true, .require_unit = true})) {
+    return std::chrono::system_clock::now() -
+           std::chrono::duration_cast<WallTime::duration>(*age);
+  }
+  auto parsed = parse_time(text);
+  if (!parsed) {
+    return make_error(Errc::kInvalidArgument,
+                      "{} expects an age such as 7d or 12h, a date or an "
+                      "ISO-8601 time; {}",
+                      flag, parsed.error().message());
+  }
+  return *parsed;
+}
+
+}  // namespace
+
+Result<report::HistoryFilter> HistorySelection::filter() const {
+  if (limit && *limit <= 0) {
+    return make_error(Errc::kInvalidArgument,
+                      "--limit expects a positive number of runs, got {} "
+                      "(leave it out to list every run)",
+                      *limit);
+  }
+  report::HistoryFilter f{.tag = tag,
+                          .command = command,
+                          .project = project,
+                          .job_id = job,
+                          .limit = static_cast<std::size_t>(limit.value_or(0))};
+  if (since) {
+    MLCARBON_ASSIGN_OR_RETURN(f.since, parse_since(*since, "--since"));
+  }
+  if (until) {
+    MLCARBON_ASSIGN_OR_RETURN(f.until, parse_since(*until, "--until"));
+  }
+  return f;
+}
+
+Result<report::HistoryOptions> HistorySelection::options(bool read_only) const {
+  MLCARBON_ASSIGN_OR_RETURN(const Seconds timeout,
+                            parse_duration(db_timeout, "--db-timeout"));
+  report::HistoryOptions o;
+  o.lock_timeout =
+      std::chrono::duration_cast<std::chrono::milliseconds>(timeout);
+  o.read_only = read_only;
+  o.on_wait = [](const std::string& line) {
+    std::fprintf(stderr, "mlcarbon: %s\n", terminal_safe(line).c_str());
+  };
+  return o;
+}
+
+std::string HistorySelection::describe() const {
+  std::vector<std::string> parts;
+  auto add = [&](std::string_view what, const std::optional<std::string>& v) {
+    if (v)
+      parts.push_back(fmt::format("{} {}", what, *v));
+  };
+  add("tag", tag);
+  add("command containing", command);
+  add("project", project);
+  add("since", since);
+  add("until", until);
+  add("job", job);
+  if (limit)
+    parts.push_back(fmt::format("the last {}", *limit));
+  std::string out = parts.empty() ? std::string("every run") : parts[0];
+  for (std::size_t i = 1; i < parts.size(); ++i)
+    out += ", " + parts[i];
+  return fmt::format("{} in {}", out, report::redact_location(db));
+}
+
+Result<report::History> HistorySelection::open() const {
+  if (!report::is_postgresql_location(db) && !std::filesystem::exists(db)) {
+    return make_error(Errc::kNotFound, "no history at {}",
+                      report::redact_location(db));
+  }
+  MLCARBON_ASSIGN_OR_RETURN(report::HistoryOptions o, options(true));
+  return report::History::open(db, std::move(o));
+}
+
+Result<std::vector<report::HistoryEntry>> HistorySelection::query() const {
+  MLCARBON_ASSIGN_OR_RETURN(const report::HistoryFilter f, filter());
+  MLCARBON_ASSIGN_OR_RETURN(const report::History history, open());
+  return history.query(f);
+}
+
+void add_history_selection(CLI::App& sub, HistorySelection& selection) {
+  add_history_option(sub, selection.db);
+  sub.add_option("--tag", selection.tag, "Only runs with this tag");
+  sub.add_option("--command", selection.command,
+                 "Only runs whose command line contains TEXT");
+  sub.add_option("--project", selection.project, "Only runs of this project");
+  sub.add_option("--since", selection.since,
+                 "Only runs started at or after TIME (2026-11-01, an "
+                 "ISO-8601 time, or an age: 7d, 12h)");
+  sub.add_option("--until", selection.until, "Only runs started before TIME");
+  sub.add_option("--job", selection.job,
+                 "Only the runs of this Slurm job, and the job's totals: "
+                 "its ranks' attributed energy summed, each node's machine "
+                 "energy counted once");
+  sub.add_option("--limit", selection.limit,
+                 "At most N runs, most recent first (totals count all)");
+  add_db_timeout_option(sub, selection.db_timeout);
 }
 
 void add_color_option(CLI::App& sub, std::string& color) {

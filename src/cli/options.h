@@ -11,6 +11,7 @@
 #include "mlcarbon/core/error.h"
 #include "mlcarbon/core/units.h"
 #include "mlcarbon/measure/run.h"
+#include "mlcarbon/report/history.h"
 #include "mlcarbon/sensors/sensor.h"
 
 namespace mlcarbon::cli {
@@ -47,6 +48,38 @@ void add_history_option(CLI::App& sub, std::string& db);
 /// Adds --db-timeout DURATION (env MLCARBON_DB_TIMEOUT), defaulting
 /// `timeout` to 10s: how long one history operation waits for a lock.
 void add_db_timeout_option(CLI::App& sub, std::string& timeout);
+
+/// Which recorded runs a command reads: `mlcarbon history` and `mlcarbon
+/// report --history` take the same flags.
+struct HistorySelection {
+  std::string db;
+  std::optional<std::string> tag;
+  std::optional<std::string> command;
+  std::optional<std::string> project;
+  std::optional<std::string> since;
+  std::optional<std::string> until;
+  /// A Slurm job id.
+  std::optional<std::string> job;
+  std::optional<std::int64_t> limit;
+  std::string db_timeout;
+
+  /// The filter the flags ask for; a bad --since, --until or --limit is an
+  /// error naming the flag.
+  [[nodiscard]] Result<report::HistoryFilter> filter() const;
+  /// How a history is opened under --db-timeout, saying so on stderr while
+  /// it waits for a lock.
+  [[nodiscard]] Result<report::HistoryOptions> options(bool read_only) const;
+  /// The selection in words: "tag train, since 30d" or "every run".
+  [[nodiscard]] std::string describe() const;
+  /// The history at --db, read-only; none there is an error.
+  [[nodiscard]] Result<report::History> open() const;
+  /// The selected runs, most recent first; no history at --db is an error.
+  [[nodiscard]] Result<std::vector<report::HistoryEntry>> query() const;
+};
+
+/// Adds --db, --tag, --command, --project, --since, --until, --job, --limit
+/// and --db-timeout.
+void add_history_selection(CLI::App& sub, HistorySelection& selection);
 
 /// Adds --color auto|always|never.
 void add_color_option(CLI::App& sub, std::string& color);

@@ -90,7 +90,8 @@ Status check_run_outputs(const RunOutputs& outputs) {
 }
 
 bool write_run_outputs(const measure::Run& run, const RunOutputs& outputs,
-                       report::History* history) {
+                       report::History* history,
+                       const std::optional<Error>& history_error) {
   bool ok = true;
   const std::string json = report::run_to_json(run);
   bool json_file = false;
@@ -124,16 +125,39 @@ bool write_run_outputs(const measure::Run& run, const RunOutputs& outputs,
       std::fputs(terminal_safe(rows, true).c_str(), stderr);
     }
   }
-  if (history != nullptr) {
-    if (auto s = history->record(report::to_history_entry(run)); !s) {
+  if (outputs.db) {
+    std::optional<Error> failed;
+    if (history == nullptr) {
+      failed = history_error.value_or(
+          Error(Errc::kUnavailable, "the history was not opened"));
+    } else if (auto s = history->record(report::to_history_entry(run)); !s) {
+      failed = s.error();
+    }
+    if (failed) {
       ok = false;
       say(fmt::format("error: the run was not recorded in the history: {}",
-                      s.error().to_string()));
-      const std::string db = measure::quote_command({history->path().string()});
+                      failed->to_string()));
+      const std::string db = measure::quote_command(
+          {history != nullptr ? history->location()
+                              : report::redact_location(*outputs.db)});
+      std::optional<std::string> saved;
       if (json_file) {
+        saved = *outputs.json;
+      } else {
+        // Kept where the user will find it, so that nothing is lost.
+        const auto pending = report::default_history_path().parent_path() /
+                             "pending" / (run.run_id + ".json");
+        std::error_code ec;
+        std::filesystem::create_directories(pending.parent_path(), ec);
+        if (!ec && write_file_atomic(pending, json)) {
+          saved = pending.string();
+          say(fmt::format("the run was saved as {}", pending.string()));
+        }
+      }
+      if (saved) {
         say(fmt::format(
             "hint: add it later with: mlcarbon history --db {} import {}", db,
-            measure::quote_command({*outputs.json})));
+            measure::quote_command({*saved})));
       } else {
         show_json();
         say(fmt::format(

@@ -26,10 +26,14 @@ struct RunOutputs {
 
 /// Writes the run to every output. A failed write never loses the run: the
 /// JSON document or CSV row goes to stderr instead, with the error and, for
-/// the history, how to add the run later (`mlcarbon history import`).
+/// the history, how to add the run later (`mlcarbon history import`); a run
+/// not recorded is saved as JSON (the --json file, else a file under the
+/// data folder's pending/). `history` is null when the history named in
+/// `outputs.db` could not be opened, `history_error` saying why.
 /// Returns false when anything could not be written where asked.
-[[nodiscard]] bool write_run_outputs(const measure::Run& run,
-                                     const RunOutputs& outputs,
-                                     report::History* history);
+[[nodiscard]] bool write_run_outputs(
+    const measure::Run& run, const RunOutputs& outputs,
+    report::History* history,
+    const std::optional<Error>& history_error = std::nullopt);
 
 }  // namespace mlcarbon::cli

@@ -20,6 +20,17 @@ nlohmann::ordered_json context_to_json(const RunContext& context) {
   ctx["sensors"] = std::move(sensors);
   ctx["unavailable"] = context.unavailable;
   ctx["mlcarbon_version"] = context.mlcarbon_version;
+  if (context.slurm) {
+    const SlurmTask& t = *context.slurm;
+    nlohmann::ordered_json slurm;
+    slurm["job_id"] = t.job_id;
+    slurm["proc_id"] = t.proc_id ? nlohmann::ordered_json(*t.proc_id)
+                                 : nlohmann::ordered_json(nullptr);
+    slurm["node_id"] = t.node_id ? nlohmann::ordered_json(*t.node_id)
+                                 : nlohmann::ordered_json(nullptr);
+    slurm["node"] = t.node;
+    ctx["slurm"] = std::move(slurm);
+  }
   return ctx;
 }
 

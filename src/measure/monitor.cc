@@ -189,7 +189,7 @@ std::uint64_t Monitor::readings() const {
 
 void Monitor::read_all_locked(bool tick) {
   for (std::size_t s = 0; s < sensors_.size(); ++s) {
-    if (tick && !sensors_[s]->needs_periodic_sampling()) {
+    if (tick && !timeline_ && !sensors_[s]->needs_periodic_sampling()) {
       continue;
     }
     SensorState& state = states_[s];
@@ -218,6 +218,40 @@ void Monitor::read_all_locked(bool tick) {
   attribution_.read_cpu();
   read_gpu_use_locked(tick);
   ++readings_;
+  if (timeline_)
+    timeline_->add(options_.clock->now() - timeline_start_, current_);
+}
+
+void Monitor::begin_timeline(std::size_t max_points) {
+  std::lock_guard lock(mutex_);
+  std::vector<DomainSeries> series;
+  series.reserve(current_.size());
+  for (std::size_t i = 0; i < current_.size(); ++i) {
+    const std::size_t s = owner_[i];
+    const sensors::Domain& domain =
+        sensors_[s]->domains()[i - states_[s].first_domain];
+    series.push_back(DomainSeries{.domain = domain.name,
+                                  .sensor = std::string(sensors_[s]->name()),
+                                  .method = sensors_[s]->method(),
+                                  .nested = domain.nested});
+  }
+  // Half the interval: a window edge just after a tick joins the next
+  // interval instead of making a peak of its own.
+  timeline_.emplace(
+      std::move(series),
+      TimelineBuilder::Options{.max_points = max_points,
+                               .min_interval = options_.interval / 2.0});
+  timeline_start_ = options_.clock->now();
+  timeline_->add(Seconds(0), current_);
+}
+
+Timeline Monitor::end_timeline() {
+  std::lock_guard lock(mutex_);
+  if (!timeline_)
+    return {};
+  Timeline out = timeline_->timeline();
+  timeline_.reset();
+  return out;
 }
 
 void Monitor::read_gpu_use_locked(bool tick) {

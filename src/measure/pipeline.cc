@@ -193,6 +193,8 @@ Status Pipeline::start(std::optional<int> tracked_pid) {
     p.monitor->stop();
     return s;
   }
+  if (p.options.timeline_points > 0)
+    p.monitor->begin_timeline(p.options.timeline_points);
   p.t0 = p.clock->now();
   {
     std::lock_guard lock(p.cut_mutex);
@@ -282,6 +284,7 @@ Result<Run> Pipeline::stop() {
       discarded.push_back(name);
   }
   Result<Measurement> m = p.monitor->end_window(p.options.run_window);
+  Timeline timeline = p.monitor->end_timeline();
   p.monitor->stop();
   if (!m)
     return tl::unexpected(m.error());
@@ -291,6 +294,7 @@ Result<Run> Pipeline::stop() {
   run.tags = p.options.tags;
   run.context = p.context;
   run.measurement = std::move(*m);
+  run.timeline = std::move(timeline);
   for (const std::string& name : discarded) {
     run.measurement.warnings.push_back(fmt::format(
         "window '{}' was still open when the run ended; it was discarded",
@@ -307,6 +311,7 @@ Result<Run> Pipeline::stop() {
 void Pipeline::abort() {
   impl_->started = false;
   impl_->stop_thread();
+  (void)impl_->monitor->end_timeline();
   impl_->monitor->stop();
 }
 

@@ -3,7 +3,9 @@
 
 #include <array>
 #include <cerrno>
+#include <charconv>
 #include <cstdint>
+#include <cstdlib>
 #include <cstring>
 #include <utility>
 #include <vector>
@@ -59,7 +61,42 @@ RunContext collect_context(const sensors::Detection& detection,
     ctx.unavailable.push_back(
         fmt::format("{}: {}", u2.sensor, u2.reason.to_string()));
   }
+  ctx.slurm = slurm_task_from_environment(
+      [](const char* name) { return std::getenv(name); }, ctx.host);
   return ctx;
+}
+
+namespace {
+
+std::optional<int> small_int(const char* text) {
+  if (text == nullptr || *text == '\0')
+    return std::nullopt;
+  int value = 0;
+  const char* end = text + std::strlen(text);
+  const auto [ptr, ec] = std::from_chars(text, end, value);
+  if (ec != std::errc() || ptr != end || value < 0)
+    return std::nullopt;
+  return value;
+}
+
+}  // namespace
+
+std::optional<SlurmTask> slurm_task_from_environment(
+    const std::function<const char*(const char*)>& getenv,
+    std::string_view host) {
+  const char* job = getenv("SLURM_JOB_ID");
+  if (job == nullptr || *job == '\0')
+    job = getenv("SLURM_JOBID");  // older Slurm releases
+  if (job == nullptr || *job == '\0')
+    return std::nullopt;
+  SlurmTask task;
+  task.job_id = job;
+  task.proc_id = small_int(getenv("SLURM_PROCID"));
+  task.node_id = small_int(getenv("SLURM_NODEID"));
+  const char* node = getenv("SLURMD_NODENAME");
+  task.node =
+      node != nullptr && *node != '\0' ? std::string(node) : std::string(host);
+  return task;
 }
 
 Status system_random(std::span<std::uint8_t> out) {

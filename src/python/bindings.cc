@@ -151,9 +151,9 @@ class RunCore {
 };
 
 Result<report::History> open_history(const std::string& db, bool read_only) {
-  const std::filesystem::path path =
-      db.empty() ? report::default_history_path() : std::filesystem::path(db);
-  return report::History::open(path, {.read_only = read_only});
+  return report::History::open(
+      db.empty() ? report::default_history_location() : db,
+      {.read_only = read_only});
 }
 
 class TrackerCore {

@@ -1,54 +1,76 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "mlcarbon/report/history.h"
 
-#include <chrono>
+#include <algorithm>
+#include <array>
 #include <cstdlib>
-#include <system_error>
-#include <thread>
+#include <functional>
+#include <map>
 #include <utility>
-#include <variant>
 
-#include <sqlite3.h>
+#include <fmt/format.h>
 
 #include "mlcarbon/core/text.h"
+
+#include "history_backend.h"
 
 namespace mlcarbon::report {
 namespace {
 
-// Text columns hold valid UTF-8 only: a stray byte in a command line or tag
-// becomes U+FFFD, so that every reader (JSON, Python) can load the row.
-void bind_text(sqlite3_stmt* s, int index, std::string_view text) {
-  const std::string valid = to_valid_utf8(text);
-  sqlite3_bind_text(s, index, valid.data(), static_cast<int>(valid.size()),
-                    SQLITE_TRANSIENT);
-}
-
 constexpr char kTagSeparator = '\x1f';
 
-constexpr const char* kSchema = R"sql(
-CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);
-INSERT OR IGNORE INTO meta(key, value) VALUES('schema_version', '1');
-CREATE TABLE IF NOT EXISTS runs(
+// Version 1: the runs, their tags and the schema version. The type names
+// are PostgreSQL's; SQLite gives them the same (integer, real) affinity.
+constexpr std::string_view kV1 = R"sql(
+CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE runs(
   run_id TEXT PRIMARY KEY,
-  start_unix_ns INTEGER NOT NULL,
-  duration_s REAL NOT NULL,
+  start_unix_ns BIGINT NOT NULL,
+  duration_s DOUBLE PRECISION NOT NULL,
   project TEXT NOT NULL,
   command TEXT NOT NULL,
   exit_status INTEGER,
-  energy_j REAL NOT NULL,
-  attributed_energy_j REAL NOT NULL,
-  co2e_g REAL NOT NULL,
-  attributed_co2e_g REAL NOT NULL,
+  energy_j DOUBLE PRECISION NOT NULL,
+  attributed_energy_j DOUBLE PRECISION NOT NULL,
+  co2e_g DOUBLE PRECISION NOT NULL,
+  attributed_co2e_g DOUBLE PRECISION NOT NULL,
   method TEXT NOT NULL,
   region TEXT NOT NULL,
   document TEXT NOT NULL);
-CREATE INDEX IF NOT EXISTS runs_by_start ON runs(start_unix_ns);
-CREATE TABLE IF NOT EXISTS run_tags(
+CREATE INDEX runs_by_start ON runs(start_unix_ns);
+CREATE TABLE run_tags(
   run_id TEXT NOT NULL REFERENCES runs(run_id) ON DELETE CASCADE,
   tag TEXT NOT NULL,
   PRIMARY KEY(run_id, tag));
-CREATE INDEX IF NOT EXISTS run_tags_by_tag ON run_tags(tag);
+CREATE INDEX run_tags_by_tag ON run_tags(tag);
 )sql";
+
+// Version 2: the Slurm job, rank and node of each run; the node of older
+// runs is their host, from the stored document.
+constexpr std::string_view kV2Sqlite = R"sql(
+ALTER TABLE runs ADD COLUMN job_id TEXT;
+ALTER TABLE runs ADD COLUMN proc_id INTEGER;
+ALTER TABLE runs ADD COLUMN node_id INTEGER;
+ALTER TABLE runs ADD COLUMN node TEXT;
+UPDATE runs SET node = json_extract(document, '$.context.host')
+  WHERE json_valid(document);
+CREATE INDEX runs_by_job ON runs(job_id);
+)sql";
+
+constexpr std::string_view kV2Postgres = R"sql(
+ALTER TABLE runs ADD COLUMN job_id TEXT;
+ALTER TABLE runs ADD COLUMN proc_id INTEGER;
+ALTER TABLE runs ADD COLUMN node_id INTEGER;
+ALTER TABLE runs ADD COLUMN node TEXT;
+UPDATE runs SET node = document::jsonb #>> '{context,host}';
+CREATE INDEX runs_by_job ON runs(job_id);
+)sql";
+
+constexpr std::array kMigrations{
+    Migration{1, kV1, kV1},
+    Migration{2, kV2Sqlite, kV2Postgres},
+};
+static_assert(kMigrations.back().version == kHistoryDatabaseVersion);
 
 std::int64_t to_unix_ns(WallTime t) {
   return std::chrono::duration_cast<std::chrono::nanoseconds>(
@@ -60,447 +82,320 @@ WallTime from_unix_ns(std::int64_t ns) {
       std::chrono::nanoseconds(ns)));
 }
 
-// Finalizes a prepared statement on scope exit.
-class Statement {
+// Placeholders in order: "?" for SQLite, "$1", "$2"... for PostgreSQL.
+class Params {
  public:
-  Statement(sqlite3* db, const std::string& sql) {
-    rc_ = sqlite3_prepare_v2(db, sql.c_str(), -1, &stmt_, nullptr);
+  explicit Params(Dialect d) : dialect_(d) {}
+  std::string add(SqlValue value) {
+    values_.push_back(std::move(value));
+    return dialect_ == Dialect::kSqlite ? std::string("?")
+                                        : fmt::format("${}", values_.size());
   }
-  Statement(const Statement&) = delete;
-  Statement& operator=(const Statement&) = delete;
-  ~Statement() { sqlite3_finalize(stmt_); }
-  [[nodiscard]] bool ok() const { return rc_ == SQLITE_OK; }
-  [[nodiscard]] sqlite3_stmt* get() const { return stmt_; }
+  std::vector<SqlValue> take() && { return std::move(values_); }
 
  private:
-  sqlite3_stmt* stmt_ = nullptr;
-  int rc_ = SQLITE_OK;
+  Dialect dialect_;
+  std::vector<SqlValue> values_;
 };
 
-// Whether the database is empty or an mlcarbon history.
-enum class Shape { kEmpty, kOurs };
+// Text columns hold valid UTF-8 only: a stray byte in a command line or tag
+// becomes U+FFFD, so that every reader (JSON, Python) can load the row.
+SqlValue text(std::string_view s) {
+  return to_valid_utf8(s);
+}
 
-constexpr const char* kSchemaVersion = "1";
+template <typename T>
+SqlValue optional_int(const std::optional<T>& v) {
+  return v ? SqlValue(static_cast<std::int64_t>(*v)) : SqlValue();
+}
+
+std::string where_for(const HistoryFilter& f, Dialect d, bool job_columns,
+                      Params& p) {
+  std::vector<std::string> terms;
+  if (f.tag) {
+    terms.push_back("run_id IN (SELECT run_id FROM run_tags WHERE tag = " +
+                    p.add(text(*f.tag)) + ")");
+  }
+  if (f.command) {
+    const std::string value = p.add(text(*f.command));
+    terms.push_back(d == Dialect::kSqlite
+                        ? "instr(command, " + value + ") > 0"
+                        : "strpos(command, " + value + ") > 0");
+  }
+  if (f.project)
+    terms.push_back("project = " + p.add(text(*f.project)));
+  if (f.since)
+    terms.push_back("start_unix_ns >= " + p.add(to_unix_ns(*f.since)));
+  if (f.until)
+    terms.push_back("start_unix_ns < " + p.add(to_unix_ns(*f.until)));
+  if (f.job_id) {
+    // A version-1 history has no jobs.
+    terms.push_back(job_columns ? "job_id = " + p.add(text(*f.job_id))
+                                : std::string("1 = 0"));
+  }
+  std::string sql;
+  for (std::size_t i = 0; i < terms.size(); ++i)
+    sql += (i == 0 ? " WHERE " : " AND ") + terms[i];
+  return sql;
+}
 
 }  // namespace
 
-struct History::Db {
-  sqlite3* handle = nullptr;
-  std::filesystem::path path;
-  HistoryOptions options;
-  // The current operation's lock wait: its start and whether it was told.
-  std::chrono::steady_clock::time_point since;
-  bool told = false;
-  bool gave_up_cancelled = false;
-
-  Db() = default;
-  Db(const Db&) = delete;
-  Db& operator=(const Db&) = delete;
-  ~Db() { sqlite3_close_v2(handle); }
-
-  // Starts the lock-wait budget of one operation.
-  void arm() {
-    since = std::chrono::steady_clock::now();
-    told = false;
-    gave_up_cancelled = false;
-  }
-
-  // One more wait for a lock, or false when the budget is spent or a
-  // signal asks to stop.
-  bool wait_more() {
-    if (options.cancelled && options.cancelled()) {
-      gave_up_cancelled = true;
-      return false;
-    }
-    const auto waited = std::chrono::steady_clock::now() - since;
-    if (waited >= options.lock_timeout)
-      return false;
-    if (!told && waited >= std::chrono::seconds(1) && options.on_wait) {
-      told = true;
-      options.on_wait(fmt::format(
-          "waiting for the history {}, locked by another process (up to "
-          "{:.0f} s)",
-          path.string(),
-          std::chrono::duration<double>(options.lock_timeout).count()));
-    }
-    std::this_thread::sleep_for(std::chrono::milliseconds(10));
-    return true;
-  }
-
-  static int on_busy(void* self, int /*count*/) {
-    return static_cast<Db*>(self)->wait_more() ? 1 : 0;
-  }
-
-  [[nodiscard]] Error error(std::string_view what) const {
-    const int rc = sqlite3_extended_errcode(handle);
-    if ((rc & 0xff) == SQLITE_BUSY || (rc & 0xff) == SQLITE_LOCKED) {
-      if (gave_up_cancelled) {
-        return Error(Errc::kCancelled,
-                     fmt::format("{}: interrupted while waiting for the "
-                                 "history {}, locked by another process",
-                                 what, path.string()));
-      }
-      return Error(
-                 Errc::kUnavailable,
-                 fmt::format("{}: the history {} stayed locked by another "
-                             "process for {:.0f} s",
-                             what, path.string(),
-                             std::chrono::duration<double>(options.lock_timeout)
-                                 .count()))
-          .with_remedy(
-              "raise --db-timeout or MLCARBON_DB_TIMEOUT, or find "
-              "the process holding it");
-    }
-    if ((rc & 0xff) == SQLITE_NOTADB) {
-      return Error(Errc::kParse,
-                   fmt::format("{} is not an SQLite database, so not an "
-                               "mlcarbon history: {}",
-                               path.string(), sqlite3_errmsg(handle)))
-          .with_remedy("move it away, or pass --db FILE or --no-history");
-    }
-    return Error(Errc::kBackend,
-                 fmt::format("{}: {}", what, sqlite3_errmsg(handle)));
-  }
-
-  // sqlite3_exec, retried while another process holds a lock the busy
-  // handler is not asked about (a journal-mode change, say), within the
-  // same budget.
-  [[nodiscard]] Status exec(const char* sql, std::string_view what) {
-    while (true) {
-      const int rc = sqlite3_exec(handle, sql, nullptr, nullptr, nullptr);
-      if (rc == SQLITE_OK)
-        return {};
-      if ((rc != SQLITE_BUSY && rc != SQLITE_LOCKED) || !wait_more()) {
-        return tl::unexpected(error(what));
-      }
-    }
-  }
-
-  // The first column of the first row of `sql`; "" for NULL or no row.
-  [[nodiscard]] Result<std::string> scalar(const char* sql,
-                                           std::string_view what) {
-    while (true) {
-      sqlite3_stmt* stmt = nullptr;
-      int rc = sqlite3_prepare_v2(handle, sql, -1, &stmt, nullptr);
-      std::string value;
-      if (rc == SQLITE_OK) {
-        rc = sqlite3_step(stmt);
-        if (rc == SQLITE_ROW) {
-          const unsigned char* p = sqlite3_column_text(stmt, 0);
-          if (p != nullptr)
-            value = reinterpret_cast<const char*>(p);
-          rc = SQLITE_DONE;
-        }
-      }
-      sqlite3_finalize(stmt);
-      if (rc == SQLITE_DONE)
-        return value;
-      if ((rc != SQLITE_BUSY && rc != SQLITE_LOCKED) || !wait_more())
-        return tl::unexpected(error(what));
-    }
-  }
-
-  // Whether the database is empty or ours; an error if foreign.
-  [[nodiscard]] Result<Shape> inspect() {
-    const auto tables = scalar(
-        "SELECT group_concat(name, ', ') FROM sqlite_master WHERE "
-        "type = 'table'",
-        "cannot read the history");
-    if (!tables)
-      return tl::unexpected(tables.error());
-    if (tables->empty())
-      return Shape::kEmpty;
-    const auto ours = scalar(
-        "SELECT count(*) = 3 FROM sqlite_master WHERE type = 'table' "
-        "AND name IN ('meta', 'runs', 'run_tags')",
-        "cannot read the history");
-    if (!ours)
-      return tl::unexpected(ours.error());
-    if (*ours != "1") {
-      return make_error(Errc::kInvalidArgument,
-                        "{} is an SQLite database but not an mlcarbon "
-                        "history (its tables: {})",
-                        path.string(), *tables);
-    }
-    const auto version =
-        scalar("SELECT value FROM meta WHERE key = 'schema_version'",
-               "cannot read the history");
-    if (!version)
-      return tl::unexpected(version.error());
-    if (*version != kSchemaVersion) {
-      return make_error(Errc::kInvalidArgument,
-                        "{} is a history of schema version {}; this mlcarbon "
-                        "reads version {}",
-                        path.string(), version->empty() ? "(none)" : *version,
-                        kSchemaVersion);
-    }
-    return Shape::kOurs;
-  }
-};
-
-History::History(std::filesystem::path path, std::unique_ptr<Db> db)
-    : path_(std::move(path)), db_(std::move(db)) {}
-History::History(History&&) noexcept = default;
-History& History::operator=(History&&) noexcept = default;
-History::~History() = default;
-
-Result<History> History::open(const std::filesystem::path& path,
-                              HistoryOptions options) {
-  std::error_code ec;
-  if (!options.read_only && path.has_parent_path()) {
-    std::filesystem::create_directories(path.parent_path(), ec);
-    if (ec) {
-      return make_error(Errc::kIo, "cannot create {}: {}",
-                        path.parent_path().string(), ec.message());
-    }
-  }
-  auto db = std::make_unique<Db>();
-  db->path = path;
-  db->options = std::move(options);
-  const int flags =
-      (db->options.read_only ? SQLITE_OPEN_READONLY
-                             : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE) |
-      SQLITE_OPEN_FULLMUTEX;
-  if (sqlite3_open_v2(path.c_str(), &db->handle, flags, nullptr) != SQLITE_OK) {
-    return tl::unexpected(
-        db->error("cannot open history").with_context(path.string()));
-  }
-  sqlite3_busy_handler(db->handle, &Db::on_busy, db.get());
-  db->arm();
-  auto context = [&](Error e) {
-    return std::move(e).with_context(path.string());
-  };
-  MLCARBON_ASSIGN_OR_RETURN(const Shape shape, db->inspect());
-  if (db->options.read_only) {
-    if (shape == Shape::kEmpty) {
-      return make_error(Errc::kNotFound, "{} holds no mlcarbon history",
-                        path.string());
-    }
-    return History(path, std::move(db));
-  }
-  // WAL lets readers and one writer work at once; switching takes an
-  // exclusive lock, so only when the file is not in WAL yet.
-  MLCARBON_ASSIGN_OR_RETURN(
-      const auto mode,
-      db->scalar("PRAGMA journal_mode;", "cannot read the journal mode"));
-  if (mode != "wal") {
-    MLCARBON_ASSIGN_OR_RETURN(
-        const auto wal,
-        db->scalar("PRAGMA journal_mode=WAL;", "cannot enable WAL"));
-    (void)wal;
-  }
-  if (auto s = db->exec("PRAGMA foreign_keys=ON; PRAGMA synchronous=NORMAL;",
-                        "cannot set pragmas");
-      !s) {
-    return tl::unexpected(context(s.error()));
-  }
-  if (shape == Shape::kEmpty) {
-    const std::string schema =
-        std::string("BEGIN IMMEDIATE;") + kSchema + "COMMIT;";
-    if (auto s = db->exec(schema.c_str(), "cannot create the history schema");
-        !s) {
-      (void)db->exec("ROLLBACK;", "rollback");
-      return tl::unexpected(context(s.error()));
-    }
-  }
-  return History(path, std::move(db));
+std::span<const Migration> history_migrations() {
+  return kMigrations;
 }
 
-Status History::record(const HistoryEntry& e) {
-  db_->arm();
-  if (auto s = db_->exec("BEGIN IMMEDIATE;", "cannot begin"); !s) {
-    return tl::unexpected(std::move(s).error().with_context(
-        fmt::format("recording run {} in {}", e.run_id, path_.string())));
+Result<std::span<const Migration>> migrations_after(int current,
+                                                    std::string_view location) {
+  if (current > kHistoryDatabaseVersion) {
+    return tl::unexpected(
+        Error(Errc::kInvalidArgument,
+              fmt::format("{} is a history of schema version {}, newer than "
+                          "this mlcarbon's (version {})",
+                          location, current, kHistoryDatabaseVersion))
+            .with_remedy("use a newer mlcarbon, or pass another --db"));
   }
-  auto fail = [&](std::string_view what) -> Status {
-    auto err = db_->error(what);
-    (void)db_->exec("ROLLBACK;", "rollback");
-    return tl::unexpected(std::move(err).with_context(
-        fmt::format("recording run {} in {}", e.run_id, path_.string())));
+  if (current < 0) {
+    return make_error(Errc::kParse, "{}: schema version {} is not valid",
+                      location, current);
+  }
+  const auto first = std::find_if(
+      kMigrations.begin(), kMigrations.end(),
+      [current](const Migration& m) { return m.version > current; });
+  return std::span<const Migration>(first, kMigrations.end());
+}
+
+Status migrate_history(std::string_view location, Dialect d,
+                       const std::string& begin,
+                       const std::function<Result<int>()>& inspect,
+                       const SqlExec& exec) {
+  MLCARBON_RETURN_IF_ERROR(exec(begin, "cannot begin the schema upgrade"));
+  const auto upgrade = [&]() -> Status {
+    MLCARBON_ASSIGN_OR_RETURN(const int current, inspect());
+    MLCARBON_ASSIGN_OR_RETURN(const auto pending,
+                              migrations_after(current, location));
+    for (const Migration& m : pending) {
+      const std::string what = fmt::format(
+          "cannot upgrade the history to schema version {}", m.version);
+      MLCARBON_RETURN_IF_ERROR(exec(
+          std::string(d == Dialect::kSqlite ? m.sqlite : m.postgres), what));
+      MLCARBON_RETURN_IF_ERROR(exec(
+          fmt::format("INSERT INTO meta(key, value) VALUES('schema_version', "
+                      "'{}') ON CONFLICT(key) DO UPDATE SET value = "
+                      "excluded.value",
+                      m.version),
+          what));
+    }
+    return exec("COMMIT", "cannot commit the schema upgrade");
   };
-  {
-    Statement insert(db_->handle,
-                     "INSERT INTO runs(run_id, start_unix_ns, duration_s, "
-                     "project, command, exit_status, energy_j, "
-                     "attributed_energy_j, co2e_g, attributed_co2e_g, method, "
-                     "region, document) VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?)");
-    if (!insert.ok())
-      return fail("cannot prepare insert");
-    sqlite3_stmt* s = insert.get();
-    bind_text(s, 1, e.run_id);
-    sqlite3_bind_int64(s, 2, to_unix_ns(e.start));
-    sqlite3_bind_double(s, 3, e.duration_s);
-    bind_text(s, 4, e.project);
-    bind_text(s, 5, e.command);
-    if (e.exit_status) {
-      sqlite3_bind_int(s, 6, *e.exit_status);
-    } else {
-      sqlite3_bind_null(s, 6);
-    }
-    sqlite3_bind_double(s, 7, e.energy_j);
-    sqlite3_bind_double(s, 8, e.attributed_energy_j);
-    sqlite3_bind_double(s, 9, e.co2e_g);
-    sqlite3_bind_double(s, 10, e.attributed_co2e_g);
-    bind_text(s, 11, e.method);
-    bind_text(s, 12, e.region);
-    bind_text(s, 13, e.document);
-    if (sqlite3_step(s) != SQLITE_DONE) {
-      if (sqlite3_extended_errcode(db_->handle) ==
-          SQLITE_CONSTRAINT_PRIMARYKEY) {
-        (void)db_->exec("ROLLBACK;", "rollback");
-        return make_error(Errc::kInvalidArgument,
-                          "run {} is already in the history {}", e.run_id,
-                          path_.string());
-      }
-      return fail("cannot insert run");
-    }
-  }
-  for (const auto& tag : e.tags) {
-    Statement insert(db_->handle,
-                     "INSERT OR IGNORE INTO run_tags(run_id, tag) VALUES(?,?)");
-    if (!insert.ok())
-      return fail("cannot prepare tag insert");
-    bind_text(insert.get(), 1, e.run_id);
-    bind_text(insert.get(), 2, tag);
-    if (sqlite3_step(insert.get()) != SQLITE_DONE) {
-      return fail("cannot insert tag");
-    }
-  }
-  if (auto s = db_->exec("COMMIT;", "cannot commit"); !s) {
-    (void)db_->exec("ROLLBACK;", "rollback");
-    return tl::unexpected(std::move(s).error().with_context(
-        fmt::format("recording run {} in {}", e.run_id, path_.string())));
+  if (auto s = upgrade(); !s) {
+    (void)exec("ROLLBACK", "rollback");
+    return s;
   }
   return {};
 }
 
-namespace {
-
-// WHERE clause and its bound values for a filter, in bind order.
-struct Where {
-  std::string sql;
-  std::vector<std::variant<std::string, std::int64_t>> values;
-};
-
-Where where_for(const HistoryFilter& f) {
-  Where w;
-  std::vector<std::string> terms;
-  if (f.tag) {
-    terms.emplace_back("run_id IN (SELECT run_id FROM run_tags WHERE tag = ?)");
-    w.values.emplace_back(*f.tag);
-  }
-  if (f.command) {
-    terms.emplace_back("instr(command, ?) > 0");
-    w.values.emplace_back(*f.command);
-  }
-  if (f.project) {
-    terms.emplace_back("project = ?");
-    w.values.emplace_back(*f.project);
-  }
-  if (f.since) {
-    terms.emplace_back("start_unix_ns >= ?");
-    w.values.emplace_back(to_unix_ns(*f.since));
-  }
-  if (f.until) {
-    terms.emplace_back("start_unix_ns < ?");
-    w.values.emplace_back(to_unix_ns(*f.until));
-  }
-  for (std::size_t i = 0; i < terms.size(); ++i) {
-    w.sql += (i == 0 ? " WHERE " : " AND ") + terms[i];
-  }
-  return w;
+SqlQuery insert_run_sql(const HistoryEntry& e, Dialect d) {
+  Params p(d);
+  std::string sql =
+      "INSERT INTO runs(run_id, start_unix_ns, duration_s, project, command, "
+      "exit_status, energy_j, attributed_energy_j, co2e_g, attributed_co2e_g, "
+      "method, region, document, job_id, proc_id, node_id, node) VALUES(";
+  const std::array<SqlValue, 17> values{
+      text(e.run_id),
+      to_unix_ns(e.start),
+      e.duration_s,
+      text(e.project),
+      text(e.command),
+      optional_int(e.exit_status),
+      e.energy_j,
+      e.attributed_energy_j,
+      e.co2e_g,
+      e.attributed_co2e_g,
+      text(e.method),
+      text(e.region),
+      text(e.document),
+      e.job_id.empty() ? SqlValue() : text(e.job_id),
+      optional_int(e.proc_id),
+      optional_int(e.node_id),
+      e.node.empty() ? SqlValue() : text(e.node)};
+  for (std::size_t i = 0; i < values.size(); ++i)
+    sql += (i == 0 ? "" : ", ") + p.add(values[i]);
+  sql += ")";
+  return {std::move(sql), std::move(p).take()};
 }
 
-void bind_where(sqlite3_stmt* s, const Where& w) {
-  int index = 1;
-  for (const auto& value : w.values) {
-    if (const auto* text = std::get_if<std::string>(&value)) {
-      bind_text(s, index++, *text);
-    } else {
-      sqlite3_bind_int64(s, index++, std::get<std::int64_t>(value));
-    }
-  }
+SqlQuery insert_tag_sql(const HistoryEntry& e, const std::string& tag,
+                        Dialect d) {
+  Params p(d);
+  // One placeholder at a time: their order is the values' order.
+  std::string sql = "INSERT INTO run_tags(run_id, tag) VALUES(";
+  sql += p.add(text(e.run_id));
+  sql += ", ";
+  sql += p.add(text(tag));
+  sql += ") ON CONFLICT DO NOTHING";
+  return {std::move(sql), std::move(p).take()};
 }
 
-std::string column_text(sqlite3_stmt* s, int i) {
-  const unsigned char* p = sqlite3_column_text(s, i);
-  return p == nullptr ? std::string() : reinterpret_cast<const char*>(p);
-}
-
-}  // namespace
-
-Result<std::vector<HistoryEntry>> History::query(
-    const HistoryFilter& filter) const {
-  db_->arm();
-  const Where w = where_for(filter);
+SqlQuery select_runs_sql(const HistoryFilter& filter, Dialect d,
+                         bool job_columns) {
+  Params p(d);
+  const std::string tags =
+      d == Dialect::kSqlite
+          ? "(SELECT group_concat(tag, char(31)) FROM run_tags t WHERE "
+            "t.run_id = runs.run_id)"
+          : "(SELECT string_agg(tag, chr(31) ORDER BY tag) FROM run_tags t "
+            "WHERE t.run_id = runs.run_id)";
   std::string sql =
       "SELECT run_id, start_unix_ns, duration_s, project, command, "
       "exit_status, energy_j, attributed_energy_j, co2e_g, attributed_co2e_g, "
-      "method, region, document, (SELECT group_concat(tag, char(31)) FROM "
-      "run_tags t WHERE t.run_id = runs.run_id) FROM runs" +
-      w.sql + " ORDER BY start_unix_ns DESC, run_id";
+      "method, region, document, " +
+      tags + ", " +
+      (job_columns ? "job_id, proc_id, node_id, node"
+                   : "NULL, NULL, NULL, NULL") +
+      " FROM runs" + where_for(filter, d, job_columns, p) +
+      " ORDER BY start_unix_ns DESC, run_id";
   if (filter.limit > 0)
     sql += fmt::format(" LIMIT {}", filter.limit);
-  Statement q(db_->handle, sql);
-  if (!q.ok())
-    return tl::unexpected(db_->error("cannot query history"));
-  bind_where(q.get(), w);
-  std::vector<HistoryEntry> out;
-  int rc = 0;
-  while ((rc = sqlite3_step(q.get())) == SQLITE_ROW) {
-    sqlite3_stmt* s = q.get();
-    HistoryEntry e;
-    e.run_id = column_text(s, 0);
-    e.start = from_unix_ns(sqlite3_column_int64(s, 1));
-    e.duration_s = sqlite3_column_double(s, 2);
-    e.project = column_text(s, 3);
-    e.command = column_text(s, 4);
-    if (sqlite3_column_type(s, 5) != SQLITE_NULL) {
-      e.exit_status = sqlite3_column_int(s, 5);
-    }
-    e.energy_j = sqlite3_column_double(s, 6);
-    e.attributed_energy_j = sqlite3_column_double(s, 7);
-    e.co2e_g = sqlite3_column_double(s, 8);
-    e.attributed_co2e_g = sqlite3_column_double(s, 9);
-    e.method = column_text(s, 10);
-    e.region = column_text(s, 11);
-    e.document = column_text(s, 12);
-    const std::string tags = column_text(s, 13);
-    if (!tags.empty()) {
-      for (const auto tag : split(tags, kTagSeparator)) {
-        e.tags.emplace_back(tag);
-      }
-    }
-    out.push_back(std::move(e));
+  return {std::move(sql), std::move(p).take()};
+}
+
+SqlQuery sum_runs_sql(const HistoryFilter& filter, Dialect d,
+                      bool job_columns) {
+  Params p(d);
+  // total() and COALESCE(sum) both give 0 over no rows.
+  const auto sum = [d](std::string_view column) {
+    return d == Dialect::kSqlite ? fmt::format("total({})", column)
+                                 : fmt::format("COALESCE(sum({}), 0)", column);
+  };
+  std::string sql = fmt::format("SELECT count(*), {}, {}, {}, {}, {} FROM runs",
+                                sum("duration_s"), sum("energy_j"),
+                                sum("attributed_energy_j"), sum("co2e_g"),
+                                sum("attributed_co2e_g"));
+  sql += where_for(filter, d, job_columns, p);
+  return {std::move(sql), std::move(p).take()};
+}
+
+HistoryEntry entry_from_row(const SqlRow& row) {
+  HistoryEntry e;
+  e.run_id = row.text(0);
+  e.start = from_unix_ns(row.integer(1));
+  e.duration_s = row.real(2);
+  e.project = row.text(3);
+  e.command = row.text(4);
+  if (!row.is_null(5))
+    e.exit_status = static_cast<int>(row.integer(5));
+  e.energy_j = row.real(6);
+  e.attributed_energy_j = row.real(7);
+  e.co2e_g = row.real(8);
+  e.attributed_co2e_g = row.real(9);
+  e.method = row.text(10);
+  e.region = row.text(11);
+  e.document = row.text(12);
+  if (!row.is_null(13)) {
+    const std::string tags = row.text(13);
+    for (const auto tag : split(tags, kTagSeparator))
+      e.tags.emplace_back(tag);
   }
-  if (rc != SQLITE_DONE)
-    return tl::unexpected(db_->error("cannot read history"));
+  e.job_id = row.text(14);
+  if (!row.is_null(15))
+    e.proc_id = static_cast<int>(row.integer(15));
+  if (!row.is_null(16))
+    e.node_id = static_cast<int>(row.integer(16));
+  e.node = row.text(17);
+  return e;
+}
+
+HistoryTotals totals_from_row(const SqlRow& row) {
+  HistoryTotals t;
+  t.runs = static_cast<std::size_t>(row.integer(0));
+  t.duration_s = row.real(1);
+  t.energy_j = row.real(2);
+  t.attributed_energy_j = row.real(3);
+  t.co2e_g = row.real(4);
+  t.attributed_co2e_g = row.real(5);
+  return t;
+}
+
+bool is_postgresql_location(std::string_view location) {
+  return location.starts_with("postgresql://") ||
+         location.starts_with("postgres://");
+}
+
+std::string redact_location(std::string_view location) {
+  std::string out(location);
+  if (!is_postgresql_location(location))
+    return out;
+  // postgresql://user:secret@host/db -> postgresql://user:***@host/db
+  const std::size_t scheme = out.find("://") + 3;
+  const std::size_t at = out.find('@', scheme);
+  const std::size_t slash = out.find('/', scheme);
+  if (at != std::string::npos && (slash == std::string::npos || at < slash)) {
+    const std::size_t colon = out.find(':', scheme);
+    if (colon != std::string::npos && colon < at)
+      out.replace(colon + 1, at - colon - 1, "***");
+  }
+  // ...?password=secret&sslmode=... -> password=***
+  std::size_t pos = out.find('?');
+  while (pos != std::string::npos) {
+    const std::size_t key = pos + 1;
+    if (out.compare(key, 9, "password=") == 0) {
+      const std::size_t end = out.find('&', key);
+      out.replace(key + 9,
+                  (end == std::string::npos ? out.size() : end) - key - 9,
+                  "***");
+    }
+    pos = out.find('&', key);
+  }
   return out;
 }
 
-Result<HistoryTotals> History::totals(const HistoryFilter& filter) const {
-  db_->arm();
-  const Where w = where_for(filter);
-  Statement q(db_->handle,
-              "SELECT count(*), total(duration_s), total(energy_j), "
-              "total(attributed_energy_j), total(co2e_g), "
-              "total(attributed_co2e_g) FROM runs" +
-                  w.sql);
-  if (!q.ok())
-    return tl::unexpected(db_->error("cannot sum history"));
-  bind_where(q.get(), w);
-  if (sqlite3_step(q.get()) != SQLITE_ROW) {
-    return tl::unexpected(db_->error("cannot sum history"));
+History::History(std::string location, std::unique_ptr<HistoryBackend> backend)
+    : location_(std::move(location)), backend_(std::move(backend)) {}
+History::History(History&&) noexcept = default;
+History& History::operator=(History&&) noexcept = default;
+History::~History() = default;
+
+Result<History> History::open(const std::string& location,
+                              HistoryOptions options) {
+  if (is_postgresql_location(location)) {
+    std::string shown = redact_location(location);
+    MLCARBON_ASSIGN_OR_RETURN(
+        auto backend,
+        open_postgresql_history(location, shown, std::move(options)));
+    return History(std::move(shown), std::move(backend));
   }
-  sqlite3_stmt* s = q.get();
-  HistoryTotals t;
-  t.runs = static_cast<std::size_t>(sqlite3_column_int64(s, 0));
-  t.duration_s = sqlite3_column_double(s, 1);
-  t.energy_j = sqlite3_column_double(s, 2);
-  t.attributed_energy_j = sqlite3_column_double(s, 3);
-  t.co2e_g = sqlite3_column_double(s, 4);
-  t.attributed_co2e_g = sqlite3_column_double(s, 5);
-  return t;
+  return open(std::filesystem::path(location), std::move(options));
+}
+
+Result<History> History::open(const char* location, HistoryOptions options) {
+  return open(std::string(location), std::move(options));
+}
+
+Result<History> History::open(const std::filesystem::path& path,
+                              HistoryOptions options) {
+  if (is_postgresql_location(path.string()))
+    return open(path.string(), std::move(options));
+  MLCARBON_ASSIGN_OR_RETURN(auto backend,
+                            open_sqlite_history(path, std::move(options)));
+  return History(path.string(), std::move(backend));
+}
+
+Status History::record(const HistoryEntry& entry) {
+  return backend_->record(entry);
+}
+
+Result<std::vector<HistoryEntry>> History::query(
+    const HistoryFilter& filter) const {
+  return backend_->query(filter);
+}
+
+Result<HistoryTotals> History::totals(const HistoryFilter& filter) const {
+  return backend_->totals(filter);
+}
+
+int History::schema_version() const {
+  return backend_->schema_version();
 }
 
 std::filesystem::path default_history_path() {
@@ -514,6 +409,85 @@ std::filesystem::path default_history_path() {
            "share";
   }
   return base / "mlcarbon" / "history.db";
+}
+
+std::string default_history_location() {
+  const char* db = std::getenv("MLCARBON_DB");
+  if (db != nullptr && *db != '\0')
+    return db;
+  return default_history_path().string();
+}
+
+JobTotals job_totals(std::string job_id, std::span<const HistoryEntry> runs) {
+  JobTotals t;
+  t.job_id = std::move(job_id);
+  t.method = "measured";
+  // Runs by node; a run without one stands alone under its run id.
+  std::map<std::string, std::vector<const HistoryEntry*>> by_node;
+  for (const HistoryEntry& r : runs) {
+    ++t.runs;
+    t.attributed_energy_j += r.attributed_energy_j;
+    t.attributed_co2e_g += r.attributed_co2e_g;
+    if (r.method != "measured")
+      t.method = "estimated";
+    by_node[r.node.empty() ? "run " + r.run_id : r.node].push_back(&r);
+  }
+  for (auto& [node, node_runs] : by_node) {
+    JobNodeTotals n;
+    n.node = node;
+    n.runs = node_runs.size();
+    // Sweep the interval edges: between two consecutive edges the same
+    // runs are open, and the node counts once at their mean power.
+    struct Edge {
+      double t;
+      const HistoryEntry* run;
+      bool opens;
+    };
+    std::vector<Edge> edges;
+    const double origin = static_cast<double>(to_unix_ns(node_runs[0]->start));
+    for (const HistoryEntry* r : node_runs) {
+      const double start =
+          (static_cast<double>(to_unix_ns(r->start)) - origin) / 1e9;
+      if (r->duration_s <= 0.0) {
+        // An instant run has no power to average; its energy is its own.
+        n.energy_j += r->energy_j;
+        n.co2e_g += r->co2e_g;
+        continue;
+      }
+      edges.push_back({start, r, true});
+      edges.push_back({start + r->duration_s, r, false});
+    }
+    std::sort(edges.begin(), edges.end(), [](const Edge& a, const Edge& b) {
+      return a.t != b.t ? a.t < b.t : (!a.opens && b.opens);
+    });
+    std::vector<const HistoryEntry*> covering;
+    double last = 0.0;
+    for (const Edge& e : edges) {
+      if (!covering.empty() && e.t > last) {
+        double power = 0.0;
+        double co2e_rate = 0.0;
+        for (const HistoryEntry* r : covering) {
+          power += r->energy_j / r->duration_s;
+          co2e_rate += r->co2e_g / r->duration_s;
+        }
+        const double span = e.t - last;
+        const auto k = static_cast<double>(covering.size());
+        n.energy_j += span * power / k;
+        n.co2e_g += span * co2e_rate / k;
+        n.busy_s += span;
+      }
+      last = e.t;
+      if (e.opens) {
+        covering.push_back(e.run);
+      } else {
+        covering.erase(std::find(covering.begin(), covering.end(), e.run));
+      }
+    }
+    t.energy_j += n.energy_j;
+    t.co2e_g += n.co2e_g;
+    t.nodes.push_back(std::move(n));
+  }
+  return t;
 }
 
 }  // namespace mlcarbon::report

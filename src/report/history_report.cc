@@ -14,7 +14,7 @@
 namespace mlcarbon::report {
 
 std::string history_text(std::span<const HistoryEntry> runs,
-                         const HistoryTotals& totals) {
+                         const HistoryTotals& totals, const JobTotals* job) {
   std::string out;
   if (!runs.empty()) {
     // start, duration, energy, CO2e, method, exit, command and tags
@@ -45,12 +45,30 @@ std::string history_text(std::span<const HistoryEntry> runs,
                      totals.duration_s, human_energy(Joules(totals.energy_j)),
                      human_energy(Joules(totals.attributed_energy_j)),
                      human_co2e(GramsCo2e(totals.co2e_g)));
+  if (job != nullptr) {
+    out += fmt::format("job {}: {} run{} on {} node{}\n", job->job_id,
+                       job->runs, job->runs == 1 ? "" : "s", job->nodes.size(),
+                       job->nodes.size() == 1 ? "" : "s");
+    for (const auto& n : job->nodes) {
+      out += fmt::format("  node {}: {} run{}, {} over {:.1f} s, {}\n", n.node,
+                         n.runs, n.runs == 1 ? "" : "s",
+                         human_energy(Joules(n.energy_j)), n.busy_s,
+                         human_co2e(GramsCo2e(n.co2e_g)));
+    }
+    out += fmt::format(
+        "  attributed to the job's processes: {}, {} ({})\n"
+        "  the nodes' machine energy, each node once: {}, {} ({})\n",
+        human_energy(Joules(job->attributed_energy_j)),
+        human_co2e(GramsCo2e(job->attributed_co2e_g)), job->method,
+        human_energy(Joules(job->energy_j)), human_co2e(GramsCo2e(job->co2e_g)),
+        job->method);
+  }
   return out;
 }
 
 std::string history_json(std::string_view database,
                          std::span<const HistoryEntry> runs, bool with_runs,
-                         const HistoryTotals& totals) {
+                         const HistoryTotals& totals, const JobTotals* job) {
   using nlohmann::ordered_json;
   ordered_json doc;
   doc["schema_version"] = kHistorySchemaVersion;
@@ -74,7 +92,16 @@ std::string history_json(std::string_view database,
            {"co2e_kg", r.co2e_g / 1000.0},
            {"attributed_co2e_kg", r.attributed_co2e_g / 1000.0},
            {"method", r.method},
-           {"region", r.region}});
+           {"region", r.region},
+           {"node", r.node}});
+      if (!r.job_id.empty()) {
+        const auto number = [](const std::optional<int>& v) {
+          return v ? ordered_json(*v) : ordered_json(nullptr);
+        };
+        list.back()["slurm"] = {{"job_id", r.job_id},
+                                {"proc_id", number(r.proc_id)},
+                                {"node_id", number(r.node_id)}};
+      }
     }
     doc["runs"] = std::move(list);
   }
@@ -85,6 +112,24 @@ std::string history_json(std::string_view database,
                   {"attributed_energy_j", totals.attributed_energy_j},
                   {"co2e_kg", totals.co2e_g / 1000.0},
                   {"attributed_co2e_kg", totals.attributed_co2e_g / 1000.0}};
+  if (job != nullptr) {
+    ordered_json nodes = ordered_json::array();
+    for (const auto& n : job->nodes) {
+      nodes.push_back({{"node", n.node},
+                       {"runs", n.runs},
+                       {"busy_s", n.busy_s},
+                       {"energy_j", n.energy_j},
+                       {"co2e_kg", n.co2e_g / 1000.0}});
+    }
+    doc["job"] = {{"job_id", job->job_id},
+                  {"runs", job->runs},
+                  {"method", job->method},
+                  {"attributed_energy_j", job->attributed_energy_j},
+                  {"attributed_co2e_kg", job->attributed_co2e_g / 1000.0},
+                  {"node_energy_j", job->energy_j},
+                  {"node_co2e_kg", job->co2e_g / 1000.0},
+                  {"nodes", std::move(nodes)}};
+  }
   return dump_json(doc);
 }
 

@@ -131,6 +131,30 @@ std::string gpu_models(const std::vector<std::string>& gpus) {
   return out;
 }
 
+// Columns rather than one object per bucket: a few thousand buckets stay
+// a few hundred kB. Null when the run recorded none.
+ordered_json timeline_to_json(const measure::Timeline& t) {
+  if (t.empty())
+    return nullptr;
+  ordered_json j;
+  j["buckets"] = t.size();
+  j["intervals"] = t.intervals;
+  j["start_s"] = t.start_s;
+  j["duration_s"] = t.duration_s;
+  ordered_json domains = ordered_json::array();
+  for (const measure::DomainSeries& d : t.domains) {
+    domains.push_back({{"domain", d.domain},
+                       {"sensor", d.sensor},
+                       {"method", to_string(d.method)},
+                       {"nested", d.nested},
+                       {"mean_w", d.mean_w},
+                       {"min_w", d.min_w},
+                       {"max_w", d.max_w}});
+  }
+  j["domains"] = std::move(domains);
+  return j;
+}
+
 }  // namespace
 
 std::string run_to_json(const measure::Run& run) {
@@ -216,6 +240,7 @@ std::string run_to_json(const measure::Run& run) {
                        {"warnings", wm.warnings}});
   }
   doc["windows"] = std::move(windows);
+  doc["timeline"] = timeline_to_json(run.timeline);
   return dump_json(doc);
 }
 
@@ -516,6 +541,13 @@ HistoryEntry to_history_entry(const measure::Run& run) {
   e.method = std::string(to_string(run.measurement.method()));
   e.region = run.carbon.region;
   e.document = run_to_json(run);
+  e.node = run.context.host;
+  if (const auto& slurm = run.context.slurm) {
+    e.job_id = slurm->job_id;
+    e.proc_id = slurm->proc_id;
+    e.node_id = slurm->node_id;
+    e.node = slurm->node;
+  }
   return e;
 }
 

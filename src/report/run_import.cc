@@ -92,6 +92,24 @@ Result<HistoryEntry> history_entry_from_run_json(std::string_view text,
   MLCARBON_ASSIGN_OR_RETURN(e.region,
                             field<std::string>(doc, "/carbon/region", source));
   e.document = std::string(text);
+  if (doc.contains(json::json_pointer("/context/host"))) {
+    MLCARBON_ASSIGN_OR_RETURN(e.node,
+                              field<std::string>(doc, "/context/host", source));
+  }
+  // Written inside a Slurm job: its task and node.
+  if (doc.contains(json::json_pointer("/context/slurm"))) {
+    MLCARBON_ASSIGN_OR_RETURN(
+        e.job_id, field<std::string>(doc, "/context/slurm/job_id", source));
+    MLCARBON_ASSIGN_OR_RETURN(
+        e.node, field<std::string>(doc, "/context/slurm/node", source));
+    for (auto [pointer, value] :
+         {std::pair{"/context/slurm/proc_id", &e.proc_id},
+          std::pair{"/context/slurm/node_id", &e.node_id}}) {
+      if (!doc.at(json::json_pointer(pointer)).is_null()) {
+        MLCARBON_ASSIGN_OR_RETURN(*value, field<int>(doc, pointer, source));
+      }
+    }
+  }
   return e;
 }
 

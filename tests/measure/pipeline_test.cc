@@ -155,6 +155,67 @@ TEST(PipelineTest, TrackerAndTheCliPathMakeTheSameRun) {
   EXPECT_EQ(from_tracker->measurement.name, "tracker");
   EXPECT_NE(from_cli->run_id, from_tracker->run_id);
   EXPECT_NEAR(last_status.count(), 3600.0, kTol);
+  // Both keep the power of every quarter: 1 W package, 1/3 W GPU.
+  for (const measure::Run* run : {&*from_cli, &*from_tracker}) {
+    const Timeline& t = run->timeline;
+    ASSERT_EQ(t.size(), 4U);
+    ASSERT_EQ(t.domains.size(), 2U);
+    EXPECT_EQ(t.domains[0].domain, "package-0");
+    for (std::size_t i = 0; i < t.size(); ++i) {
+      EXPECT_NEAR(t.start_s[i], 900.0 * static_cast<double>(i), kTol);
+      EXPECT_NEAR(t.duration_s[i], 900.0, kTol);
+      EXPECT_NEAR(t.domains[0].mean_w[i], 1.0, kTol);
+      EXPECT_NEAR(t.domains[1].mean_w[i], 1.0 / 3.0, kTol);
+    }
+  }
+}
+
+TEST(PipelineTest, TimelineHoldsTheRunsEnergyPerDomain) {
+  FakeMachine machine;
+  auto pipeline = Pipeline::create(machine.options());
+  ASSERT_TRUE(pipeline.has_value()) << pipeline.error().to_string();
+  ASSERT_TRUE((*pipeline)->start());
+  // Uneven steps, with a window whose edges add readings in between.
+  double package = 0.0;
+  for (int step = 1; step <= 9; ++step) {
+    machine.clock().advance(std::chrono::seconds(37 * step));
+    package += 11.0 * step * step;
+    machine.sensor()->set_energy({package, 2.0 * package});
+    if (step == 3) {
+      ASSERT_TRUE((*pipeline)->begin_window("w"));
+    }
+    if (step == 6) {
+      ASSERT_TRUE((*pipeline)->end_window("w"));
+    }
+    (*pipeline)->tick();
+  }
+
+  Result<measure::Run> run = (*pipeline)->stop();
+
+  ASSERT_TRUE(run.has_value()) << run.error().to_string();
+  const Timeline& t = run->timeline;
+  ASSERT_FALSE(t.empty());
+  for (std::size_t d = 0; d < 2; ++d) {
+    double sum = 0.0;
+    for (std::size_t i = 0; i < t.size(); ++i)
+      sum += t.domains[d].mean_w[i] * t.duration_s[i];
+    EXPECT_NEAR(sum, run->measurement.domains[d].energy.value(), 1e-9);
+  }
+}
+
+TEST(PipelineTest, TimelineCanBeTurnedOff) {
+  FakeMachine machine;
+  PipelineOptions options = machine.options();
+  options.timeline_points = 0;
+  auto pipeline = Pipeline::create(std::move(options));
+  ASSERT_TRUE(pipeline.has_value()) << pipeline.error().to_string();
+  ASSERT_TRUE((*pipeline)->start());
+  machine.play([&] { (*pipeline)->tick(); });
+
+  Result<measure::Run> run = (*pipeline)->stop();
+
+  ASSERT_TRUE(run.has_value()) << run.error().to_string();
+  EXPECT_TRUE(run->timeline.empty());
 }
 
 TEST(PipelineTest, TrackerWindowsOverlapAndArePricedByTheirHours) {

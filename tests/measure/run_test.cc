@@ -3,6 +3,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <map>
 #include <regex>
 #include <span>
 #include <string>
@@ -72,6 +73,48 @@ TEST(RunRecordTest, SeriesWithoutEnergyPointsUsesTheStartHour) {
   apply_carbon(run, doubling_series());
 
   EXPECT_NEAR(run.carbon.intensity.value(), 100.0, 1e-12);
+}
+
+// An environment from a map, as getenv sees it.
+auto environment(std::map<std::string, std::string> vars) {
+  return [vars = std::move(vars)](const char* name) -> const char* {
+    const auto it = vars.find(name);
+    return it == vars.end() ? nullptr : it->second.c_str();
+  };
+}
+
+TEST(SlurmTaskTest, ReadsTheTaskFromTheEnvironment) {
+  const auto task =
+      slurm_task_from_environment(environment({{"SLURM_JOB_ID", "4711"},
+                                               {"SLURM_PROCID", "3"},
+                                               {"SLURM_NODEID", "1"},
+                                               {"SLURMD_NODENAME", "gpu07"}}),
+                                  "host");
+
+  ASSERT_TRUE(task.has_value());
+  EXPECT_EQ(task->job_id, "4711");
+  EXPECT_EQ(task->proc_id, 3);
+  EXPECT_EQ(task->node_id, 1);
+  EXPECT_EQ(task->node, "gpu07");
+}
+
+TEST(SlurmTaskTest, OutsideAJobThereIsNoTaskAndGapsAreLeftOut) {
+  EXPECT_FALSE(slurm_task_from_environment(environment({}), "h").has_value());
+  EXPECT_FALSE(
+      slurm_task_from_environment(environment({{"SLURM_JOB_ID", ""}}), "h")
+          .has_value());
+
+  const auto task =
+      slurm_task_from_environment(environment({{"SLURM_JOBID", "12"},
+                                               {"SLURM_PROCID", "x1"},
+                                               {"SLURM_NODEID", "-1"}}),
+                                  "node3");
+
+  ASSERT_TRUE(task.has_value());
+  EXPECT_EQ(task->job_id, "12");
+  EXPECT_FALSE(task->proc_id.has_value());
+  EXPECT_FALSE(task->node_id.has_value());
+  EXPECT_EQ(task->node, "node3");
 }
 
 TEST(RunRecordTest, RunIdIsAVersion4Uuid) {

@@ -40,6 +40,22 @@ def test_context_manager_gives_a_run_with_windows(tmp_path):
     assert run.to_dict()["kind"] == "run"
 
 
+def test_run_has_a_power_timeline_that_holds_its_energy():
+    tracker = mlcarbon.Tracker(region="DE", db=False, interval=0.02)
+    with tracker:
+        busy(400_000)
+    timeline = tracker.run.timeline
+    assert timeline is not None and timeline["buckets"] >= 1
+    assert len(timeline["start_s"]) == len(timeline["duration_s"]) == timeline["buckets"]
+    energy = {d["domain"]: d["energy_j"] for d in tracker.run["energy"]["domains"]}
+    for d in timeline["domains"]:
+        assert d["method"] in ("measured", "estimated")
+        total = sum(p * s for p, s in zip(d["mean_w"], timeline["duration_s"]))
+        assert total == pytest.approx(energy[d["domain"]], rel=1e-9, abs=1e-9)
+        assert all(lo <= m + 1e-9 and m <= hi + 1e-9
+                   for lo, m, hi in zip(d["min_w"], d["mean_w"], d["max_w"]))
+
+
 def test_run_has_the_cli_run_json_fields(mlcarbon_bin, tmp_path, child_env):
     out = subprocess.run(
         [mlcarbon_bin, "measure", "--no-history", "--region", "DE", "--json", "-", "--", "true"],
@@ -96,6 +112,28 @@ def test_default_db_is_the_cli_default(tmp_path):
         pass
     assert (tmp_path / "xdg" / "mlcarbon" / "history.db").exists()
     assert mlcarbon.history(project="default-db")[0].run_id == tracker.run.run_id
+
+
+def test_mlcarbon_db_names_the_default_history(tmp_path, monkeypatch):
+    db = tmp_path / "team.db"
+    monkeypatch.setenv("MLCARBON_DB", str(db))
+    with mlcarbon.Tracker(project="env-db", region="DE") as tracker:
+        pass
+    assert db.exists()
+    assert not (tmp_path / "xdg" / "mlcarbon" / "history.db").exists()
+    assert mlcarbon.history(project="env-db")[0].run_id == tracker.run.run_id
+
+
+def test_unreachable_postgresql_history_is_a_clear_error():
+    # Port 1 on loopback: nothing listens, so the refusal is immediate.
+    uri = "postgresql://ann:s3cret@127.0.0.1:1/runs"
+    with pytest.raises(mlcarbon.Error) as err:
+        mlcarbon.Tracker(db=uri, region="DE")
+    assert "cannot connect to the history" in str(err.value)
+    assert "postgresql://ann:***@127.0.0.1:1/runs" in str(err.value)
+    assert "s3cret" not in str(err.value)
+    with pytest.raises(mlcarbon.Error, match="cannot connect"):
+        mlcarbon.history(db=uri)
 
 
 def test_library_errors_keep_message_and_remedy(mlcarbon_bin, child_env):

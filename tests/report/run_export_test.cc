@@ -471,6 +471,36 @@ TEST(RunExportTest, ImportReadsBackWhatTheJsonWrote) {
   EXPECT_EQ(read->document, written.document);
 }
 
+TEST(RunExportTest, SlurmTaskGoesIntoTheJsonTheHistoryAndBack) {
+  measure::Run run = sample_run();
+  run.context.host = "login1";
+  run.context.slurm = measure::SlurmTask{
+      .job_id = "4711", .proc_id = 3, .node_id = 1, .node = "gpu07"};
+  measure::Run plain = sample_run();
+  plain.context.host = "laptop";
+
+  const HistoryEntry written = to_history_entry(run);
+  const auto read = history_entry_from_run_json(run_to_json(run), "run.json");
+  const auto read_plain =
+      history_entry_from_run_json(run_to_json(plain), "plain.json");
+
+  EXPECT_EQ(written.job_id, "4711");
+  EXPECT_EQ(written.proc_id, 3);
+  EXPECT_EQ(written.node_id, 1);
+  EXPECT_EQ(written.node, "gpu07");
+  ASSERT_TRUE(read.has_value()) << read.error().to_string();
+  EXPECT_EQ(read->job_id, "4711");
+  EXPECT_EQ(read->proc_id, 3);
+  EXPECT_EQ(read->node_id, 1);
+  EXPECT_EQ(read->node, "gpu07");
+  EXPECT_NE(run_to_json(run).find("\"slurm\""), std::string::npos);
+  ASSERT_TRUE(read_plain.has_value()) << read_plain.error().to_string();
+  EXPECT_TRUE(read_plain->job_id.empty());
+  EXPECT_EQ(read_plain->node, "laptop");
+  EXPECT_EQ(to_history_entry(plain).node, "laptop");
+  EXPECT_EQ(run_to_json(plain).find("\"slurm\""), std::string::npos);
+}
+
 TEST(RunExportTest, ImportRejectsForeignAndOtherSchemaDocuments) {
   const std::string future =
       R"({"schema_version": 99, "tool": "mlcarbon", "kind": "run"})";

@@ -22,6 +22,7 @@
 #include "mlcarbon/measure/attribution.h"
 #include "mlcarbon/measure/measurement.h"
 #include "mlcarbon/measure/process_cpu.h"
+#include "mlcarbon/measure/timeline.h"
 #include "mlcarbon/sensors/sensor.h"
 
 namespace mlcarbon::measure {
@@ -127,6 +128,16 @@ class Monitor {
   void set_idle_baseline(IdleBaseline baseline);
   [[nodiscard]] std::optional<IdleBaseline> idle_baseline() const;
 
+  /// Starts recording every domain's power per sampling interval from the
+  /// last reading, downsampled to at most `max_points` buckets; replaces a
+  /// recording in progress. While it records, every tick reads every
+  /// sensor, also those whose counters need no periodic reads, so that
+  /// each interval has its own power.
+  void begin_timeline(std::size_t max_points);
+  /// Ends the recording at the last reading and returns it; empty if none
+  /// was recording.
+  [[nodiscard]] Timeline end_timeline();
+
   /// Reads every sensor once now, as the sampling thread does each tick.
   void tick();
   /// Reads every sensor and every GPU's process list now, for a reader
@@ -196,6 +207,10 @@ class Monitor {
   Attribution attribution_;
 
   std::map<std::string, Window, std::less<>> windows_;
+
+  // The power recording (begin_timeline) and its time origin.
+  std::optional<TimelineBuilder> timeline_;
+  SteadyTime timeline_start_{};
 };
 
 }  // namespace mlcarbon::measure

@@ -48,6 +48,9 @@ struct PipelineOptions {
   /// for; an unknown or unavailable one is an error at create()). The
   /// clock here is the pipeline's clock too.
   sensors::SensorOptions sensors = sensors::with_environment({});
+  /// The most buckets of the run's power timeline (Run::timeline); 0
+  /// records none.
+  std::size_t timeline_points = 1024;
   /// Name of the window that spans the run ("run", "tracker").
   std::string run_window = "run";
   /// Called every status period (the sampling interval, at least 1 s) with

@@ -3,15 +3,18 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <optional>
 #include <span>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "mlcarbon/carbon/series.h"
 #include "mlcarbon/core/error.h"
 #include "mlcarbon/core/units.h"
 #include "mlcarbon/measure/measurement.h"
+#include "mlcarbon/measure/timeline.h"
 #include "mlcarbon/sensors/sensor.h"
 
 namespace mlcarbon::measure {
@@ -22,6 +25,24 @@ struct SensorInfo {
   Method method = Method::kEstimated;
   std::string description;
 };
+
+/// The Slurm task a run was measured in, from the variables Slurm sets in
+/// each task's environment. Several tasks (ranks) of one job may share a
+/// node: their machine energy is the node's, counted once per node when a
+/// job is totalled (report::job_totals).
+struct SlurmTask {
+  std::string job_id;          // SLURM_JOB_ID
+  std::optional<int> proc_id;  // SLURM_PROCID: the task's global rank
+  std::optional<int> node_id;  // SLURM_NODEID: the node's index in the job
+  std::string node;            // SLURMD_NODENAME, else the host name
+};
+
+/// The task described by `getenv` (SLURM_JOB_ID and friends), or nothing
+/// outside a Slurm job. `host` names the node when SLURMD_NODENAME is
+/// unset; a malformed number is left out rather than guessed.
+[[nodiscard]] std::optional<SlurmTask> slurm_task_from_environment(
+    const std::function<const char*(const char*)>& getenv,
+    std::string_view host);
 
 /// Where and with what a run was measured (benchmark's context block).
 struct RunContext {
@@ -36,6 +57,8 @@ struct RunContext {
   /// "rapl-powercap: energy_uj is readable by root only ..."
   std::vector<std::string> unavailable;
   std::string mlcarbon_version;
+  /// Set when the run was measured inside a Slurm job.
+  std::optional<SlurmTask> slurm;
 };
 
 /// The grid intensity and PUE a run was converted with, and why.
@@ -89,6 +112,9 @@ struct Run {
   /// Named windows ended during the run, in the order they ended; they may
   /// overlap and nest.
   std::vector<WindowRecord> windows;
+  /// Every domain's power over the run, downsampled (empty when not
+  /// recorded).
+  Timeline timeline;
 };
 
 /// Describes this machine and the sensors in use.

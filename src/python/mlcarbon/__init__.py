@@ -125,7 +125,7 @@ def _path_arg(name: str, value: Any) -> str:
 
 
 def _db_arg(value: Any) -> Optional[str]:
-    """None: no history; "": the default database; else that file."""
+    """None: no history; "": the default database; else that file or URI."""
     if value is True:
         return ""
     if value is False or value is None:
@@ -152,8 +152,9 @@ class Tracker:
             None: MLCARBON_REGION, else the time zone, else the world.
         interval: sampling interval in seconds (default 1).
         db: the history database the run is recorded in: True (default) for
-            the one ``mlcarbon history`` reads, a path for another, False or
-            None for none.
+            the one ``mlcarbon history`` reads (MLCARBON_DB when set, else
+            the file in the data folder), a path or a ``postgresql://`` URI
+            for another, False or None for none.
         tags: labels stored with the run.
         carbon_intensity: g CO2e/kWh, overriding the region's.
         pue: power usage effectiveness, overriding the region's.
@@ -354,7 +355,8 @@ def history(
     """Runs recorded in the history, newest first, as ``mlcarbon history``.
 
     Args:
-        db: the database; None for the default one.
+        db: the database: a path or a ``postgresql://`` URI; None for the
+            default one (MLCARBON_DB when set).
         project, tag: keep runs of this project / with this tag.
         command: keep runs whose command line contains this text.
         since, until: keep runs started in this span (datetime or Unix time).

@@ -153,6 +153,15 @@ class Run(_Record):
         """Named windows ended during the run, in the order they ended."""
         return [Window(w) for w in self._doc["windows"]]
 
+    @property
+    def timeline(self) -> Optional[Dict[str, Any]]:
+        """Each domain's power over the run, downsampled: ``start_s`` and
+        ``duration_s`` per bucket, and per domain ``mean_w``, ``min_w`` and
+        ``max_w`` lists (docs/meter.md, "Timelines"); None if not recorded.
+        """
+        timeline = self._doc.get("timeline")
+        return dict(timeline) if timeline is not None else None
+
     def __repr__(self) -> str:
         return (
             f"Run({self.run_id}, {self.energy_kwh:.4g} kWh {self.method}, "
