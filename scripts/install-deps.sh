@@ -22,6 +22,8 @@ packages=(
   python3-torch python3-onnx dataset-fashion-mnist
   # Plots of the docs (docs/img/*.gp, e.g. the CPU curves of docs/models.md).
   gnuplot-nox
+  # serve: HTTP server library; the server tests run a real Prometheus and wrk.
+  libcpp-httplib-dev prometheus wrk
   # The history in PostgreSQL (libpq); the server and a single-node Slurm
   # with munge run in the tests (label server), configured by each test.
   libpq-dev postgresql slurmctld slurmd slurm-client munge

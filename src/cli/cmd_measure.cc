@@ -34,10 +34,7 @@ namespace {
 
 struct MeasureArgs {
   std::vector<std::string> command;
-  std::optional<std::string> region;
-  std::optional<double> carbon_intensity;
-  std::optional<std::string> intensity_series;
-  std::optional<double> pue;
+  CarbonFlags carbon;
   std::string interval = "1s";
   std::string idle_baseline = "0";
   std::vector<std::string> tags;
@@ -68,16 +65,12 @@ Result<int> run_measure(const MeasureArgs& args) {
                             args.sensors.options());
   const bool quiet = args.quiet;
   const bool live = !quiet && ::isatty(STDERR_FILENO) != 0;
-  measure::PipelineOptions options{
-      .project = args.project,
-      .tags = args.tags,
-      .carbon = {.region = args.region,
-                 .carbon_intensity = args.carbon_intensity,
-                 .intensity_series = args.intensity_series,
-                 .pue = args.pue},
-      .interval = interval,
-      .idle_baseline = idle_baseline,
-      .sensors = std::move(sensor_options)};
+  measure::PipelineOptions options{.project = args.project,
+                                   .tags = args.tags,
+                                   .carbon = args.carbon.options(),
+                                   .interval = interval,
+                                   .idle_baseline = idle_baseline,
+                                   .sensors = std::move(sensor_options)};
   // The live line is drawn from the pipeline's segmenting thread.
   const measure::CarbonInfo* live_carbon = nullptr;
   if (live) {
@@ -203,20 +196,7 @@ Action setup_measure(CLI::App& sub) {
       "Example:\n  mlcarbon measure --region DE --json run.json -- python "
       "train.py\n\nThe exit status is the command's (128+N when signal N "
       "killed it).");
-  sub.add_option("--region", args->region,
-                 "Grid region: ISO code or name (DE, DEU, Germany), US-IA, "
-                 "CA-QC, or provider:region (gcp:europe-west3). Default: "
-                 "MLCARBON_REGION, else the time zone's country, else the "
-                 "world average");
-  sub.add_option("--carbon-intensity", args->carbon_intensity,
-                 "Use this grid intensity in g CO2e/kWh instead of the "
-                 "region's");
-  sub.add_option("--intensity-series", args->intensity_series,
-                 "Hourly intensity CSV (timestamp,g_per_kwh); emissions "
-                 "integrate energy(t) x intensity(t)");
-  sub.add_option("--pue", args->pue,
-                 "Power usage effectiveness (default: 1.0 locally, the "
-                 "provider's for a cloud region)");
+  add_carbon_options(sub, args->carbon);
   sub.add_option("--interval", args->interval,
                  "Sampling interval, e.g. 1s, 500ms (default 1s)");
   sub.add_option("--idle-baseline", args->idle_baseline,

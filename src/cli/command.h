@@ -44,6 +44,7 @@ Action setup_plan(CLI::App& sub);
 Action setup_model(CLI::App& sub);
 Action setup_calibrate(CLI::App& sub);
 Action setup_train(CLI::App& sub);
+Action setup_serve(CLI::App& sub);
 Action setup_report(CLI::App& sub);
 Action setup_experiment(CLI::App& sub);
 

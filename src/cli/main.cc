@@ -36,6 +36,8 @@ constexpr std::array kCommands = {
             &setup_calibrate},
     Command{"train", "Train a model on synthetic data under the meter",
             &setup_train},
+    Command{"serve", "Export the node's energy and CO2e to Prometheus",
+            &setup_serve},
     Command{"report",
             "Write runs, history, estimates and experiments as HTML or "
             "Markdown",

@@ -98,6 +98,33 @@ void add_db_timeout_option(CLI::App& sub, std::string& timeout) {
       ->envname("MLCARBON_DB_TIMEOUT");
 }
 
+measure::CarbonOptions CarbonFlags::options() const {
+  measure::CarbonOptions out;
+  out.region = region;
+  out.carbon_intensity = carbon_intensity;
+  if (intensity_series)
+    out.intensity_series = *intensity_series;
+  out.pue = pue;
+  return out;
+}
+
+void add_carbon_options(CLI::App& sub, CarbonFlags& flags) {
+  sub.add_option("--region", flags.region,
+                 "Grid region: ISO code or name (DE, DEU, Germany), US-IA, "
+                 "CA-QC, or provider:region (gcp:europe-west3). Default: "
+                 "MLCARBON_REGION, else the time zone's country, else the "
+                 "world average");
+  sub.add_option("--carbon-intensity", flags.carbon_intensity,
+                 "Use this grid intensity in g CO2e/kWh instead of the "
+                 "region's");
+  sub.add_option("--intensity-series", flags.intensity_series,
+                 "Hourly intensity CSV (timestamp,g_per_kwh); emissions "
+                 "integrate energy(t) x intensity(t)");
+  sub.add_option("--pue", flags.pue,
+                 "Power usage effectiveness (default: 1.0 locally, the "
+                 "provider's for a cloud region)");
+}
+
 namespace {
 
 // An age ("7d", "12h", "30m" ago: the duration grammar, with its unit), a

@@ -11,6 +11,7 @@
 #include "mlcarbon/core/clock.h"
 #include "mlcarbon/core/error.h"
 #include "mlcarbon/core/units.h"
+#include "mlcarbon/measure/run.h"
 #include "mlcarbon/report/history.h"
 #include "mlcarbon/sensors/sensor.h"
 
@@ -34,6 +35,18 @@ struct SensorFlags {
 /// Adds --sensors, --powercap-root, --msr-root, --nvml-library and the
 /// power-model overrides --cpu-watts, --tdp, --memory-watts-per-gb.
 void add_sensor_options(CLI::App& sub, SensorFlags& flags);
+
+/// Options that price energy: where the power comes from and how.
+struct CarbonFlags {
+  std::optional<std::string> region;
+  std::optional<double> carbon_intensity;
+  std::optional<std::string> intensity_series;
+  std::optional<double> pue;
+  [[nodiscard]] measure::CarbonOptions options() const;
+};
+
+/// Adds --region, --carbon-intensity, --intensity-series and --pue.
+void add_carbon_options(CLI::App& sub, CarbonFlags& flags);
 
 /// Adds --db FILE, defaulting `db` to the history's default path
 /// ($XDG_DATA_HOME/mlcarbon/history.db).

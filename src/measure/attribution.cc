@@ -6,6 +6,15 @@
 #include <fmt/format.h>
 
 namespace mlcarbon::measure {
+namespace {
+
+// CPU counters count positive steps only: a process or cgroup that leaves
+// lowers a sum without giving back the time it used.
+Seconds positive_step(Seconds now, Seconds last) {
+  return std::max(now - last, Seconds(0));
+}
+
+}  // namespace
 
 Attribution::Attribution(ProcessCpuReader& reader, std::size_t domains,
                          std::optional<int> tracked_pid)
@@ -33,8 +42,8 @@ void Attribution::read_cpu() {
     return;
   }
   if (busy_last_ && tree_last_) {
-    busy_accumulated_ += std::max(*busy - *busy_last_, Seconds(0));
-    tree_accumulated_ += std::max(*tree - *tree_last_, Seconds(0));
+    busy_accumulated_ += positive_step(*busy, *busy_last_);
+    tree_accumulated_ += positive_step(*tree, *tree_last_);
   }
   busy_last_ = *busy;
   tree_last_ = *tree;
@@ -119,6 +128,130 @@ AttributedShare Attribution::share_since(const AttributionMark& mark) const {
         "process {} could not be read {} times (last error: {}); CPU time "
         "after its last good reading is not attributed",
         *tracked_pid_, failures_ - mark.tree_failures, error_));
+  }
+  return out;
+}
+
+CgroupAttribution::CgroupAttribution(CgroupAttributionOptions options)
+    : options_(options) {}
+
+void CgroupAttribution::update(const CgroupSnapshot& snapshot,
+                               const NodeStep& step) {
+  const std::optional<Seconds> busy_last = busy_last_;
+  busy_last_ = step.machine_busy;
+  const bool first = !started_;
+  started_ = true;
+
+  for (auto& [path, state] : states_)
+    ++state.gone_for;
+  // This step's CPU time per live workload.
+  std::map<std::string, Seconds, std::less<>> cpu;
+  Seconds cpu_sum{0};
+  for (const WorkloadCpu& w : snapshot.workloads) {
+    auto [it, inserted] = states_.try_emplace(w.workload.path);
+    State& state = it->second;
+    const Seconds last = inserted ? Seconds(0) : state.last_cpu;
+    state.workload = w.workload;
+    state.last_cpu = w.cpu;
+    state.gone_for = 0;
+    if (first)
+      continue;
+    const Seconds used = positive_step(w.cpu, last);
+    cpu[w.workload.path] = used;
+    cpu_sum += used;
+  }
+
+  std::map<std::string, Joules, std::less<>> energy;
+  Joules attributed{0};
+  if (!first) {
+    // Shares of the machine's busy time; cgroup and /proc/stat counters are
+    // read a moment apart, so scale down a sum above the whole.
+    const Seconds busy =
+        busy_last ? positive_step(step.machine_busy, *busy_last) : Seconds(0);
+    const Seconds whole = std::max(busy, cpu_sum);
+    if (whole > Seconds(0)) {
+      for (const auto& [path, used] : cpu) {
+        const Joules e = step.cpu_side * (used / whole);
+        energy[path] += e;
+        attributed += e;
+      }
+    }
+    for (const GpuStep& gpu : step.gpus) {
+      if (!gpu.workloads)
+        continue;
+      std::vector<std::string_view> users;
+      for (const std::string& path : *gpu.workloads) {
+        if (states_.contains(path) && states_.at(path).gone_for == 0 &&
+            std::find(users.begin(), users.end(), path) == users.end()) {
+          users.push_back(path);
+        }
+      }
+      for (std::string_view path : users) {
+        const Joules e = gpu.energy / static_cast<double>(users.size());
+        energy[std::string(path)] += e;
+        attributed += e;
+      }
+    }
+  }
+  Joules node = step.cpu_side;
+  for (const GpuStep& gpu : step.gpus)
+    node += gpu.energy;
+  // On the first update nobody's share is known: the step is unattributed.
+  unattributed_ += std::max(node - attributed, Joules(0));
+
+  // Free the series of workloads gone long enough.
+  for (auto it = states_.begin(); it != states_.end();) {
+    if (it->second.gone_for > options_.keep_gone) {
+      series_ -= it->second.has_series ? 1U : 0U;
+      it = states_.erase(it);
+    } else {
+      ++it;
+    }
+  }
+  live_ = static_cast<std::size_t>(
+      std::count_if(states_.begin(), states_.end(),
+                    [](const auto& s) { return s.second.gone_for == 0; }));
+  // Free slots go to this step's biggest live consumers.
+  std::vector<std::pair<Joules, std::string_view>> waiting;
+  for (const auto& [path, state] : states_) {
+    if (!state.has_series && state.gone_for == 0) {
+      auto e = energy.find(path);
+      waiting.emplace_back(e == energy.end() ? Joules(0) : e->second, path);
+    }
+  }
+  std::sort(waiting.begin(), waiting.end(), [](const auto& a, const auto& b) {
+    return a.first != b.first ? a.first > b.first : a.second < b.second;
+  });
+  for (const auto& [e, path] : waiting) {
+    if (series_ >= options_.max_series)
+      break;
+    states_.find(path)->second.has_series = true;
+    ++series_;
+  }
+  for (const auto& [path, e] : energy) {
+    State& state = states_.find(path)->second;
+    if (state.has_series) {
+      state.energy += e;
+    } else {
+      other_ += e;
+    }
+  }
+}
+
+void CgroupAttribution::unattribute(const NodeStep& step) {
+  unattributed_ += step.cpu_side;
+  for (const GpuStep& gpu : step.gpus)
+    unattributed_ += gpu.energy;
+}
+
+std::vector<CgroupEnergy> CgroupAttribution::series() const {
+  std::vector<CgroupEnergy> out;
+  for (const auto& [path, state] : states_) {
+    if (state.has_series) {
+      out.push_back({.workload = state.workload,
+                     .energy = state.energy,
+                     .live = state.gone_for == 0});
+    }
   }
   return out;
 }

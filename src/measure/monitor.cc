@@ -144,6 +144,45 @@ void Monitor::tick() {
   read_all_locked(/*tick=*/true);
 }
 
+NodeReading Monitor::read_node() {
+  std::lock_guard lock(mutex_);
+  read_all_locked();
+  NodeReading out;
+  out.time = options_.clock->now();
+  out.energy = current_;
+  out.gpu_processes.resize(current_.size());
+  for (std::size_t i = 0; i < current_.size(); ++i) {
+    const std::size_t s = owner_[i];
+    const std::size_t local = i - states_[s].first_domain;
+    if (is_gpu(sensors_[s]->domains()[local].kind))
+      out.gpu_processes[i] = sensors_[s]->device_processes(local);
+  }
+  for (const SensorState& state : states_)
+    out.sensor_failures.push_back(state.failures);
+  return out;
+}
+
+std::vector<DomainEnergy> Monitor::domains() const {
+  std::lock_guard lock(mutex_);
+  std::vector<DomainEnergy> out;
+  for (std::size_t i = 0; i < current_.size(); ++i)
+    out.push_back(describe_locked(i));
+  return out;
+}
+
+DomainEnergy Monitor::describe_locked(std::size_t i) const {
+  const sensors::EnergySensor& sensor = *sensors_[owner_[i]];
+  const sensors::Domain& domain =
+      sensor.domains()[i - states_[owner_[i]].first_domain];
+  return {.domain = domain.name,
+          .kind = domain.kind,
+          .sensor = std::string(sensor.name()),
+          .method = sensor.method(),
+          .description = sensor.description(),
+          .nested = domain.nested,
+          .band = sensor.band()};
+}
+
 std::uint64_t Monitor::readings() const {
   std::lock_guard lock(mutex_);
   return readings_;
@@ -380,18 +419,7 @@ Measurement Monitor::make_measurement_locked(const std::string& name,
   Joules gpu{0};
   m.domains.reserve(current_.size());
   for (std::size_t i = 0; i < current_.size(); ++i) {
-    const std::size_t s = owner_[i];
-    const sensors::EnergySensor& sensor = *sensors_[s];
-    const sensors::Domain& domain =
-        sensor.domains()[i - states_[s].first_domain];
-    DomainEnergy d;
-    d.domain = domain.name;
-    d.kind = domain.kind;
-    d.sensor = std::string(sensor.name());
-    d.method = sensor.method();
-    d.description = sensor.description();
-    d.nested = domain.nested;
-    d.band = sensor.band();
+    DomainEnergy d = describe_locked(i);
     d.energy = current_[i] - window.energy[i];
     if (d.energy < Joules(0)) {
       m.warnings.push_back(

@@ -130,21 +130,27 @@ Pipeline::~Pipeline() {
     abort();
 }
 
+Result<sensors::Detection> detect_pipeline_sensors(
+    const sensors::SensorOptions& options,
+    const std::function<sensors::Detection()>& fake) {
+  if (fake)
+    return fake();
+  return sensors::detect_requested_sensors(options);
+}
+
 Result<std::unique_ptr<Pipeline>> Pipeline::create(PipelineOptions options) {
   MLCARBON_RETURN_IF_ERROR(validate(options));
   auto impl = std::make_unique<Impl>();
   MLCARBON_ASSIGN_OR_RETURN(impl->carbon, resolve_carbon(options.carbon));
   // Made now so that a machine without random bytes fails before a run.
   MLCARBON_ASSIGN_OR_RETURN(impl->run_id, new_run_id());
-  sensors::Detection detection;
-  if (options.fakes.detect) {
-    detection = options.fakes.detect();
-  } else {
+  if (!options.fakes.detect) {
     MLCARBON_ASSIGN_OR_RETURN(
         options.sensors, sensors::with_config_file(std::move(options.sensors)));
-    MLCARBON_ASSIGN_OR_RETURN(
-        detection, sensors::detect_requested_sensors(options.sensors));
   }
+  MLCARBON_ASSIGN_OR_RETURN(
+      sensors::Detection detection,
+      detect_pipeline_sensors(options.sensors, options.fakes.detect));
   impl->context = collect_context(detection, options.sensors.proc_root);
   impl->clock = options.sensors.clock;
   MLCARBON_CHECK(impl->clock != nullptr, "SensorOptions::clock is null");

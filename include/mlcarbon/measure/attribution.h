@@ -3,12 +3,14 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <span>
 #include <string>
 #include <vector>
 
 #include "mlcarbon/core/units.h"
+#include "mlcarbon/measure/cgroups.h"
 #include "mlcarbon/measure/process_cpu.h"
 
 namespace mlcarbon::measure {
@@ -108,6 +110,94 @@ class Attribution {
   std::string error_;
   std::vector<int> tree_pids_;
   std::vector<GpuUse> gpu_use_;
+};
+
+/// The energy one GPU domain used over a step, and the workloads (cgroup
+/// paths) whose processes ran on it; nullopt where the sensor cannot tell.
+struct GpuStep {
+  Joules energy{0};
+  std::optional<std::vector<std::string>> workloads;
+};
+
+/// One step of the node: its energy since the previous step, split into the
+/// CPU side (every counted domain but GPUs) and each GPU, and the machine's
+/// busy CPU time now (cumulative, /proc/stat).
+struct NodeStep {
+  Joules cpu_side{0};
+  std::vector<GpuStep> gpus;
+  Seconds machine_busy{0};
+};
+
+/// One exported cgroup series.
+struct CgroupEnergy {
+  Workload workload;
+  /// Energy attributed while the workload held a series.
+  Joules energy{0};
+  /// Still on the node at the last update.
+  bool live = true;
+};
+
+struct CgroupAttributionOptions {
+  /// At most this many cgroup series; the energy of workloads without one
+  /// goes to other(). Bounds what a scrape returns on a busy node.
+  std::size_t max_series = 100;
+  /// A workload gone from the tree keeps its series for this many updates,
+  /// so a scrape sees its final value, then frees it.
+  std::size_t keep_gone = 60;
+};
+
+/// The node's energy attributed to cgroup workloads (docs/cluster.md,
+/// "Attribution to jobs"), as Kepler does for containers: the CPU side by
+/// each workload's share of the machine's busy CPU time, each GPU in equal
+/// parts to the workloads with a process on it. Like Attribution, CPU
+/// counters accumulate positive steps only. Every step's energy is split
+/// exactly: sum(series) + other() + unattributed() is the node's energy, and
+/// no workload gets more than the node used.
+///
+/// Series are bounded: a workload gets one when a slot is free, the
+/// biggest consumers of the step first, and keeps it while it lives; the
+/// others' energy is summed in other(). Every figure only grows.
+///
+/// Not thread-safe.
+class CgroupAttribution {
+ public:
+  explicit CgroupAttribution(CgroupAttributionOptions options = {});
+
+  /// Splits one step. The first call only records the CPU counters (its
+  /// step's energy is unattributed: nobody's share is known yet); a
+  /// workload first seen later gets all its CPU time, as it started since
+  /// the previous update.
+  void update(const CgroupSnapshot& snapshot, const NodeStep& step);
+  /// Counts a step whose cgroup tree could not be read as unattributed, so
+  /// the series still sum to the node's energy.
+  void unattribute(const NodeStep& step);
+
+  /// The series, ordered by path.
+  [[nodiscard]] std::vector<CgroupEnergy> series() const;
+  /// Energy of workloads without a series.
+  [[nodiscard]] Joules other() const { return other_; }
+  /// Energy no workload used: idle CPUs' share, processes outside every
+  /// workload, idle GPUs, GPUs whose processes cannot be listed.
+  [[nodiscard]] Joules unattributed() const { return unattributed_; }
+  /// Live workloads at the last update (with or without a series).
+  [[nodiscard]] std::size_t live_workloads() const { return live_; }
+
+ private:
+  struct State {
+    Workload workload;
+    Seconds last_cpu{0};
+    Joules energy{0};
+    bool has_series = false;
+    std::size_t gone_for = 0;
+  };
+  CgroupAttributionOptions options_;
+  bool started_ = false;
+  std::optional<Seconds> busy_last_;
+  std::map<std::string, State, std::less<>> states_;
+  std::size_t series_ = 0;
+  std::size_t live_ = 0;
+  Joules other_{0};
+  Joules unattributed_{0};
 };
 
 }  // namespace mlcarbon::measure

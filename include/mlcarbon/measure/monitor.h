@@ -27,6 +27,19 @@
 
 namespace mlcarbon::measure {
 
+/// Every domain of the meter read at one instant (Monitor::read_node()).
+struct NodeReading {
+  SteadyTime time{};
+  /// Cumulative energy per domain since the meter was made, in the order of
+  /// Monitor::domains(); a failing sensor keeps its last good reading.
+  std::vector<Joules> energy;
+  /// Per domain: the pids on the GPU now; nullopt for a domain that is no
+  /// GPU or whose sensor cannot tell.
+  std::vector<std::optional<std::vector<int>>> gpu_processes;
+  /// Per sensor, in order: failed reads so far.
+  std::vector<std::uint64_t> sensor_failures;
+};
+
 /// How the meter samples. Use designated initializers:
 /// `MonitorOptions{.interval = std::chrono::milliseconds(100)}`.
 struct MonitorOptions {
@@ -127,6 +140,13 @@ class Monitor {
 
   /// Reads every sensor once now, as the sampling thread does each tick.
   void tick();
+  /// Reads every sensor and every GPU's process list now, for a reader
+  /// that keeps its own counters (the exporter).
+  [[nodiscard]] NodeReading read_node();
+  /// The domains of every sensor in reading order, with their sensor,
+  /// method and nesting (energy fields zero).
+  [[nodiscard]] std::vector<DomainEnergy> domains() const;
+
   /// Readings taken so far (ticks and window edges).
   [[nodiscard]] std::uint64_t readings() const;
 
@@ -159,6 +179,8 @@ class Monitor {
   [[nodiscard]] Measurement make_measurement_locked(const std::string& name,
                                                     const Window& window) const;
   [[nodiscard]] Watts idle_power_locked(std::size_t domain) const;
+  // Domain `i` of the flattened list, its energy fields zero.
+  [[nodiscard]] DomainEnergy describe_locked(std::size_t i) const;
 
   std::vector<std::unique_ptr<sensors::EnergySensor>> sensors_;
   MonitorOptions options_;

@@ -60,6 +60,12 @@ struct PipelineOptions {
   PipelineFakes fakes;
 };
 
+/// The pipeline's sensor step: `fake` when set, else the sensors the user
+/// asked for (sensors::detect_requested_sensors).
+[[nodiscard]] Result<sensors::Detection> detect_pipeline_sensors(
+    const sensors::SensorOptions& options,
+    const std::function<sensors::Detection()>& fake);
+
 /// Checks options that need no machine: a finite positive interval, a
 /// finite non-negative idle baseline. create() calls it.
 [[nodiscard]] Status validate(const PipelineOptions& options);
