@@ -6,7 +6,6 @@
 # given. Fails if any target finds a crash, a leak, a timeout or runaway
 # memory; the input that did it is left in build/fuzz/artifacts/<target>/.
 # Usage: scripts/fuzz.sh [--grow] [SECONDS] [TARGET...]   (docs/fuzzing.md)
-# MLCARBON_FUZZ_PRESET=asan builds and runs the targets of the asan preset.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 grow=0
@@ -37,14 +36,11 @@ if command -v ccache >/dev/null; then
   export CMAKE_C_COMPILER_LAUNCHER=${CMAKE_C_COMPILER_LAUNCHER:-ccache}
 fi
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1}
-# The asan preset builds the targets too (clang, with the test suite):
-# scripts/test.sh fuzzes from there rather than compiling everything twice.
-preset=${MLCARBON_FUZZ_PRESET:-fuzz}
-cmake --preset "$preset" >/dev/null
-cmake --build --preset "$preset" -j "$(nproc)" \
+cmake --preset fuzz >/dev/null
+cmake --build --preset fuzz -j "$(nproc)" \
   --target "${targets[@]/%/_fuzz}"
 
-build=build/$preset
+build=build/fuzz
 work=$(mktemp -d "${TMPDIR:-/tmp}/mlcarbon-fuzz.XXXXXX")
 trap 'rm -rf "$work"' EXIT
 failed=()

@@ -377,8 +377,12 @@ Watts Monitor::idle_power_locked(std::size_t domain) const {
 EnergyBounds Measurement::attributed_bounds() const {
   if (!attributed_share)
     return total_bounds();
-  Joules cpu_and_memory{0};
-  EnergyBounds cpu_and_memory_bounds;
+  // Split as Monitor splits the central figure: CPU (and memory counters)
+  // by the CPU-time share, the memory model by the resident share.
+  Joules cpu{0};
+  EnergyBounds cpu_bounds;
+  Joules memory{0};
+  EnergyBounds memory_bounds;
   Joules gpu{0};
   EnergyBounds gpu_bounds;
   for (const DomainEnergy& d : domains) {
@@ -387,22 +391,28 @@ EnergyBounds Measurement::attributed_bounds() const {
     if (is_gpu(d.kind)) {
       gpu += d.energy;
       gpu_bounds = gpu_bounds + d.bounds(d.energy);
+    } else if (d.kind == sensors::DomainKind::kMemory) {
+      memory += d.energy;
+      memory_bounds = memory_bounds + d.bounds(d.energy);
     } else {
-      cpu_and_memory += d.energy;
-      cpu_and_memory_bounds = cpu_and_memory_bounds + d.bounds(d.energy);
+      cpu += d.energy;
+      cpu_bounds = cpu_bounds + d.bounds(d.energy);
     }
   }
   const double share = *attributed_share;
-  EnergyBounds out{cpu_and_memory_bounds.low * share,
-                   cpu_and_memory_bounds.high * share};
-  const Joules ours = std::max(attributed - cpu_and_memory * share, Joules(0));
+  const double memory_share = attributed_memory_share.value_or(share);
+  EnergyBounds out{cpu_bounds.low * share + memory_bounds.low * memory_share,
+                   cpu_bounds.high * share + memory_bounds.high * memory_share};
+  const Joules ours =
+      std::max(attributed - cpu * share - memory * memory_share, Joules(0));
   if (gpu > Joules(0)) {
     out = out + EnergyBounds{ours * (gpu_bounds.low / gpu),
                              ours * (gpu_bounds.high / gpu)};
   } else {
     out = out + EnergyBounds{ours, ours};
   }
-  return out;
+  // Sums in another order than the central figure's: keep it inside.
+  return {std::min(out.low, attributed), std::max(out.high, attributed)};
 }
 
 Measurement Monitor::make_measurement_locked(const std::string& name,

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "mlcarbon/measure/run.h"
 
+#include <algorithm>
 #include <array>
 #include <cerrno>
 #include <charconv>
@@ -259,9 +260,12 @@ void apply_carbon(Run& run, const CarbonSetup& setup,
 Co2eBounds priced_bounds(GramsCo2e co2e, Joules energy, EnergyBounds bounds) {
   if (!(energy.value() > 0.0))
     return {co2e, co2e};
-  const double per_joule = co2e.value() / energy.value();
-  return {GramsCo2e(bounds.low.value() * per_joule),
-          GramsCo2e(bounds.high.value() * per_joule)};
+  // Ratios of energies, and the central figure kept inside: a band of
+  // width zero must not come out a rounding step off its figure.
+  const double low = co2e.value() * (bounds.low.value() / energy.value());
+  const double high = co2e.value() * (bounds.high.value() / energy.value());
+  return {GramsCo2e(std::min(low, co2e.value())),
+          GramsCo2e(std::max(high, co2e.value()))};
 }
 
 WindowRecord price_window(Measurement measurement, const CarbonSetup& setup,

@@ -317,6 +317,19 @@ TEST(BandTest, AttributedBoundsScaleCpuAndMemoryByTheShareAndKeepTheGpu) {
   EXPECT_NEAR(m.attributed_bounds().high.value(), 0.25 * 430.0, 1e-9);
 }
 
+TEST(BandTest, AttributedBoundsTakeTheMemoryModelAtItsResidentShare) {
+  Measurement m = mixed();
+  m.attributed_share = 0.25;
+  m.attributed_memory_share = 0.1;
+  // As the meter: CPU x CPU-time share, memory x resident share, the GPU.
+  m.attributed = Joules(0.25 * 200.0 + 0.1 * 20.0 + 1000.0);
+  const EnergyBounds b = m.attributed_bounds();
+  EXPECT_DOUBLE_EQ(b.low.value(), 0.25 * 100.0 + 0.1 * 16.0 + 1000.0);
+  EXPECT_DOUBLE_EQ(b.high.value(), 0.25 * 400.0 + 0.1 * 30.0 + 1000.0);
+  EXPECT_LE(b.low, m.attributed);
+  EXPECT_GE(b.high, m.attributed);
+}
+
 TEST(BandTest, Co2eBoundsFollowTheEnergyAtThePricePerJoule) {
   const Co2eBounds b = priced_bounds(GramsCo2e(10.0), Joules(1000.0),
                                      {Joules(500.0), Joules(3000.0)});
