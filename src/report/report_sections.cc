@@ -107,6 +107,16 @@ std::string duration_text(double s) {
   return fmt::format("{} s", format_number(s));
 }
 
+// A run figure with its _low/_high siblings (estimated figures carry
+// them), times `scale`: kg to g for CO2e.
+lifecycle::Range run_range(const json& j, const std::string& key,
+                           double scale = 1.0) {
+  const double central = get(j, key, 0.0);
+  return {.low = get(j, key + "_low", central) * scale,
+          .central = central * scale,
+          .high = get(j, key + "_high", central) * scale};
+}
+
 void add_fact(ReportSection& s, std::string key, std::string value) {
   if (!value.empty())
     s.context.emplace_back(std::move(key), std::move(value));
@@ -222,7 +232,6 @@ Result<ReportSection> run_section(std::string_view text,
                               get(doc, "project_name", std::string("mlcarbon")))
                 : fmt::format("Run: {}", join(command, " "));
   s.method = get(energy, "method", std::string("estimated"));
-  const double total_j = get(energy, "total_j", 0.0);
   add_fact(s, "Run", get(doc, "run_id", std::string()));
   add_fact(s, "Project", get(doc, "project_name", std::string()));
   add_fact(s, "Tags", join(get(doc, "tags", std::vector<std::string>{}), ", "));
@@ -262,16 +271,17 @@ Result<ReportSection> run_section(std::string_view text,
            fmt::format("{} ({})", format_number(get(carbon, "pue", 1.0)),
                        get(carbon, "pue_reason", std::string("?"))));
   add_fact(s, "Energy",
-           fmt::format("{} ({})", human_energy(Joules(total_j)), s.method));
+           fmt::format("{} ({})", human_energy(run_range(energy, "total_j")),
+                       s.method));
   if (const auto share = number(energy, "attributed_share")) {
     add_fact(s, "Attributed to the command",
              fmt::format("{} ({}% of CPU time; estimated)",
-                         human_energy(Joules(get(energy, "attributed_j", 0.0))),
+                         human_energy(run_range(energy, "attributed_j")),
                          format_number(*share * 100.0)));
   }
   add_fact(s, "CO2e",
            fmt::format("{} ({} energy x PUE x intensity)",
-                       human_co2e(GramsCo2e(get(carbon, "co2e_kg", 0.0) * 1e3)),
+                       human_co2e(run_range(carbon, "co2e_kg", 1e3)),
                        get(carbon, "method", s.method)));
   add_fact(s, "mlcarbon", get(ctx, "mlcarbon_version", std::string()));
 
@@ -295,11 +305,11 @@ Result<ReportSection> run_section(std::string_view text,
     const std::string name = get(w, "name", std::string("?"));
     const std::string method = get(w, "method", std::string("estimated"));
     windows.push_back({name, get(w, "energy_j", 0.0), method});
-    window_table.rows.push_back(
-        {name, get(w, "start", std::string()),
-         duration_text(get(w, "duration_s", 0.0)),
-         human_energy(Joules(get(w, "energy_j", 0.0))), method,
-         human_co2e(GramsCo2e(get(w, "co2e_kg", 0.0) * 1e3))});
+    window_table.rows.push_back({name, get(w, "start", std::string()),
+                                 duration_text(get(w, "duration_s", 0.0)),
+                                 human_energy(Joules(get(w, "energy_j", 0.0))),
+                                 method,
+                                 human_co2e(run_range(w, "co2e_kg", 1e3))});
   }
   if (!windows.empty()) {
     s.figures.push_back(

@@ -3,10 +3,12 @@
 
 #include <chrono>
 #include <fstream>
+#include <map>
 #include <string>
 #include <vector>
 
 #include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
 
 #include "mlcarbon/core/fs.h"
 
@@ -73,6 +75,30 @@ TEST(ReportTest, RunGivesTimelineDomainAndPhaseCharts) {
   EXPECT_EQ(s.figures[0].line->series[0].x.size(), 240U);
   ASSERT_TRUE(s.figures[2].bar.has_value());
   EXPECT_EQ(s.figures[2].bar->bars.size(), 3U);  // load-data, train, evaluate
+}
+
+TEST(ReportTest, AnEstimatedRunShowsEnergyAndCo2eWithTheirRanges) {
+  auto doc = nlohmann::json::parse(
+      read_file(fixture("report/train_run.json")).value());
+  doc["energy"]["method"] = "estimated";
+  doc["energy"]["total_j"] = 100.0;
+  doc["energy"]["total_j_low"] = 50.0;
+  doc["energy"]["total_j_high"] = 200.0;
+  doc["carbon"]["co2e_kg"] = 0.004;
+  doc["carbon"]["co2e_kg_low"] = 0.002;
+  doc["carbon"]["co2e_kg_high"] = 0.008;
+  TempDir dir;
+  const auto path = dir.path() / "run.json";
+  std::ofstream(path) << doc.dump();
+
+  auto sections = sections_from_path(path);
+  ASSERT_TRUE(sections.has_value()) << sections.error().to_string();
+  std::map<std::string, std::string> facts(sections->front().context.begin(),
+                                           sections->front().context.end());
+
+  EXPECT_EQ(facts["Energy"], "100 [50.0 to 200] J (estimated)");
+  EXPECT_NE(facts["CO2e"].find("4.00 [2.00 to 8.00] g CO2e"), std::string::npos)
+      << facts["CO2e"];
 }
 
 TEST(ReportTest, HtmlIsSelfContainedWithChartsAndTables) {
