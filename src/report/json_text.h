@@ -8,12 +8,14 @@
 
 namespace mlcarbon::report {
 
-/// Indented JSON and a newline. Bytes that are not UTF-8 (a command
-/// argument, a tag, a file name) become U+FFFD instead of making
-/// nlohmann-json throw.
+/// Indented JSON (or compact, for storage) and a newline. Bytes that are
+/// not UTF-8 (a command argument, a tag, a file name) become U+FFFD instead
+/// of making nlohmann-json throw.
 template <typename Json>
-std::string dump_json(const Json& doc) {
-  return doc.dump(2, ' ', false, Json::error_handler_t::replace) + "\n";
+std::string dump_json(const Json& doc, bool indented = true) {
+  return doc.dump(indented ? 2 : -1, ' ', false,
+                  Json::error_handler_t::replace) +
+         "\n";
 }
 
 }  // namespace mlcarbon::report

@@ -198,7 +198,7 @@ void put_co2e_kg(ordered_json& o, const std::string& key, GramsCo2e g,
 
 }  // namespace
 
-std::string run_to_json(const measure::Run& run) {
+std::string run_to_json(const measure::Run& run, bool indented) {
   const measure::Measurement& m = run.measurement;
   const bool estimated = m.method() == Method::kEstimated;
   ordered_json doc;
@@ -311,7 +311,7 @@ std::string run_to_json(const measure::Run& run) {
   }
   doc["windows"] = std::move(windows);
   doc["timeline"] = timeline_to_json(run.timeline);
-  return dump_json(doc);
+  return dump_json(doc, indented);
 }
 
 namespace {
@@ -711,7 +711,7 @@ HistoryEntry to_history_entry(const measure::Run& run) {
                           co2e.high.value(),
                           attributed_co2e.low.value(),
                           attributed_co2e.high.value()};
-  e.document = run_to_json(run);
+  e.document = run_to_json(run, false);
   e.node = run.context.host;
   if (const auto& slurm = run.context.slurm) {
     e.job_id = slurm->job_id;

@@ -15,7 +15,10 @@ inline constexpr int kRunSchemaVersion = 1;
 
 /// The run as a JSON document (schema in docs/measure.md): schema_version,
 /// a context block, every energy figure with its method.
-[[nodiscard]] std::string run_to_json(const measure::Run& run);
+/// `indented` false writes it on one line: the history stores it that way,
+/// since a timeline's columns take a line per number when indented.
+[[nodiscard]] std::string run_to_json(const measure::Run& run,
+                                      bool indented = true);
 
 /// CodeCarbon 3.3's emissions.csv columns, in its order (38).
 [[nodiscard]] const std::vector<std::string>& codecarbon_csv_columns();
