@@ -189,6 +189,8 @@ Result<int> run_experiment(const ExperimentArgs& a) {
     std::size_t total = singles.size();
     for (const ex::Plan& p : plans)
       total += p.points.size();
+    MLCARBON_ASSIGN_OR_RETURN(const sensors::SensorOptions sensor_options,
+                              a.sensors.options());
     Progress progress(total, a.quiet);
     for (const ex::Plan& plan : plans) {
       const ex::RunOptions options{
@@ -197,7 +199,7 @@ Result<int> run_experiment(const ExperimentArgs& a) {
           .device = device,
           .threads = a.threads,
           .meter = {.interval = calibrate::kMeterInterval,
-                    .sensors = a.sensors.options()},
+                    .sensors = sensor_options},
           .progress = [&](std::size_t done, std::size_t all,
                           const ex::Point& point, bool skipped) {
             progress.step(plan.name, done == all ? nullptr : &point, skipped);
@@ -222,7 +224,7 @@ Result<int> run_experiment(const ExperimentArgs& a) {
           .device = device,
           .threads = a.threads,
           .meter = {.interval = calibrate::kMeterInterval,
-                    .sensors = a.sensors.options()}};
+                    .sensors = sensor_options}};
       auto r = ex::run_tradeoff(*engine, name, scale, options);
       progress.step(name, nullptr, false);
       if (r) {
