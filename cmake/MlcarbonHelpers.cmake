@@ -21,6 +21,12 @@ function(mlcarbon_set_checks target)
     target_compile_options(${target} PRIVATE
       -fsanitize=address,undefined -fno-omit-frame-pointer)
     target_link_options(${target} PRIVATE -fsanitize=address,undefined)
+    get_target_property(type ${target} TYPE)
+    if(CMAKE_C_COMPILER_ID MATCHES "Clang" AND type STREQUAL "EXECUTABLE")
+      # clang puts the sanitizer runtime in the executable; one that loads
+      # our C++ library needs its C++ half and libstdc++, as clang++ links.
+      set_target_properties(${target} PROPERTIES LINKER_LANGUAGE CXX)
+    endif()
   endif()
   if(MLCARBON_FUZZ)
     # Coverage feedback for libFuzzer; the fuzz targets themselves link with
