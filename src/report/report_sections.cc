@@ -107,10 +107,10 @@ std::string duration_text(double s) {
   return fmt::format("{} s", format_number(s));
 }
 
-// A run figure with its _low/_high siblings (estimated figures carry
-// them), times `scale`: kg to g for CO2e.
-lifecycle::Range run_range(const json& j, const std::string& key,
-                           double scale = 1.0) {
+// A figure with its _low/_high siblings (estimated figures carry them;
+// without them the range is the figure), times `scale`: kg to g for CO2e.
+lifecycle::Range sibling_range(const json& j, const std::string& key,
+                               double scale = 1.0) {
   const double central = get(j, key, 0.0);
   return {.low = get(j, key + "_low", central) * scale,
           .central = central * scale,
@@ -270,18 +270,19 @@ Result<ReportSection> run_section(std::string_view text,
   add_fact(s, "PUE",
            fmt::format("{} ({})", format_number(get(carbon, "pue", 1.0)),
                        get(carbon, "pue_reason", std::string("?"))));
-  add_fact(s, "Energy",
-           fmt::format("{} ({})", human_energy(run_range(energy, "total_j")),
-                       s.method));
+  add_fact(
+      s, "Energy",
+      fmt::format("{} ({})", human_energy(sibling_range(energy, "total_j")),
+                  s.method));
   if (const auto share = number(energy, "attributed_share")) {
     add_fact(s, "Attributed to the command",
              fmt::format("{} ({}% of CPU time; estimated)",
-                         human_energy(run_range(energy, "attributed_j")),
+                         human_energy(sibling_range(energy, "attributed_j")),
                          format_number(*share * 100.0)));
   }
   add_fact(s, "CO2e",
            fmt::format("{} ({} energy x PUE x intensity)",
-                       human_co2e(run_range(carbon, "co2e_kg", 1e3)),
+                       human_co2e(sibling_range(carbon, "co2e_kg", 1e3)),
                        get(carbon, "method", s.method)));
   add_fact(s, "mlcarbon", get(ctx, "mlcarbon_version", std::string()));
 
@@ -309,7 +310,7 @@ Result<ReportSection> run_section(std::string_view text,
                                  duration_text(get(w, "duration_s", 0.0)),
                                  human_energy(Joules(get(w, "energy_j", 0.0))),
                                  method,
-                                 human_co2e(run_range(w, "co2e_kg", 1e3))});
+                                 human_co2e(sibling_range(w, "co2e_kg", 1e3))});
   }
   if (!windows.empty()) {
     s.figures.push_back(
@@ -336,11 +337,8 @@ struct Ranged {
   }
 };
 Ranged ranged(const json& j, const std::string& key) {
-  Ranged r;
-  r.central = get(j, key, 0.0);
-  r.low = get(j, key + "_low", r.central);
-  r.high = get(j, key + "_high", r.central);
-  return r;
+  const lifecycle::Range r = sibling_range(j, key);
+  return {.central = r.central, .low = r.low, .high = r.high};
 }
 
 // One bar per item with its range as a whisker; without any range the
