@@ -79,6 +79,36 @@ constexpr std::int64_t kProbeBatch = 1009;
 /// model), else its first. Returns the batch size used: the file's own
 /// where it fixes every dimension, else kProbeBatch. Drops the exporter's
 /// intermediate shapes so that inference recomputes them with it.
+// libonnx 1.12's data propagators (Shape's among them) read their first
+// input's type unchecked; a node whose inference failed leaves its output
+// untyped, and a malformed file then crashed the import. This registry
+// hands out each schema with its propagator skipped for such an input
+// (propagation only adds known values; inference proper still runs).
+class GuardedSchemas final : public onnx::ISchemaRegistry {
+ public:
+  const onnx::OpSchema* GetSchema(const std::string& key, int max_version,
+                                  const std::string& domain) const override {
+    const onnx::OpSchema* schema =
+        onnx::OpSchemaRegistry::Instance()->GetSchema(key, max_version, domain);
+    if (schema == nullptr || !schema->has_data_propagation_function())
+      return schema;
+    auto [it, fresh] = guarded_.try_emplace(schema, *schema);
+    if (fresh) {
+      it->second.PartialDataPropagationFunction(
+          [propagate = schema->GetDataPropagationFunction()](
+              onnx::DataPropagationContext& ctx) {
+            if (ctx.getNumInputs() > 0 && ctx.getInputType(0) == nullptr)
+              return;
+            propagate(ctx);
+          });
+    }
+    return &it->second;
+  }
+
+ private:
+  mutable std::unordered_map<const onnx::OpSchema*, onnx::OpSchema> guarded_;
+};
+
 std::int64_t pin_batch(onnx::GraphProto& graph) {
   const onnx::ValueInfoProto* first = activation_input(graph);
   if (first == nullptr || !first->type().has_tensor_type() ||
@@ -1238,11 +1268,11 @@ Result<Model> read_onnx(std::string_view bytes, std::string_view origin) {
                                         /*strict_mode_val=*/0,
                                         /*data_prop_val=*/true);
     ShapeFolder folder(*proto.mutable_graph());
+    const GuardedSchemas schemas;
     // Each round folds the shape arithmetic that the last round's shapes
     // made known; exporters' graphs settle in a few.
     for (int round = 0; round < kMaxInferenceRounds; ++round) {
-      onnx::shape_inference::InferShapes(
-          proto, onnx::OpSchemaRegistry::Instance(), options);
+      onnx::shape_inference::InferShapes(proto, &schemas, options);
       if (!folder.fold())
         break;
     }
