@@ -2,26 +2,15 @@
 """mlcarbon calibrate and train: with the LibTorch plugin (short budgets),
 and without it (a clear error, exit status 1)."""
 import json
-import os
-import pathlib
 
 import pytest
 
-from conftest import run
+from conftest import engine_plugin_or_skip, run
 
 # Calibrations time CPU windows: other tests running beside them skew them.
 pytestmark = pytest.mark.serial
 
 MODEL = "mlp:depth=2,width=16,inputs=8"
-
-
-def plugin_or_skip():
-    plugin = os.environ.get("ENGINE_PLUGIN_FOR_TESTS", "")
-    if not plugin or not pathlib.Path(plugin).exists():
-        reason = os.environ.get("ENGINE_SKIP_REASON_FOR_TESTS") or (
-            "the LibTorch engine plugin is not built")
-        pytest.skip(reason)
-    return plugin
 
 
 @pytest.fixture
@@ -78,7 +67,7 @@ def test_a_malformed_calibration_file_names_file_and_field(mlcarbon, env,
 
 def test_calibrate_measures_caches_and_feeds_estimate(mlcarbon, cache_env,
                                                       tmp_path):
-    plugin_or_skip()
+    engine_plugin_or_skip()
     out = tmp_path / "c.json"
 
     r = run([mlcarbon, "calibrate", MODEL, "--budget", "2s", "--batch", "16",
@@ -131,7 +120,7 @@ def test_calibrate_measures_caches_and_feeds_estimate(mlcarbon, cache_env,
 
 
 def test_train_reports_the_loop_and_the_run(mlcarbon, cache_env, tmp_path):
-    plugin_or_skip()
+    engine_plugin_or_skip()
     out = tmp_path / "t.json"
 
     # Long enough (about a second) for the CPU-time sensors' 10 ms steps.
@@ -152,7 +141,7 @@ def test_train_reports_the_loop_and_the_run(mlcarbon, cache_env, tmp_path):
 
 def test_a_scenario_calibrates_once_then_uses_the_cache(mlcarbon, cache_env,
                                                        tmp_path):
-    plugin_or_skip()
+    engine_plugin_or_skip()
     cache_env["MLCARBON_CALIBRATE_BUDGET"] = "1s"
     (tmp_path / "s.yaml").write_text(
         "carbon_intensity_g_per_kwh: 100\n"

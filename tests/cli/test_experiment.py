@@ -11,18 +11,9 @@ import xml.etree.ElementTree as ET
 
 import pytest
 
-from conftest import run
+from conftest import engine_plugin_or_skip, run
 
 SWEEPS = ["samples", "epochs", "size", "shape", "layertype", "overhead"]
-
-
-def plugin_or_skip():
-    plugin = os.environ.get("ENGINE_PLUGIN_FOR_TESTS", "")
-    if not plugin or not pathlib.Path(plugin).exists():
-        pytest.skip(os.environ.get("ENGINE_SKIP_REASON_FOR_TESTS") or
-                    "the LibTorch engine plugin is not built (sanitizer "
-                    "builds never build it)")
-    return plugin
 
 
 def finite_numbers(value, path="fits"):
@@ -56,7 +47,7 @@ def check_svg(path):
 
 @pytest.fixture(scope="module")
 def quick_report(tmp_path_factory, mlcarbon):
-    plugin = plugin_or_skip()
+    plugin = engine_plugin_or_skip()
     out = tmp_path_factory.mktemp("exp") / "report"
     env = {k: v for k, v in os.environ.items()
            if not k.startswith("MLCARBON_")}

@@ -11,12 +11,16 @@ import shutil
 import signal
 import socket
 import subprocess
+import sys
 import tempfile
 import time
 
 import pytest
 
-REPO = pathlib.Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1]))
+
+from pytest_common import (  # noqa: E402,F401 (fixtures and helpers)
+    env, free_port, mlcarbon, require, run, stop)
 
 
 def _interrupt(signum, frame):
@@ -25,58 +29,6 @@ def _interrupt(signum, frame):
 
 # A timeout's SIGTERM unwinds through the fixtures, which stop the servers.
 signal.signal(signal.SIGTERM, _interrupt)
-
-
-def require(found, what):
-    """`found`, or a skip with the reason (a failure when CI is set)."""
-    if found:
-        return found
-    if os.environ.get("CI") == "true":
-        pytest.fail(f"{what} is not installed; scripts/install-deps.sh "
-                    "installs it and CI runs this test")
-    pytest.skip(f"{what} is not installed")
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def run(cmd, env=None, timeout=120, **kwargs):
-    return subprocess.run(cmd, env=env, capture_output=True, text=True,
-                          timeout=timeout, **kwargs)
-
-
-def stop(proc, sig=signal.SIGTERM, grace=20):
-    """Stops a server this test started, by its own process."""
-    if proc.poll() is not None:
-        return
-    proc.send_signal(sig)
-    try:
-        proc.wait(grace)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        proc.wait()
-
-
-@pytest.fixture(scope="session")
-def mlcarbon():
-    path = os.environ.get("MLCARBON_BIN") or str(
-        REPO / "build" / "ci" / "src" / "cli" / "mlcarbon")
-    if not os.access(path, os.X_OK):
-        pytest.fail(f"mlcarbon binary not found at {path}; set MLCARBON_BIN")
-    return path
-
-
-@pytest.fixture
-def env(tmp_path):
-    """No colour, no MLCARBON_ settings, a private data folder."""
-    e = {k: v for k, v in os.environ.items() if not k.startswith("MLCARBON_")}
-    e["NO_COLOR"] = "1"
-    e["XDG_DATA_HOME"] = str(tmp_path / "xdg")
-    e["TZ"] = "Etc/UTC"
-    return e
 
 
 class Postgres:
