@@ -32,6 +32,9 @@ packages=(
   chromium python3-websocket
   # mlcarbon experiment draws its figures (SVG, PNG) with gnuplot.
   gnuplot-nox
+  # systemd-analyze verifies packaging/mlcarbon-serve.service (Debian's
+  # init is systemd already; in a container installing it starts nothing).
+  systemd
 )
 missing=()
 for p in "${packages[@]}"; do
