@@ -33,8 +33,9 @@ Action setup_sensors(CLI::App& sub) {
                               args->sensors.options());
     // A named sensor that is unavailable is shown with its reason here; only
     // a name that is no sensor at all is an error.
-    MLCARBON_RETURN_IF_ERROR(sensors::check_sensor_names(options.only));
-    const sensors::Detection detection = sensors::detect_sensors(options);
+    MLCARBON_ASSIGN_OR_RETURN(const sensors::Detection detection,
+                              sensors::detect_requested_sensors(
+                                  options, sensors::NamedUnavailable::kListed));
     MLCARBON_RETURN_IF_ERROR(report::write_output(
         "-", args->json
                  ? report::sensors_json(detection)

@@ -53,7 +53,7 @@ Result<sensors::SensorOptions> SensorFlags::options() const {
         o.only.emplace_back(trim(name));
     }
   }
-  return sensors::with_config_file(std::move(o));
+  return o;
 }
 
 void add_sensor_options(CLI::App& sub, SensorFlags& flags) {

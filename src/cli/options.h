@@ -26,9 +26,10 @@ struct SensorFlags {
   std::optional<std::string> cpu_watts;
   std::optional<std::string> tdp;
   std::optional<std::string> memory_watts_per_gb;
-  /// SensorOptions from the environment, then the config file
-  /// ($XDG_CONFIG_HOME/mlcarbon/config.yaml), then these flags; a bad
-  /// figure in either is an error naming where it was.
+  /// SensorOptions from the environment, then these flags; a bad figure
+  /// is an error naming the flag. The config file
+  /// ($XDG_CONFIG_HOME/mlcarbon/config.yaml) is read once, on detection,
+  /// with the flags winning over it.
   [[nodiscard]] Result<sensors::SensorOptions> options() const;
 };
 

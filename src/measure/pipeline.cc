@@ -12,7 +12,6 @@
 #include <fmt/format.h>
 
 #include "mlcarbon/measure/monitor.h"
-#include "mlcarbon/sensors/power_config.h"
 
 namespace mlcarbon::measure {
 namespace {
@@ -144,10 +143,6 @@ Result<std::unique_ptr<Pipeline>> Pipeline::create(PipelineOptions options) {
   MLCARBON_ASSIGN_OR_RETURN(impl->carbon, resolve_carbon(options.carbon));
   // Made now so that a machine without random bytes fails before a run.
   MLCARBON_ASSIGN_OR_RETURN(impl->run_id, new_run_id());
-  if (!options.fakes.detect) {
-    MLCARBON_ASSIGN_OR_RETURN(
-        options.sensors, sensors::with_config_file(std::move(options.sensors)));
-  }
   MLCARBON_ASSIGN_OR_RETURN(
       sensors::Detection detection,
       detect_pipeline_sensors(options.sensors, options.fakes.detect));

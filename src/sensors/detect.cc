@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 #include <algorithm>
 #include <cstdlib>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -10,6 +11,7 @@
 #include "mlcarbon/core/text.h"
 #include "mlcarbon/sensors/models.h"
 #include "mlcarbon/sensors/nvml.h"
+#include "mlcarbon/sensors/power_config.h"
 #include "mlcarbon/sensors/rapl.h"
 #include "mlcarbon/sensors/sensor.h"
 
@@ -87,12 +89,16 @@ Status check_sensor_names(const std::vector<std::string>& only) {
   return {};
 }
 
-Result<Detection> detect_requested_sensors(const SensorOptions& options) {
+Result<Detection> detect_requested_sensors(const SensorOptions& options,
+                                           NamedUnavailable named) {
   MLCARBON_RETURN_IF_ERROR(check_sensor_names(options.only));
-  Detection detection = detect_sensors(options);
+  MLCARBON_ASSIGN_OR_RETURN(const SensorOptions configured,
+                            with_config_file(options));
+  Detection detection = detect_sensors(configured);
   for (const Unavailable& u : detection.unavailable) {
     // Every name in `only` was asked for explicitly.
-    if (options.only.empty() || u.redundant)
+    if (options.only.empty() || u.redundant ||
+        named == NamedUnavailable::kListed)
       continue;
     return tl::unexpected(
         Error(u.reason.code(),
@@ -119,6 +125,8 @@ SensorOptions with_environment(SensorOptions options) {
     options.hypervisor_root = v;
   if (const char* v = std::getenv("MLCARBON_PROC_ROOT"); v && *v)
     options.proc_root = v;
+  if (!options.config_file)
+    options.config_file = std::make_shared<ConfigFile>(default_config_path());
   return options;
 }
 

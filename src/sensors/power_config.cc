@@ -156,11 +156,19 @@ void merge_overrides(PowerOverrides& base, const PowerOverrides& over) {
     base.memory_watts_per_gb = over.memory_watts_per_gb;
 }
 
-Result<SensorOptions> with_config_file(SensorOptions options,
-                                       const std::filesystem::path& path) {
-  MLCARBON_ASSIGN_OR_RETURN(PowerOverrides merged, load_power_config(path));
+Result<PowerOverrides> ConfigFile::overrides() const {
+  std::call_once(once_, [this] { read_ = load_power_config(path_); });
+  return *read_;
+}
+
+Result<SensorOptions> with_config_file(SensorOptions options) {
+  if (!options.config_file)
+    return options;
+  MLCARBON_ASSIGN_OR_RETURN(PowerOverrides merged,
+                            options.config_file->overrides());
   merge_overrides(merged, options.overrides);
   options.overrides = std::move(merged);
+  options.config_file.reset();
   return options;
 }
 

@@ -382,9 +382,13 @@ TEST(PowerConfigTest, FlagsWinAndTheCpuFiguresGoTogether) {
   SensorOptions flags;
   flags.overrides.tdp = Pinned<Watts>{Watts(65), "flag --tdp"};
 
-  auto o = with_config_file(flags, path);
+  flags.config_file = std::make_shared<ConfigFile>(path);
+
+  auto o = with_config_file(flags);
 
   ASSERT_TRUE(o) << o.error().to_string();
+  // Its figures are in: a later detection does not merge them again.
+  EXPECT_EQ(o->config_file, nullptr);
   // --tdp replaces the file's cpu_watts; the memory figure stays.
   EXPECT_FALSE(o->overrides.cpu_watts);
   ASSERT_TRUE(o->overrides.tdp && o->overrides.memory_watts_per_gb);

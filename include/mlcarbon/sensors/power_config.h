@@ -2,7 +2,10 @@
 #pragma once
 
 #include <filesystem>
+#include <mutex>
+#include <optional>
 #include <string_view>
+#include <utility>
 
 #include "mlcarbon/core/error.h"
 #include "mlcarbon/sensors/sensor.h"
@@ -41,12 +44,30 @@ namespace mlcarbon::sensors {
 /// figures (cpu_watts, tdp) go together.
 void merge_overrides(PowerOverrides& base, const PowerOverrides& over);
 
-/// `options` with the config file's figures where `options.overrides` pins
-/// none (a flag or an API option wins over the file). Every front end that
-/// builds sensors calls it, so the CLI, the library, the C API and Python
-/// use the same pinned figures.
-[[nodiscard]] Result<SensorOptions> with_config_file(
-    SensorOptions options,
-    const std::filesystem::path& path = default_config_path());
+/// The config file a front end's sensors take their pinned figures from
+/// (SensorOptions::config_file). It is read on the first call to
+/// overrides() and never again: copies of one SensorOptions share it, so
+/// a command that builds many pipelines reads the file once. Thread-safe.
+class ConfigFile {
+ public:
+  explicit ConfigFile(std::filesystem::path path) : path_(std::move(path)) {}
+
+  [[nodiscard]] const std::filesystem::path& path() const { return path_; }
+  /// The file's overrides (load_power_config), or its error, from the one
+  /// reading.
+  [[nodiscard]] Result<PowerOverrides> overrides() const;
+
+ private:
+  std::filesystem::path path_;
+  mutable std::once_flag once_;
+  mutable std::optional<Result<PowerOverrides>> read_;
+};
+
+/// `options` with the figures of `options.config_file` where
+/// `options.overrides` pins none (a flag or an API option wins over the
+/// file), and the file dropped, as its figures are in. Sensor detection
+/// calls it (detect_requested_sensors), so the CLI, the library, the C API
+/// and Python use the same pinned figures.
+[[nodiscard]] Result<SensorOptions> with_config_file(SensorOptions options);
 
 }  // namespace mlcarbon::sensors

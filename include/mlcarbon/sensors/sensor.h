@@ -131,6 +131,8 @@ struct PowerOverrides {
   std::optional<Pinned<double>> memory_watts_per_gb;
 };
 
+class ConfigFile;  // power_config.h
+
 /// Where sensors look; every path is settable so tests run on fixtures.
 struct SensorOptions {
   /// Overridden by MLCARBON_POWERCAP_ROOT.
@@ -152,14 +154,19 @@ struct SensorOptions {
   std::filesystem::path dmi_root = "/sys/class/dmi/id";
   /// Xen's /sys/hypervisor. Overridden by MLCARBON_HYPERVISOR_ROOT.
   std::filesystem::path hypervisor_root = "/sys/hypervisor";
-  /// Figures pinned by flags or the config file.
+  /// Figures pinned by flags or the API; they win over the config file's.
   PowerOverrides overrides;
+  /// The config file with pinned figures, read once on detection
+  /// (with_config_file); with_environment() sets the user's. Null: none.
+  std::shared_ptr<const ConfigFile> config_file;
   /// Restrict to these sensor names; empty means all ("auto").
   std::vector<std::string> only;
   const Clock* clock = &SystemClock::instance();
 };
 
-/// Applies the MLCARBON_* environment overrides to `options`.
+/// Applies the MLCARBON_* environment overrides to `options`, and gives
+/// it the user's config file ($XDG_CONFIG_HOME/mlcarbon/config.yaml) when
+/// it has none.
 [[nodiscard]] SensorOptions with_environment(SensorOptions options);
 
 /// The sensors in use and, for each one that is not, the reason.
@@ -182,11 +189,20 @@ struct Detection {
 /// in `unavailable` with its reason and remedy.
 [[nodiscard]] Detection detect_sensors(const SensorOptions& options);
 
-/// detect_sensors() for a user's request: with `only` empty ("auto") it
-/// never fails; with names given, an unknown name, or a named sensor that is
-/// unavailable for a reason other than being redundant, is an error that
-/// says why and how to fix it, so a run never silently measures nothing.
+/// What detect_requested_sensors() makes of a sensor named in `only` that
+/// is unavailable for a reason other than being redundant.
+enum class NamedUnavailable {
+  kError,  ///< an error: a run never silently measures nothing
+  kListed  ///< listed in Detection::unavailable (`mlcarbon sensors`)
+};
+
+/// detect_sensors() for a user's request, with the figures of the config
+/// file (SensorOptions::config_file) under the pinned ones: the one place
+/// the file is read. A bad config file or an unknown sensor name is an
+/// error that says why and how to fix it; so is a named sensor that is
+/// unavailable, unless `named` lists it.
 [[nodiscard]] Result<Detection> detect_requested_sensors(
-    const SensorOptions& options);
+    const SensorOptions& options,
+    NamedUnavailable named = NamedUnavailable::kError);
 
 }  // namespace mlcarbon::sensors
