@@ -136,6 +136,23 @@ def test_cpu_watts_give_the_same_power_from_python_c_and_the_cli(kvm, tmp_path):
             2 * base["energy"]["total_j"] / base["duration_s"], rel=0.05), front_end
 
 
+def test_memory_watts_per_gb_scales_the_memory_power(kvm):
+    def memory(x):
+        tracker = mlcarbon.Tracker(region="FR", db=False, interval=0.05,
+                                   sensors=["memory-model"], memory_watts_per_gb=x)
+        with tracker:
+            sum(i * i for i in range(100_000))
+        doc = tracker.run.to_dict()
+        return next(d for d in doc["energy"]["domains"] if d["kind"] == "memory")
+
+    base, doubled = memory(0.25), memory(0.5)
+
+    assert base["description"].endswith("(argument memory_watts_per_gb)")
+    # 16 GiB installed on the fixture: 4 W, then twice that.
+    assert base["average_power_w"] == pytest.approx(4.0, rel=0.02)
+    assert doubled["average_power_w"] == pytest.approx(8.0, rel=0.02)
+
+
 def test_tdp_and_memory_figures_reach_the_sensors(monkeypatch, tmp_path):
     _machine(monkeypatch, tmp_path, BARE_METAL)
 
