@@ -15,6 +15,9 @@ import subprocess
 import sys
 
 REPO = pathlib.Path(__file__).resolve().parents[1]
+# Untimed training and inference batches on each side before the timed
+# epoch: oneDNN builds its kernels on first use, which is not per-step cost.
+WARMUP = 3
 
 MODELS = [
     # (label, model, samples)
@@ -71,7 +74,7 @@ def main():
 
     print(f"threads {args.threads}, batch {args.batch}, SGD, MSE, one epoch; "
           f"MLPs {args.samples} samples, conv nets {args.conv_samples}; "
-          f"fastest of {args.repeats} runs; "
+          f"fastest of {args.repeats} runs after {WARMUP} warm-up batches; "
           f"Python malloc {'tuned' if args.python_mallopt else 'default'}")
     print("CPU seconds of each loop (the machine may be shared; with one "
           "thread CPU time is the work), denormals flushed on both sides; "
@@ -89,7 +92,7 @@ def main():
             got = ref.run_driver(args.driver, [
                 "--model", model, "--samples", str(samples),
                 "--batch", str(args.batch), "--threads", str(args.threads),
-                "--no-losses"])
+                "--warmup-batches", str(WARMUP), "--no-losses"])
             x, y = ref.synthetic(got, "regression", samples, 0, 42)
             torch.manual_seed(42)
             module = ref.build(got["layers"])
@@ -101,6 +104,9 @@ def main():
                 ref.build(got["layers"]), x, y, batch=args.batch,
                 batches=per_epoch, lr=0.01)
             torch.set_flush_denormal(True)
+            # Warm like the engine: kernels set up, buffers allocated.
+            ref.train(module, x, y, batch=args.batch, batches=WARMUP, lr=0.01)
+            ref.infer(module, x, batch=args.batch, batches=WARMUP)
             py_train, py_train_cpu, _ = ref.train(
                 module, x, y, batch=args.batch, batches=per_epoch, lr=0.01)
             py_infer, py_infer_cpu = ref.infer(module, x, batch=args.batch,

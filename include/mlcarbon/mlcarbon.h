@@ -244,6 +244,30 @@ MLCARBON_API mlcarbon_status mlcarbon_tracker_stop_bounds(
     mlcarbon_tracker* tracker, char** run_json, mlcarbon_run_summary* summary,
     mlcarbon_bounds* bounds);
 
+/* Power-model figures for this tracker alone, as `mlcarbon measure`'s
+ * --cpu-watts, --tdp and --memory-watts-per-gb (docs/models.md,
+ * "Overrides"). They replace the config file's figures and the tables for
+ * the cpu-model and memory-model sensors, which are used where no hardware
+ * counter is; the run JSON's sensor descriptions name the setter as the
+ * figures' origin. Call them after create and before start (or between a
+ * stop and the next start): the tracker rebuilds its sensors. A bad value
+ * or a running tracker is MLCARBON_ERROR_INVALID_ARGUMENT and leaves the
+ * tracker as it was. */
+
+/** CPU linear model: watts at 0 % and 100 % load, per vCPU on a VM, per CPU
+ *  package on bare metal; 0 <= min_w <= max_w <= 1000, max_w > 0. Not with
+ *  mlcarbon_tracker_set_tdp(): they are two CPU models. */
+MLCARBON_API mlcarbon_status mlcarbon_tracker_set_cpu_watts(
+    mlcarbon_tracker* tracker, double min_w, double max_w);
+
+/** CPU load curve with this TDP of each CPU package; 0 < watts <= 10000. */
+MLCARBON_API mlcarbon_status mlcarbon_tracker_set_tdp(mlcarbon_tracker* tracker,
+                                                      double watts);
+
+/** Memory model: watts per GiB of installed memory; 0 < x <= 10. */
+MLCARBON_API mlcarbon_status mlcarbon_tracker_set_memory_watts_per_gb(
+    mlcarbon_tracker* tracker, double watts_per_gb);
+
 /** Frees a tracker (a running one is stopped and its run discarded). NULL
  *  is ignored. */
 MLCARBON_API void mlcarbon_tracker_free(mlcarbon_tracker* tracker);

@@ -25,17 +25,21 @@
 #include "mlcarbon/report/footprint.h"
 #include "mlcarbon/report/history.h"
 #include "mlcarbon/report/run_export.h"
+#include "mlcarbon/sensors/power_config.h"
 #include "mlcarbon/version.h"
 
 struct mlcarbon_tracker {
   mlcarbon::Tracker tracker;
   std::optional<mlcarbon::report::History> history;
+  // What the tracker was made from: a power setter remakes it with them.
+  mlcarbon::TrackerOptions options;
 };
 
 namespace {
 
 using mlcarbon::Errc;
 using mlcarbon::Error;
+using mlcarbon::Status;
 
 // The calling thread's last error; "" after a successful call.
 struct LastError {
@@ -223,6 +227,40 @@ void set_co2e(mlcarbon_bounds& b, mlcarbon::measure::Co2eBounds co2e,
   b.attributed_co2e_kg_high = attributed.high.value() / 1000.0;
 }
 
+// Pins a power figure on a tracker that is not running: the tracker is
+// made anew from its options (sensors are built at create), so the figure
+// reaches the one pipeline as a flag does. `pin` sets the figure on the
+// overrides or fails; on any failure the tracker stays as it was.
+template <typename Pin>
+mlcarbon_status set_power(mlcarbon_tracker* tracker, std::string_view function,
+                          Pin&& pin) {
+  return guarded([&] {
+    if (tracker == nullptr)
+      return null_argument(function, "tracker");
+    if (tracker->tracker.running()) {
+      return fail(MLCARBON_ERROR_INVALID_ARGUMENT,
+                  fmt::format("{}: the tracker is running", function),
+                  "set the power figures before mlcarbon_tracker_start");
+    }
+    mlcarbon::TrackerOptions options = tracker->options;
+    mlcarbon::sensors::PowerOverrides& o = options.sensors.overrides;
+    if (auto s = pin(o); !s)
+      return fail(s.error());
+    if (auto s = mlcarbon::sensors::check_one_cpu_model(
+            o, Errc::kInvalidArgument, "", "mlcarbon_tracker_set_cpu_watts",
+            "mlcarbon_tracker_set_tdp");
+        !s) {
+      return fail(s.error());
+    }
+    auto created = mlcarbon::Tracker::create(options);
+    if (!created)
+      return fail(created.error());
+    tracker->tracker = std::move(*created);
+    tracker->options = std::move(options);
+    return MLCARBON_OK;
+  });
+}
+
 }  // namespace
 
 extern "C" {
@@ -316,10 +354,11 @@ mlcarbon_status mlcarbon_tracker_create(const mlcarbon_tracker_options* options,
       }
       history.emplace(std::move(*opened));
     }
-    auto created = mlcarbon::Tracker::create(std::move(*t));
+    auto created = mlcarbon::Tracker::create(*t);
     if (!created)
       return fail(created.error());
-    *tracker = new mlcarbon_tracker{std::move(*created), std::move(history)};
+    *tracker = new mlcarbon_tracker{std::move(*created), std::move(history),
+                                    std::move(*t)};
     return MLCARBON_OK;
   });
 }
@@ -467,6 +506,44 @@ mlcarbon_status mlcarbon_tracker_stop_bounds(mlcarbon_tracker* tracker,
     }
     return MLCARBON_OK;
   });
+}
+
+mlcarbon_status mlcarbon_tracker_set_cpu_watts(mlcarbon_tracker* tracker,
+                                               double min_w, double max_w) {
+  constexpr std::string_view kName = "C API mlcarbon_tracker_set_cpu_watts";
+  return set_power(
+      tracker, kName, [&](mlcarbon::sensors::PowerOverrides& o) -> Status {
+        MLCARBON_ASSIGN_OR_RETURN(
+            auto w, mlcarbon::sensors::check_cpu_watts(min_w, max_w, kName));
+        o.cpu_watts = {w, std::string(kName)};
+        return {};
+      });
+}
+
+mlcarbon_status mlcarbon_tracker_set_tdp(mlcarbon_tracker* tracker,
+                                         double watts) {
+  constexpr std::string_view kName = "C API mlcarbon_tracker_set_tdp";
+  return set_power(tracker, kName,
+                   [&](mlcarbon::sensors::PowerOverrides& o) -> Status {
+                     MLCARBON_ASSIGN_OR_RETURN(
+                         auto w, mlcarbon::sensors::check_tdp(watts, kName));
+                     o.tdp = {w, std::string(kName)};
+                     return {};
+                   });
+}
+
+mlcarbon_status mlcarbon_tracker_set_memory_watts_per_gb(
+    mlcarbon_tracker* tracker, double watts_per_gb) {
+  constexpr std::string_view kName =
+      "C API mlcarbon_tracker_set_memory_watts_per_gb";
+  return set_power(
+      tracker, kName, [&](mlcarbon::sensors::PowerOverrides& o) -> Status {
+        MLCARBON_ASSIGN_OR_RETURN(
+            auto x,
+            mlcarbon::sensors::check_memory_watts_per_gb(watts_per_gb, kName));
+        o.memory_watts_per_gb = {x, std::string(kName)};
+        return {};
+      });
 }
 
 void mlcarbon_tracker_free(mlcarbon_tracker* tracker) {

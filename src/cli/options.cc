@@ -36,10 +36,8 @@ Result<sensors::SensorOptions> SensorFlags::options() const {
     flags.memory_watts_per_gb =
         sensors::Pinned<double>{x, "flag --memory-watts-per-gb"};
   }
-  if (flags.cpu_watts && flags.tdp) {
-    return make_error(Errc::kInvalidArgument,
-                      "--cpu-watts and --tdp are two CPU models: give one");
-  }
+  MLCARBON_RETURN_IF_ERROR(sensors::check_one_cpu_model(
+      flags, Errc::kInvalidArgument, "", "--cpu-watts", "--tdp"));
 
   if (powercap_root)
     o.powercap_root = *powercap_root;

@@ -8,6 +8,7 @@
 #include <chrono>
 #include <cmath>
 #include <filesystem>
+#include <memory>
 #include <mutex>
 #include <optional>
 #include <string>
@@ -24,6 +25,7 @@
 #include "mlcarbon/report/history.h"
 #include "mlcarbon/report/run_export.h"
 #include "mlcarbon/report/sensors_report.h"
+#include "mlcarbon/sensors/power_config.h"
 #include "mlcarbon/sensors/sensor.h"
 #include "mlcarbon/version.h"
 
@@ -171,6 +173,43 @@ class RunCore {
   measure::Run run_;
 };
 
+// The power figures of the arguments cpu_watts (a "MIN:MAX" str or a
+// (min, max) pair, types checked in Python), tdp_watts and
+// memory_watts_per_gb, checked as the CLI checks its flags; each names its
+// argument as its origin.
+sensors::PowerOverrides power_overrides(const py::object& cpu_watts,
+                                        const py::object& tdp_watts,
+                                        const py::object& memory_watts_per_gb) {
+  sensors::PowerOverrides o;
+  if (!cpu_watts.is_none()) {
+    const std::string name = "argument cpu_watts";
+    if (py::isinstance<py::str>(cpu_watts)) {
+      o.cpu_watts = {value_or_raise(sensors::parse_cpu_watts(
+                         cpu_watts.cast<std::string>(), name)),
+                     name};
+    } else {
+      const auto pair = cpu_watts.cast<py::tuple>();
+      o.cpu_watts = {value_or_raise(sensors::check_cpu_watts(
+                         pair[0].cast<double>(), pair[1].cast<double>(), name)),
+                     name};
+    }
+  }
+  if (!tdp_watts.is_none()) {
+    const std::string name = "argument tdp_watts";
+    o.tdp = {value_or_raise(sensors::check_tdp(tdp_watts.cast<double>(), name)),
+             name};
+  }
+  if (!memory_watts_per_gb.is_none()) {
+    const std::string name = "argument memory_watts_per_gb";
+    o.memory_watts_per_gb = {value_or_raise(sensors::check_memory_watts_per_gb(
+                                 memory_watts_per_gb.cast<double>(), name)),
+                             name};
+  }
+  check(sensors::check_one_cpu_model(o, Errc::kInvalidArgument, "", "cpu_watts",
+                                     "tdp_watts"));
+  return o;
+}
+
 Result<report::History> open_history(const std::string& db, bool read_only) {
   return report::History::open(
       db.empty() ? report::default_history_location() : db,
@@ -183,8 +222,9 @@ class TrackerCore {
               double interval_s, const py::object& tags,
               const py::object& carbon_intensity, const py::object& pue,
               const py::object& sensor_names, double idle_baseline_s,
-              const py::object& db) {
+              const py::object& db, const sensors::PowerOverrides& power) {
     TrackerOptions options;
+    options.sensors.overrides = power;
     options.project = project;
     options.tags = strings(tags);
     options.carbon.region = optional<std::string>(region);
@@ -336,14 +376,23 @@ py::list regions() {
   return out;
 }
 
-std::string sensors_json() {
-  std::string json;
+// The sensors with the caller's power figures over the config file's, as
+// `mlcarbon sensors` shows them with its flags.
+std::string sensors_json(const py::object& cpu_watts,
+                         const py::object& tdp_watts,
+                         const py::object& memory_watts_per_gb) {
+  sensors::SensorOptions options = sensors::with_environment({});
+  options.overrides =
+      power_overrides(cpu_watts, tdp_watts, memory_watts_per_gb);
+  Result<std::string> json = make_error(Errc::kCancelled, "not detected");
   {
     py::gil_scoped_release nogil;
-    json = report::sensors_json(
-        sensors::detect_sensors(sensors::with_environment({})));
+    auto merged = sensors::with_config_file(std::move(options));
+    json = merged ? Result<std::string>(
+                        report::sensors_json(sensors::detect_sensors(*merged)))
+                  : Result<std::string>(tl::unexpected(merged.error()));
   }
-  return json;
+  return value_or_raise(std::move(json));
 }
 
 std::optional<WallTime> wall_time(const py::object& unix_seconds) {
@@ -396,12 +445,23 @@ PYBIND11_MODULE(MLCARBON_PYTHON_MODULE, m) {
            py::arg("codecarbon_version"));
 
   py::class_<TrackerCore>(m, "TrackerCore")
-      .def(py::init<const std::string&, const py::object&, double,
-                    const py::object&, const py::object&, const py::object&,
-                    const py::object&, double, const py::object&>(),
+      .def(py::init([](const std::string& project, const py::object& region,
+                       double interval, const py::object& tags,
+                       const py::object& carbon_intensity,
+                       const py::object& pue, const py::object& sensor_names,
+                       double idle_baseline, const py::object& db,
+                       const py::object& cpu_watts, const py::object& tdp_watts,
+                       const py::object& memory_watts_per_gb) {
+             return std::make_unique<TrackerCore>(
+                 project, region, interval, tags, carbon_intensity, pue,
+                 sensor_names, idle_baseline, db,
+                 power_overrides(cpu_watts, tdp_watts, memory_watts_per_gb));
+           }),
            py::arg("project"), py::arg("region"), py::arg("interval"),
            py::arg("tags"), py::arg("carbon_intensity"), py::arg("pue"),
-           py::arg("sensors"), py::arg("idle_baseline"), py::arg("db"))
+           py::arg("sensors"), py::arg("idle_baseline"), py::arg("db"),
+           py::arg("cpu_watts") = py::none(), py::arg("tdp_watts") = py::none(),
+           py::arg("memory_watts_per_gb") = py::none())
       .def("start", &TrackerCore::start)
       .def("stop", &TrackerCore::stop)
       .def("read", &TrackerCore::read)
@@ -414,7 +474,9 @@ PYBIND11_MODULE(MLCARBON_PYTHON_MODULE, m) {
         py::arg("folder"));
   m.def("estimate_file", &estimate_file, py::arg("path"));
   m.def("regions", &regions);
-  m.def("sensors_json", &sensors_json);
+  m.def("sensors_json", &sensors_json, py::arg("cpu_watts") = py::none(),
+        py::arg("tdp_watts") = py::none(),
+        py::arg("memory_watts_per_gb") = py::none());
   m.def("history", &history, py::arg("db"), py::arg("project"), py::arg("tag"),
         py::arg("command"), py::arg("since"), py::arg("until"),
         py::arg("limit"));

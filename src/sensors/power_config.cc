@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "mlcarbon/sensors/power_config.h"
 
+#include <limits>
 #include <system_error>
 
 #include <fmt/format.h>
@@ -14,17 +15,45 @@ namespace {
 
 constexpr YamlLimits kLimits{"config", 64 * 1024};
 
+// `shown` is the value as the user gave it, quoted in the error.
+Result<double> check_bounded(double value, std::string_view shown,
+                             std::string_view where, std::string_view what,
+                             double low, bool low_open, double high) {
+  // Written so that NaN fails every comparison and is refused.
+  if (!(value <= high && value >= low && (!low_open || value > low))) {
+    return make_error(Errc::kInvalidArgument,
+                      "{}: expected {} ({} {} and at most {}), got '{}'", where,
+                      what, low_open ? "above" : "at least", low, high, shown);
+  }
+  return value;
+}
+
 Result<double> parse_bounded(std::string_view text, std::string_view where,
                              std::string_view what, double low, bool low_open,
                              double high) {
   auto v = parse_double(trim(text));
-  if (!v || *v > high || *v < low || (low_open && *v == low)) {
-    return make_error(Errc::kInvalidArgument,
-                      "{}: expected {} ({} {} and at most {}), got '{}'", where,
-                      what, low_open ? "above" : "at least", low, high, text);
-  }
-  return *v;
+  return check_bounded(v ? *v : std::numeric_limits<double>::quiet_NaN(), text,
+                       where, what, low, low_open, high);
 }
+
+Result<CpuWatts> check_min_max(double min, double max, std::string_view shown,
+                               std::string_view where) {
+  if (min > max) {
+    return make_error(Errc::kInvalidArgument,
+                      "{}: expected MIN <= MAX in MIN:MAX, got '{}'", where,
+                      shown);
+  }
+  return CpuWatts{Watts(min), Watts(max)};
+}
+
+// The limits, one place for the text and the number forms.
+constexpr double kMaxCpuWatts = 1000.0;
+constexpr double kMaxTdp = 10000.0;
+constexpr double kMaxMemoryWattsPerGb = 10.0;
+constexpr std::string_view kMinWhat = "MIN watts of MIN:MAX";
+constexpr std::string_view kMaxWhat = "MAX watts of MIN:MAX";
+constexpr std::string_view kTdpWhat = "a TDP in watts";
+constexpr std::string_view kMemoryWhat = "watts per GiB of memory";
 
 }  // namespace
 
@@ -37,31 +66,58 @@ Result<CpuWatts> parse_cpu_watts(std::string_view text,
                       where, text);
   }
   MLCARBON_ASSIGN_OR_RETURN(
-      const double min,
-      parse_bounded(text.substr(0, colon), where, "MIN watts of MIN:MAX", 0.0,
-                    false, 1000.0));
+      const double min, parse_bounded(text.substr(0, colon), where, kMinWhat,
+                                      0.0, false, kMaxCpuWatts));
   MLCARBON_ASSIGN_OR_RETURN(
-      const double max,
-      parse_bounded(text.substr(colon + 1), where, "MAX watts of MIN:MAX", 0.0,
-                    true, 1000.0));
-  if (min > max) {
-    return make_error(Errc::kInvalidArgument,
-                      "{}: expected MIN <= MAX in MIN:MAX, got '{}'", where,
-                      text);
-  }
-  return CpuWatts{Watts(min), Watts(max)};
+      const double max, parse_bounded(text.substr(colon + 1), where, kMaxWhat,
+                                      0.0, true, kMaxCpuWatts));
+  return check_min_max(min, max, text, where);
 }
 
 Result<Watts> parse_tdp(std::string_view text, std::string_view where) {
   MLCARBON_ASSIGN_OR_RETURN(
-      const double w,
-      parse_bounded(text, where, "a TDP in watts", 0.0, true, 10000.0));
+      const double w, parse_bounded(text, where, kTdpWhat, 0.0, true, kMaxTdp));
   return Watts(w);
 }
 
 Result<double> parse_memory_watts_per_gb(std::string_view text,
                                          std::string_view where) {
-  return parse_bounded(text, where, "watts per GiB of memory", 0.0, true, 10.0);
+  return parse_bounded(text, where, kMemoryWhat, 0.0, true,
+                       kMaxMemoryWattsPerGb);
+}
+
+Result<CpuWatts> check_cpu_watts(double min, double max,
+                                 std::string_view where) {
+  MLCARBON_ASSIGN_OR_RETURN(const double lo,
+                            check_bounded(min, fmt::format("{}", min), where,
+                                          kMinWhat, 0.0, false, kMaxCpuWatts));
+  MLCARBON_ASSIGN_OR_RETURN(const double hi,
+                            check_bounded(max, fmt::format("{}", max), where,
+                                          kMaxWhat, 0.0, true, kMaxCpuWatts));
+  return check_min_max(lo, hi, fmt::format("{}:{}", min, max), where);
+}
+
+Result<Watts> check_tdp(double watts, std::string_view where) {
+  MLCARBON_ASSIGN_OR_RETURN(
+      const double w, check_bounded(watts, fmt::format("{}", watts), where,
+                                    kTdpWhat, 0.0, true, kMaxTdp));
+  return Watts(w);
+}
+
+Result<double> check_memory_watts_per_gb(double watts_per_gb,
+                                         std::string_view where) {
+  return check_bounded(watts_per_gb, fmt::format("{}", watts_per_gb), where,
+                       kMemoryWhat, 0.0, true, kMaxMemoryWattsPerGb);
+}
+
+Status check_one_cpu_model(const PowerOverrides& overrides, Errc code,
+                           std::string_view context, std::string_view cpu_watts,
+                           std::string_view tdp) {
+  if (overrides.cpu_watts && overrides.tdp) {
+    return make_error(code, "{}{} and {} are two CPU models: give one", context,
+                      cpu_watts, tdp);
+  }
+  return {};
 }
 
 std::filesystem::path default_config_path() {
@@ -136,12 +192,8 @@ Result<PowerOverrides> load_power_config(const std::filesystem::path& path) {
   } catch (const std::exception& e) {
     return tl::unexpected(yaml_error(e, origin, kLimits));
   }
-  if (out.cpu_watts && out.tdp) {
-    return make_error(Errc::kParse,
-                      "{}: power.cpu_watts and power.tdp_w are two CPU models: "
-                      "give one",
-                      origin);
-  }
+  MLCARBON_RETURN_IF_ERROR(check_one_cpu_model(
+      out, Errc::kParse, origin + ": ", "power.cpu_watts", "power.tdp_w"));
   return out;
 }
 

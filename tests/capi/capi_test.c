@@ -1,5 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* The C API from C11: each check prints what failed and the test exits 1. */
+/* setenv, unsetenv */
+#define _POSIX_C_SOURCE 200809L
+
 #include <math.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -294,6 +297,86 @@ static void test_estimate_text_and_file(void) {
 }
 
 /* The last error belongs to the thread that made the call. */
+/* A run of the CPU model alone on the fixture of a 2-vCPU KVM guest whose
+ * /proc/stat stands still: the load is 0, so the power is 2 x MIN watts. */
+static double fixture_cpu_watts(double min_w, double max_w, char** json) {
+  mlcarbon_tracker_options o = model_options();
+  o.sensors = "cpu-model";
+  mlcarbon_tracker* t = NULL;
+  double watts = -1.0;
+  CHECK(mlcarbon_tracker_create(&o, &t) == MLCARBON_OK);
+  if (t == NULL)
+    return watts;
+  CHECK(mlcarbon_tracker_set_cpu_watts(t, min_w, max_w) == MLCARBON_OK);
+  CHECK(mlcarbon_tracker_start(t) == MLCARBON_OK);
+  spin(2000000);
+  mlcarbon_run_summary s;
+  CHECK(mlcarbon_tracker_stop(t, json, &s) == MLCARBON_OK);
+  if (s.duration_s > 0.0)
+    watts = s.energy_j / s.duration_s;
+  mlcarbon_tracker_free(t);
+  return watts;
+}
+
+static void test_power_figures_set_per_tracker(void) {
+  const char* fixtures = getenv("CAPI_FIXTURES");
+  CHECK(fixtures != NULL);
+  if (fixtures == NULL)
+    return;
+  char proc[4096], dmi[4096];
+  snprintf(proc, sizeof proc, "%s/machine/kvm/proc", fixtures);
+  snprintf(dmi, sizeof dmi, "%s/machine/kvm/dmi", fixtures);
+  setenv("MLCARBON_PROC_ROOT", proc, 1);
+  setenv("MLCARBON_DMI_ROOT", dmi, 1);
+
+  char* json = NULL;
+  const double base = fixture_cpu_watts(1.0, 4.0, &json);
+  CHECK(fabs(base - 2.0) < 0.1);
+  CHECK(json != NULL &&
+        strstr(json, "(C API mlcarbon_tracker_set_cpu_watts)") != NULL);
+  mlcarbon_string_free(json);
+  json = NULL;
+  const double doubled = fixture_cpu_watts(2.0, 8.0, &json);
+  CHECK(fabs(doubled / base - 2.0) < 0.05);
+  mlcarbon_string_free(json);
+
+  mlcarbon_tracker_options o = model_options();
+  mlcarbon_tracker* t = NULL;
+  CHECK(mlcarbon_tracker_create(&o, &t) == MLCARBON_OK);
+  if (t != NULL) {
+    CHECK(mlcarbon_tracker_set_tdp(t, NAN) == MLCARBON_ERROR_INVALID_ARGUMENT);
+    CHECK(strstr(mlcarbon_last_error(),
+                 "C API mlcarbon_tracker_set_tdp: expected a TDP in watts "
+                 "(above 0 and at most 10000), got 'nan'") != NULL);
+    CHECK(mlcarbon_tracker_set_memory_watts_per_gb(t, 0.0) ==
+          MLCARBON_ERROR_INVALID_ARGUMENT);
+    CHECK(strstr(mlcarbon_last_error(), "got '0'") != NULL);
+    CHECK(mlcarbon_tracker_set_cpu_watts(t, 4.0, 1.0) ==
+          MLCARBON_ERROR_INVALID_ARGUMENT);
+    CHECK(strstr(mlcarbon_last_error(), "expected MIN <= MAX") != NULL);
+    CHECK(mlcarbon_tracker_set_cpu_watts(t, -1.0, 1.0) ==
+          MLCARBON_ERROR_INVALID_ARGUMENT);
+    CHECK(mlcarbon_tracker_set_tdp(t, 65.0) == MLCARBON_OK);
+    CHECK(mlcarbon_tracker_set_cpu_watts(t, 1.0, 4.0) ==
+          MLCARBON_ERROR_INVALID_ARGUMENT);
+    CHECK(strstr(mlcarbon_last_error(), "two CPU models") != NULL);
+    CHECK(mlcarbon_tracker_set_memory_watts_per_gb(t, 0.5) == MLCARBON_OK);
+    CHECK(mlcarbon_tracker_start(t) == MLCARBON_OK);
+    CHECK(mlcarbon_tracker_set_tdp(t, 100.0) ==
+          MLCARBON_ERROR_INVALID_ARGUMENT);
+    CHECK(strstr(mlcarbon_last_error(), "running") != NULL);
+    json = NULL;
+    CHECK(mlcarbon_tracker_stop(t, &json, NULL) == MLCARBON_OK);
+    CHECK(json != NULL && strstr(json, "(C API mlcarbon_tracker_set_tdp)"));
+    mlcarbon_string_free(json);
+    mlcarbon_tracker_free(t);
+  }
+  CHECK(mlcarbon_tracker_set_tdp(NULL, 65.0) ==
+        MLCARBON_ERROR_INVALID_ARGUMENT);
+  unsetenv("MLCARBON_PROC_ROOT");
+  unsetenv("MLCARBON_DMI_ROOT");
+}
+
 static void* fail_in_thread(void* arg) {
   (void)arg;
   mlcarbon_tracker_start(NULL);
@@ -329,6 +412,7 @@ int main(void) {
   test_bad_arguments_name_themselves();
   test_estimate_text_and_file();
   test_last_error_is_per_thread();
+  test_power_figures_set_per_tracker();
   if (failures > 0) {
     fprintf(stderr, "%d checks failed\n", failures);
     return 1;

@@ -2,10 +2,12 @@
 // Runs the LibTorch plugin from outside, for the comparison with PyTorch
 // (tests/engine/test_vs_pytorch.py) and bench/engine_vs_pytorch.sh: trains
 // and then infers a model and prints what happened as one JSON object.
+#include <cstddef>
 #include <cstdint>
 #include <ctime>
 #include <iostream>
 #include <string>
+#include <vector>
 
 #include <CLI/CLI.hpp>
 #include <nlohmann/json.hpp>
@@ -80,6 +82,7 @@ int main(int argc, char** argv) {
   std::int64_t gemm = 0;
   std::int64_t train_batches = -1;
   std::int64_t infer_batches = -1;
+  std::int64_t warmup_batches = 0;
   bool print_losses = true;
   DataSpec data;
   engine::TrainOptions train;
@@ -105,6 +108,9 @@ int main(int argc, char** argv) {
                  "Training batches (default: one epoch)");
   app.add_option("--infer-batches", infer_batches,
                  "Inference batches (default: one epoch)");
+  app.add_option("--warmup-batches", warmup_batches,
+                 "Untimed training and inference batches first, so that "
+                 "one-time kernel set-up is not timed");
   app.add_flag("!--no-losses", print_losses, "Leave out per-batch losses");
   app.add_flag("!--keep-denormals", settings.flush_denormals,
                "Do not flush denormal floats to zero");
@@ -156,6 +162,14 @@ int main(int argc, char** argv) {
               {"parameters", s.parameters()},
               {"model_parameters", model.parameters()},
               {"batches_per_epoch", s.batches_per_epoch()}};
+  std::size_t warmup_losses = 0;
+  if (warmup_batches > 0) {
+    if (auto warm = s.train(warmup_batches, nullptr); !warm)
+      return fail(warm.error());
+    if (auto warm = s.infer(warmup_batches, nullptr); !warm)
+      return fail(warm.error());
+    warmup_losses = s.losses().size();
+  }
   if (train_batches != 0) {
     double cpu = cpu_seconds();
     auto trained = s.train(
@@ -164,7 +178,9 @@ int main(int argc, char** argv) {
       return fail(trained.error());
     out["train"] = loop_json(*trained, cpu_seconds() - cpu);
     if (print_losses)
-      out["losses"] = s.losses();
+      out["losses"] = std::vector<double>(
+          s.losses().begin() + static_cast<std::ptrdiff_t>(warmup_losses),
+          s.losses().end());
   }
   if (infer_batches != 0) {
     double cpu = cpu_seconds();

@@ -16,6 +16,7 @@ import torch
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
 import torch_reference as ref  # noqa: E402
 
+REPO = pathlib.Path(__file__).resolve().parents[2]
 DRIVER = os.environ.get("MLCARBON_ENGINE_DRIVER")
 pytestmark = pytest.mark.skipif(
     not DRIVER, reason="MLCARBON_ENGINE_DRIVER is not set (plugin not built)")
@@ -29,6 +30,11 @@ CASES = [
      "cross-entropy", "sgd", ["--classes", "5"]),
     ("cnn:depth=2,filters=8,inputs=50", "regression", "mse", "sgd", []),
     ("mlp:depth=2,width=32,inputs=10", "regression", "mse", "adam", []),
+    # Image models run channels-last; the reference converts the same way.
+    (str(REPO / "bench" / "models" / "conv2d_small.yaml"), "classification",
+     "cross-entropy", "sgd", ["--classes", "10"]),
+    (str(REPO / "bench" / "models" / "conv2d_small.yaml"), "regression",
+     "mse", "adam", []),
 ]
 
 
@@ -49,6 +55,9 @@ def test_losses_equal_pytorchs(model, kind, loss, optimizer, extra):
     x, y = ref.synthetic(got, kind, samples, classes, data_seed)
     torch.manual_seed(seed)
     module = ref.build(got["layers"])
+    if any(layer["type"] == "conv2d" for layer in got["layers"]):
+        module = module.to(memory_format=torch.channels_last)
+        x = x.contiguous(memory_format=torch.channels_last)
     _, _, want = ref.train(module, x, y, batch=batch, batches=batches, lr=lr,
                         loss=loss, optimizer=optimizer)
 

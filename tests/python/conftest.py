@@ -17,7 +17,8 @@ def pytest_configure(config):
 def private_env(tmp_path, monkeypatch):
     """No region from the environment, a private history, UTC."""
     for key in list(os.environ):
-        if key.startswith("MLCARBON_") and key not in ("MLCARBON_BIN", "MLCARBON_BUILD_DIR"):
+        if key.startswith("MLCARBON_") and key not in (
+            "MLCARBON_BIN", "MLCARBON_BUILD_DIR", "MLCARBON_CAPI_LIB"):
             monkeypatch.delenv(key)
     monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "xdg"))
     monkeypatch.setenv("TZ", "Etc/UTC")

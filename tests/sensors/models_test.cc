@@ -6,6 +6,7 @@
 #include <cmath>
 #include <fstream>
 #include <functional>
+#include <limits>
 #include <map>
 #include <sstream>
 
@@ -451,6 +452,69 @@ TEST(PowerConfigTest, FlagErrorsNameTheFlag) {
             "flag --tdp: expected a TDP in watts (above 0 and at most 10000), "
             "got '0'");
   EXPECT_NE(m.error().message().find("at most 10"), std::string::npos);
+}
+
+TEST(PowerConfigTest, NotANumberIsRefusedAsTextAndAsNumber) {
+  auto t = parse_tdp("nan", "flag --tdp");
+  auto w = parse_cpu_watts("nan:4", "flag --cpu-watts");
+
+  ASSERT_FALSE(t || w);
+  EXPECT_EQ(t.error().message(),
+            "flag --tdp: expected a TDP in watts (above 0 and at most 10000), "
+            "got 'nan'");
+}
+
+TEST(PowerConfigTest, NumbersAreCheckedAsTheFlagsAreWithTheSameMessages) {
+  const double nan = std::numeric_limits<double>::quiet_NaN();
+  const double inf = std::numeric_limits<double>::infinity();
+  const std::vector<std::pair<Status, std::string>> cases = {
+      {check_tdp(nan, "tdp_watts").map([](Watts) {}),
+       "tdp_watts: expected a TDP in watts (above 0 and at most 10000), got "
+       "'nan'"},
+      {check_tdp(0, "tdp_watts").map([](Watts) {}),
+       "tdp_watts: expected a TDP in watts (above 0 and at most 10000), got "
+       "'0'"},
+      {check_memory_watts_per_gb(-0.5, "x").map([](double) {}),
+       "x: expected watts per GiB of memory (above 0 and at most 10), got "
+       "'-0.5'"},
+      {check_memory_watts_per_gb(inf, "x").map([](double) {}),
+       "x: expected watts per GiB of memory (above 0 and at most 10), got "
+       "'inf'"},
+      {check_cpu_watts(-1, 4, "w").map([](CpuWatts) {}),
+       "w: expected MIN watts of MIN:MAX (at least 0 and at most 1000), got "
+       "'-1'"},
+      {check_cpu_watts(0, 0, "w").map([](CpuWatts) {}),
+       "w: expected MAX watts of MIN:MAX (above 0 and at most 1000), got '0'"},
+      {check_cpu_watts(4, 1, "w").map([](CpuWatts) {}),
+       "w: expected MIN <= MAX in MIN:MAX, got '4:1'"},
+  };
+  for (const auto& [status, expected] : cases) {
+    ASSERT_FALSE(status) << expected;
+    EXPECT_EQ(status.error().message(), expected);
+    EXPECT_EQ(status.error().code(), Errc::kInvalidArgument);
+  }
+
+  auto ok = check_cpu_watts(0, 3.5, "w");
+  ASSERT_TRUE(ok) << ok.error().message();
+  EXPECT_DOUBLE_EQ(ok->max.value(), 3.5);
+  auto parsed = parse_cpu_watts("0:3.5", "w");
+  ASSERT_TRUE(parsed);
+  EXPECT_DOUBLE_EQ(parsed->max.value(), ok->max.value());
+}
+
+TEST(PowerConfigTest, BothCpuModelsFromOneCallerAreNamedAsGiven) {
+  PowerOverrides o;
+  o.tdp = Pinned<Watts>{Watts(65), "argument tdp_watts"};
+  ASSERT_TRUE(check_one_cpu_model(o, Errc::kInvalidArgument, "", "cpu_watts",
+                                  "tdp_watts"));
+  o.cpu_watts = Pinned<CpuWatts>{{Watts(1), Watts(4)}, "argument cpu_watts"};
+
+  const Status s = check_one_cpu_model(o, Errc::kInvalidArgument, "",
+                                       "cpu_watts", "tdp_watts");
+
+  ASSERT_FALSE(s);
+  EXPECT_EQ(s.error().message(),
+            "cpu_watts and tdp_watts are two CPU models: give one");
 }
 
 }  // namespace

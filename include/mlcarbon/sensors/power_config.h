@@ -8,7 +8,8 @@
 #include "mlcarbon/sensors/sensor.h"
 
 /// Power-model figures a team pins: flags (--cpu-watts, --tdp,
-/// --memory-watts-per-gb) and the config file
+/// --memory-watts-per-gb), the C API's and the Python module's arguments,
+/// and the config file
 /// $XDG_CONFIG_HOME/mlcarbon/config.yaml (docs/models.md, "Overrides"):
 ///
 ///     power:
@@ -27,6 +28,23 @@ namespace mlcarbon::sensors {
 /// Memory watts per GiB, 0 < X <= 10.
 [[nodiscard]] Result<double> parse_memory_watts_per_gb(std::string_view text,
                                                        std::string_view where);
+
+/// The same checks on figures a caller passes as numbers (the C API's
+/// setters, the Python module's arguments), with the same messages; NaN
+/// and infinities are refused. `where` names the argument.
+[[nodiscard]] Result<CpuWatts> check_cpu_watts(double min, double max,
+                                               std::string_view where);
+[[nodiscard]] Result<Watts> check_tdp(double watts, std::string_view where);
+[[nodiscard]] Result<double> check_memory_watts_per_gb(double watts_per_gb,
+                                                       std::string_view where);
+
+/// An error (`code`, "`context``cpu_watts` and `tdp` are two CPU models:
+/// give one") when `overrides` pins both CPU models; the names say how the
+/// caller gave them ("--cpu-watts", "power.tdp_w").
+[[nodiscard]] Status check_one_cpu_model(const PowerOverrides& overrides,
+                                         Errc code, std::string_view context,
+                                         std::string_view cpu_watts,
+                                         std::string_view tdp);
 
 /// $XDG_CONFIG_HOME/mlcarbon/config.yaml, or ~/.config/mlcarbon/config.yaml.
 [[nodiscard]] std::filesystem::path default_config_path();

@@ -168,7 +168,58 @@ class ChainImpl : public torch::nn::Module {
     ++index_;
     steps_.push_back(std::move(step));
   }
+  /// A 1d convolution that runs, once use_channels_last() is called, as a
+  /// 2d one on [batch, channels, 1, length] in channels-last layout: the
+  /// same numbers, about 15 % less time in oneDNN than its 1d path.
+  /// With `relu`, the relu that follows is applied here, in place on the
+  /// 2d result (its step is then a no-op): in place on the 1d view would
+  /// make autograd replay it through strided copies, three times slower.
+  void add_conv1d(torch::nn::Conv1d conv, std::int64_t stride,
+                  std::int64_t padding, bool relu) {
+    auto module = register_module(std::to_string(index_++), conv);
+    conv1d_.push_back(module);
+    steps_.emplace_back([module, stride, padding, relu,
+                         flag = &channels_last_](const torch::Tensor& x) {
+      if (!*flag) {
+        auto y = module->forward(x);
+        return relu ? y.relu_() : y;
+      }
+      auto y = torch::conv2d(channels_last(x.unsqueeze(2)),
+                             module->weight.unsqueeze(2), module->bias,
+                             torch::IntArrayRef({1, stride}),
+                             torch::IntArrayRef({0, padding}));
+      return (relu ? y.relu_() : y).squeeze(2);
+    });
+  }
+  /// Keeps image batches channels-last (NHWC), as PyTorch's
+  /// model.to(memory_format=torch.channels_last) with a channels-last
+  /// input: oneDNN's convolutions and the pooling kernels are several
+  /// times faster on it than on NCHW (docs/engine.md, "Memory format").
+  void use_channels_last() {
+    channels_last_ = true;
+    for (auto& p : parameters())
+      if (p.dim() == 4)
+        p.set_data(channels_last(p.data()));
+    // [out, in, kernel] stored kernel-major, so that the [out, in, 1,
+    // kernel] view of it is channels-last.
+    for (auto& conv : conv1d_)
+      conv->weight.set_data(
+          conv->weight.data().permute({0, 2, 1}).contiguous().permute(
+              {0, 2, 1}));
+  }
+  /// A copy with channels-last strides. Not contiguous(): it keeps a
+  /// one-channel tensor's NCHW strides, which the kernels then read as
+  /// NCHW.
+  static torch::Tensor channels_last(const torch::Tensor& t) {
+    if (t.dim() != 4 ||
+        t.suggest_memory_format() == torch::MemoryFormat::ChannelsLast)
+      return t;
+    return t.clone(torch::MemoryFormat::ChannelsLast);
+  }
+  bool is_channels_last() const { return channels_last_; }
   torch::Tensor forward(torch::Tensor x) {
+    if (channels_last_)
+      x = channels_last(x);
     for (const auto& step : steps_)
       x = step(x);
     return x;
@@ -176,7 +227,9 @@ class ChainImpl : public torch::nn::Module {
 
  private:
   std::vector<Step> steps_;
+  std::vector<torch::nn::Conv1d> conv1d_;
   int index_ = 0;
+  bool channels_last_ = false;
 };
 TORCH_MODULE(Chain);
 
@@ -231,7 +284,7 @@ bool output_is_scratch(const Layer* layer) {
 }
 
 Status add_layer(Chain& chain, const models::Model& model, const Layer& layer,
-                 const Layer* previous, const Shape& in) {
+                 const Layer* previous, const Layer* next, const Shape& in) {
   namespace nn = torch::nn;
   const std::string where = layer_where(model, layer);
   auto need_rank = [&](std::size_t rank) -> Status {
@@ -248,10 +301,18 @@ Status add_layer(Chain& chain, const models::Model& model, const Layer& layer,
       chain->add_module(nn::Linear(
           nn::LinearOptions(in.back(), layer.units).bias(layer.bias)));
       return {};
-    case LayerType::kConv1d:
+    case LayerType::kConv1d: {
       MLCARBON_RETURN_IF_ERROR(need_rank(2));
-      return add_conv<nn::Conv1d, nn::Conv1dOptions, 1>(chain, layer, in,
-                                                        where);
+      MLCARBON_ASSIGN_OR_RETURN(auto w, window<1>(layer, false, where));
+      chain->add_conv1d(
+          nn::Conv1d(nn::Conv1dOptions(in[0], layer.units, w.kernel)
+                         .stride(w.stride)
+                         .padding(w.padding)
+                         .bias(layer.bias)),
+          (*w.stride)[0], (*w.padding)[0],
+          next != nullptr && next->type == LayerType::kRelu);
+      return {};
+    }
     case LayerType::kConv2d:
       MLCARBON_RETURN_IF_ERROR(need_rank(3));
       return add_conv<nn::Conv2d, nn::Conv2dOptions, 2>(chain, layer, in,
@@ -278,8 +339,11 @@ Status add_layer(Chain& chain, const models::Model& model, const Layer& layer,
     // Activations call the same ATen functions as torch.nn's modules.
     case LayerType::kRelu:
       // In place after dense and conv layers (the values are the same):
-      // one allocation less per layer and step.
-      if (output_is_scratch(previous))
+      // one allocation less per layer and step. A 1d convolution has
+      // applied it already.
+      if (previous != nullptr && previous->type == LayerType::kConv1d)
+        chain->add_function([](const torch::Tensor& x) { return x; });
+      else if (output_is_scratch(previous))
         chain->add_function([](const torch::Tensor& x) { return x.relu_(); });
       else
         chain->add_function(
@@ -344,12 +408,20 @@ Status add_layer(Chain& chain, const models::Model& model, const Layer& layer,
   return make_error(Errc::kInvalidArgument, "{}: unknown layer type", where);
 }
 
+bool has_conv(const models::Model& model) {
+  return std::any_of(
+      model.layers.begin(), model.layers.end(), [](const Layer& l) {
+        return l.type == LayerType::kConv1d || l.type == LayerType::kConv2d;
+      });
+}
+
 Result<Chain> build_chain(const models::Model& model) {
   Chain chain;
   for (std::size_t i = 0; i < model.layers.size(); ++i)
-    MLCARBON_RETURN_IF_ERROR(add_layer(chain, model, model.layers[i],
-                                       i == 0 ? nullptr : &model.layers[i - 1],
-                                       model.stats[i].input));
+    MLCARBON_RETURN_IF_ERROR(add_layer(
+        chain, model, model.layers[i], i == 0 ? nullptr : &model.layers[i - 1],
+        i + 1 == model.layers.size() ? nullptr : &model.layers[i + 1],
+        model.stats[i].input));
   return chain;
 }
 
@@ -633,6 +705,8 @@ class TorchSession final : public Session {
     try {
       MLCARBON_ASSIGN_OR_RETURN(Samples s,
                                 load_samples(model_, data, loss_, device_));
+      if (chain_->is_channels_last())
+        s.x = ChainImpl::channels_last(s.x);
       const bool labelled = data.kind != DataSpec::Kind::kRegression;
       c10::InferenceMode inference;
       chain_->eval();
@@ -999,6 +1073,11 @@ class TorchEngine final : public Engine {
       torch::manual_seed(settings.seed);
       MLCARBON_ASSIGN_OR_RETURN(Chain chain, build_chain(model));
       chain->to(device);
+      if (device.is_cpu() && has_conv(model)) {
+        chain->use_channels_last();
+        // Once, so that each batch is a channels-last slice.
+        samples.x = ChainImpl::channels_last(samples.x);
+      }
 
       std::unique_ptr<torch::optim::Optimizer> optimizer;
       if (train.optimizer == Optimizer::kSgd)

@@ -24,7 +24,18 @@ import json
 import math
 import os
 import threading
-from typing import Any, Callable, Dict, Iterable, Iterator, List, Optional, TypeVar, Union
+from typing import (
+    Any,
+    Callable,
+    Dict,
+    Iterable,
+    Iterator,
+    List,
+    Optional,
+    Tuple,
+    TypeVar,
+    Union,
+)
 
 from . import _mlcarbon
 from ._errors import (
@@ -124,6 +135,40 @@ def _path_arg(name: str, value: Any) -> str:
     raise TypeError(f"{name} must be a str or os.PathLike, not {_type_name(value)}")
 
 
+def _power_number(name: str, value: Any, *, optional: bool = True) -> Optional[float]:
+    # Only the type here: the values are checked by the library, with the
+    # messages of the CLI's flags (a ValueError naming the argument).
+    if value is None and optional:
+        return None
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        want = "a number or None" if optional else "a number"
+        raise TypeError(f"{name} must be {want}, not {_type_name(value)}")
+    return float(value)
+
+
+def _power_args(cpu_watts: Any, tdp_watts: Any, memory_watts_per_gb: Any) -> Dict[str, Any]:
+    """The power-model figures (docs/models.md, "Overrides") for the core."""
+    if cpu_watts is not None and not isinstance(cpu_watts, str):
+        try:
+            pair = tuple(cpu_watts)
+        except TypeError:
+            raise TypeError(
+                "cpu_watts must be (MIN, MAX), a 'MIN:MAX' str or None, "
+                f"not {_type_name(cpu_watts)}"
+            ) from None
+        if len(pair) != 2:
+            raise ValueError(f"cpu_watts must be (MIN, MAX): two numbers, not {len(pair)}")
+        cpu_watts = (
+            _power_number("cpu_watts[0]", pair[0], optional=False),
+            _power_number("cpu_watts[1]", pair[1], optional=False),
+        )
+    return dict(
+        cpu_watts=cpu_watts,
+        tdp_watts=_power_number("tdp_watts", tdp_watts),
+        memory_watts_per_gb=_power_number("memory_watts_per_gb", memory_watts_per_gb),
+    )
+
+
 def _db_arg(value: Any) -> Optional[str]:
     """None: no history; "": the default database; else that file or URI."""
     if value is True:
@@ -161,6 +206,17 @@ class Tracker:
         sensors: names of the sensors to use (see ``mlcarbon.sensors()``);
             None uses every one found.
         idle_baseline: seconds of idle power measured when starting (0: none).
+        cpu_watts: CPU model figures (MIN, MAX) or "MIN:MAX": watts at 0 %
+            and 100 % load, per vCPU on a VM, per CPU package on bare metal
+            (the CLI's ``--cpu-watts``).
+        tdp_watts: the TDP in watts of each CPU package, for the load curve
+            (``--tdp``); not with cpu_watts.
+        memory_watts_per_gb: watts per GiB of installed memory
+            (``--memory-watts-per-gb``).
+            The three replace the config file's figures and the tables for
+            the cpu-model and memory-model sensors (used where no hardware
+            counter is); the run's sensor descriptions say they came from
+            these arguments.
 
     Raises:
         TypeError, ValueError: a bad argument (named in the message).
@@ -181,6 +237,9 @@ class Tracker:
         pue: Optional[float] = None,
         sensors: Optional[Iterable[str]] = None,
         idle_baseline: float = 0.0,
+        cpu_watts: Union[str, Tuple[float, float], None] = None,
+        tdp_watts: Optional[float] = None,
+        memory_watts_per_gb: Optional[float] = None,
     ) -> None:
         self._options: Dict[str, Any] = dict(
             project=_str_arg("project", project),
@@ -192,6 +251,7 @@ class Tracker:
             sensors=_strings_arg("sensors", sensors) or None,
             idle_baseline=_number_arg("idle_baseline", idle_baseline),
             db=_db_arg(db),
+            **_power_args(cpu_watts, tdp_watts, memory_watts_per_gb),
         )
         if self._options["pue"] is not None and self._options["pue"] < 1.0:
             raise ValueError(f"pue must be at least 1, not {pue!r}")
@@ -324,10 +384,20 @@ def regions() -> List[Dict[str, Any]]:
     return list(_mlcarbon.regions())
 
 
-def sensors() -> Dict[str, Any]:
+def sensors(
+    *,
+    cpu_watts: Union[str, Tuple[float, float], None] = None,
+    tdp_watts: Optional[float] = None,
+    memory_watts_per_gb: Optional[float] = None,
+) -> Dict[str, Any]:
     """The sensors found on this machine and those not usable with their
-    reason and remedy: the document ``mlcarbon sensors --json`` prints."""
-    return json.loads(_mlcarbon.sensors_json())
+    reason and remedy: the document ``mlcarbon sensors --json`` prints.
+
+    The power figures are Tracker's: the cpu-model and memory-model sensors
+    show what a Tracker given them would use (their ``origin`` names the
+    argument)."""
+    power = _power_args(cpu_watts, tdp_watts, memory_watts_per_gb)
+    return json.loads(_mlcarbon.sensors_json(**power))
 
 
 def _time_arg(name: str, value: Any) -> Optional[float]:

@@ -1,7 +1,7 @@
 # SPDX-License-Identifier: Apache-2.0
 import datetime
 import os
-from typing import Any, Callable, ContextManager, Dict, Iterable, Iterator, List, Mapping, Optional, TypeVar, Union
+from typing import Any, Callable, ContextManager, Dict, Iterable, Iterator, List, Mapping, Optional, Tuple, TypeVar, Union
 
 from ._errors import (
     BackendError as BackendError,
@@ -112,6 +112,9 @@ class Tracker:
         pue: Optional[float] = ...,
         sensors: Optional[Iterable[str]] = ...,
         idle_baseline: float = ...,
+        cpu_watts: Union[str, Tuple[float, float], None] = ...,
+        tdp_watts: Optional[float] = ...,
+        memory_watts_per_gb: Optional[float] = ...,
     ) -> None: ...
     def start(self) -> Tracker: ...
     def stop(self) -> Run: ...
@@ -128,7 +131,12 @@ class Tracker:
 
 def estimate(scenario: Union[Dict[str, Any], PathLike]) -> Dict[str, Any]: ...
 def regions() -> List[Dict[str, Any]]: ...
-def sensors() -> Dict[str, Any]: ...
+def sensors(
+    *,
+    cpu_watts: Union[str, Tuple[float, float], None] = ...,
+    tdp_watts: Optional[float] = ...,
+    memory_watts_per_gb: Optional[float] = ...,
+) -> Dict[str, Any]: ...
 def history(
     *,
     db: Optional[PathLike] = ...,

@@ -21,6 +21,13 @@ energy; "process": this process's share), pue, log_level, on_csv_write
 ("append"), allow_multiple_runs. Any other argument is named in a warning
 (``mlcarbon.compat.UnsupportedArgumentWarning``) and has no effect. Runs are
 not recorded in mlcarbon's history unless ``db=`` says where.
+
+CodeCarbon's ``force_cpu_power`` and ``force_ram_power`` are among the
+unsupported: the first is a TDP for the whole machine that also turns the
+hardware counters off, the second total RAM watts. mlcarbon's own figures
+differ in meaning (per CPU package, per GiB, and only where no counter is);
+pass them as mlcarbon's ``cpu_watts=``, ``tdp_watts=`` and
+``memory_watts_per_gb=`` (docs/models.md, "Overrides").
 """
 
 from __future__ import annotations
@@ -31,7 +38,7 @@ import os
 import platform
 import uuid
 import warnings
-from typing import Any, Callable, Dict, Optional
+from typing import Any, Callable, Dict, Optional, Tuple, Union
 
 from . import Run, Tracker, Window
 
@@ -118,13 +125,23 @@ class EmissionsTracker:
         on_csv_write: str = "append",
         allow_multiple_runs: bool = True,
         db: Any = False,
+        cpu_watts: Union[str, Tuple[float, float], None] = None,
+        tdp_watts: Optional[float] = None,
+        memory_watts_per_gb: Optional[float] = None,
         **unsupported: Any,
     ) -> None:
         if unsupported:
             names = ", ".join(sorted(unsupported))
+            hint = ""
+            if {"force_cpu_power", "force_ram_power"} & set(unsupported):
+                hint = (
+                    "; for pinned power figures pass cpu_watts=, tdp_watts= or "
+                    "memory_watts_per_gb= (per CPU package or vCPU, per GiB: "
+                    "not CodeCarbon's machine totals)"
+                )
             warnings.warn(
                 f"mlcarbon.compat.{type(self).__name__} does not support {names}; "
-                "they have no effect (supported: see help(mlcarbon.compat))",
+                f"they have no effect (supported: see help(mlcarbon.compat)){hint}",
                 UnsupportedArgumentWarning,
                 stacklevel=2,
             )
@@ -156,6 +173,9 @@ class EmissionsTracker:
             interval=measure_power_secs,
             pue=pue,
             db=db,
+            cpu_watts=cpu_watts,
+            tdp_watts=tdp_watts,
+            memory_watts_per_gb=memory_watts_per_gb,
         )
         self._tasks: Dict[str, TaskEmissions] = {}
         self.final_emissions: Optional[float] = None

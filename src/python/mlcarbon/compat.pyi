@@ -1,6 +1,6 @@
 # SPDX-License-Identifier: Apache-2.0
 import os
-from typing import Any, Callable, Optional, TypeVar, Union, overload
+from typing import Any, Callable, Optional, Tuple, TypeVar, Union, overload
 
 from . import Run, Window
 
@@ -37,6 +37,9 @@ class EmissionsTracker:
         on_csv_write: str = ...,
         allow_multiple_runs: bool = ...,
         db: Any = ...,
+        cpu_watts: Union[str, Tuple[float, float], None] = ...,
+        tdp_watts: Optional[float] = ...,
+        memory_watts_per_gb: Optional[float] = ...,
         **unsupported: Any,
     ) -> None: ...
     def start(self) -> None: ...
