@@ -48,6 +48,17 @@ def test_pip_install_into_a_target_folder(tmp_path, child_env):
         "else:\n"
         "    raise AssertionError('no error')\n"
     )
+    if (pathlib.Path(build) / "lib" / "mlcarbon" / "libmlcarbon_onnx.so").exists():
+        # So is the ONNX plugin: it, not a missing plugin, rejects the bytes.
+        (elsewhere / "bad.onnx").write_bytes(b"\x08\x07garbage")
+        check += (
+            "try:\n"
+            "    mlcarbon.describe_model('bad.onnx')\n"
+            "except mlcarbon.ParseError as e:\n"
+            "    assert 'bad.onnx' in str(e), str(e)\n"
+            "else:\n"
+            "    raise AssertionError('no error')\n"
+        )
     run_env = dict(child_env, PYTHONPATH=str(site))
     out = subprocess.run([sys.executable, "-c", check], cwd=elsewhere, env=run_env,
                          capture_output=True, text=True, timeout=60)
