@@ -167,3 +167,19 @@ def test_without_a_description_the_block_says_why(monkeypatch):
     assert notes == [block["flops_note"]]
     assert block["flops_note"].startswith(
         "mlcarbon could not describe the exported ONNX file (UnavailableError: ONNX import")
+
+
+def test_operators_the_import_does_not_map_are_named():
+    class Wavy(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.dense = torch.nn.Linear(8, 8)
+
+        def forward(self, x):
+            return torch.cumsum(torch.sin(self.dense(x)), 1)
+
+    block, notes = mltorch._model_block(Wavy(), torch.randn(4, 8), "wavy", None)
+    # The dense layer's FLOPs (2 per weight, 1 per bias) and nothing for the rest.
+    assert block["forward_flops_per_sample"] == 2 * 64 + 8
+    assert notes == [block["flops_note"]]
+    assert "(CumSum x1, Sin x1)" in block["flops_note"]
