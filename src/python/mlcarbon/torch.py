@@ -219,7 +219,8 @@ def _describe(
                     input_names=["input"], output_names=["output"],
                     dynamic_axes={"input": {0: "batch"}, "output": {0: "batch"}},
                 )
-        except Exception as e:  # noqa: BLE001 - any exporter failure means no FLOPs, not no calibration
+        # Whatever the exporter raises costs the FLOPs, never the calibration.
+        except Exception as e:  # noqa: BLE001
             return None, f"torch.onnx.export failed ({_first_line(e)})"
         try:
             return describe_model(target), ""
