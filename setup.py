@@ -64,6 +64,12 @@ class CMakeBuild(build_ext):
         target = Path(self.get_ext_fullpath(ext.name))
         target.parent.mkdir(parents=True, exist_ok=True)
         self.copy_file(str(built), str(target))
+        # The plugins the module loads on demand (the PostgreSQL history,
+        # ONNX import, the engine): core/plugin.h looks for them in a folder
+        # mlcarbon/ beside the extension.
+        for plugin in sorted((build / "lib" / "mlcarbon").glob("libmlcarbon_*.so")):
+            (target.parent / "mlcarbon").mkdir(exist_ok=True)
+            self.copy_file(str(plugin), str(target.parent / "mlcarbon" / plugin.name))
 
 
 setup(

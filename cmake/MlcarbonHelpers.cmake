@@ -58,6 +58,45 @@ function(mlcarbon_add_module name)
   mlcarbon_set_warnings(mlcarbon_${name})
 endfunction()
 
+# mlcarbon_add_plugin(TARGET FILE NAME SOURCES ... [DEPS ...] [LOADER tgt])
+# Builds the plugin lib/mlcarbon/libNAME.so (CMake target TARGET) that
+# core/plugin.h finds and dlopens, so that the libraries in DEPS load only
+# in the commands that need them. It exports only what is marked
+# visibility("default") and is installed under lib/mlcarbon. LOADER, the
+# module that opens it, gets MLCARBON_<NAME in capitals>_BUILD_DIR and
+# _BUILD_PLUGIN (plugin_candidates' arguments) and builds it first.
+function(mlcarbon_add_plugin target)
+  cmake_parse_arguments(P "" "FILE;LOADER" "SOURCES;DEPS" ${ARGN})
+  set(dir ${CMAKE_BINARY_DIR}/lib/mlcarbon)
+  add_library(${target} MODULE ${P_SOURCES})
+  target_link_libraries(${target} PRIVATE ${P_DEPS})
+  mlcarbon_set_warnings(${target})
+  set_target_properties(${target} PROPERTIES
+    OUTPUT_NAME ${P_FILE}
+    PREFIX lib
+    LIBRARY_OUTPUT_DIRECTORY ${dir}
+    CXX_VISIBILITY_PRESET hidden
+    VISIBILITY_INLINES_HIDDEN ON)
+  # The static module libraries linked in stay hidden too: the program
+  # holds its own copy of them.
+  target_link_options(${target} PRIVATE "LINKER:--exclude-libs,ALL")
+  if(NOT MLCARBON_SANITIZE AND NOT MLCARBON_FUZZ)
+    # An undefined symbol must fail the link, not the dlopen (clang's
+    # sanitizer runtimes are resolved from the program at load time).
+    target_link_options(${target} PRIVATE -Wl,--no-undefined)
+  endif()
+  install(TARGETS ${target} LIBRARY DESTINATION lib/mlcarbon)
+  if(P_LOADER)
+    string(REGEX REPLACE "^mlcarbon_" "" macro ${P_FILE})
+    string(TOUPPER ${macro} macro)
+    target_compile_definitions(${P_LOADER} PRIVATE
+      MLCARBON_${macro}_BUILD_DIR="${CMAKE_BINARY_DIR}"
+      MLCARBON_${macro}_BUILD_PLUGIN="${dir}/lib${P_FILE}.so")
+    # Whatever links the loader finds the plugin built.
+    add_dependencies(${P_LOADER} ${target})
+  endif()
+endfunction()
+
 # mlcarbon_add_test(NAME SOURCES ... [DEPS ...] [LABELS ...])
 # Creates the GoogleTest binary NAME and registers each test with CTest.
 function(mlcarbon_add_test name)

@@ -133,6 +133,9 @@ Plan plan_cuts(const Model& model, std::size_t i,
                     why, describe(model.layers[j], j));
     return plan;
   };
+  // A grouped convolution's filters are tied to their group's channels.
+  if (model.layers[i].groups != 1)
+    return refuse(i, "a grouped conv keeps its groups whole");
   for (std::size_t j = i + 1; j < model.layers.size(); ++j) {
     const Layer& l = model.layers[j];
     const Shape& in = model.stats[j].input;
@@ -186,6 +189,8 @@ Plan plan_cuts(const Model& model, std::size_t i,
       case LayerType::kConv2d:
         if (flat || axis != 0)
           return refuse(j, "a conv layer reads other channels");
+        if (model.layers[j].groups != 1)
+          return refuse(j, "a grouped conv keeps its groups whole");
         plan.cuts.push_back(
             {.layer = j, .tensors = {"weight"}, .axis = 1, .index = kept});
         return plan;

@@ -209,8 +209,15 @@ Result<Shape> Inference::window(std::size_t dims, std::int64_t channels) {
 
 Result<LayerStats> Inference::conv(std::size_t dims) {
   MLCARBON_RETURN_IF_ERROR(check_positive(layer_.units, "filters"));
+  MLCARBON_RETURN_IF_ERROR(check_positive(layer_.groups, "groups"));
   MLCARBON_ASSIGN_OR_RETURN(Shape out, window(dims, layer_.units));
-  const Count taps = Count(in_[0]) * elements(layer_.kernel);
+  if (in_[0] % layer_.groups != 0 || layer_.units % layer_.groups != 0)
+    return fail(fmt::format(
+        "groups {} must divide both the input channels ({}) and the "
+        "filters ({})",
+        layer_.groups, in_[0], layer_.units));
+  // Each filter sees its group's channels only.
+  const Count taps = Count(in_[0] / layer_.groups) * elements(layer_.kernel);
   const Count n = elements(out);
   return finish(std::move(out), linear_params(taps, layer_.units, layer_.bias),
                 linear_flops(n, taps, 1, layer_.bias));
@@ -427,6 +434,9 @@ std::string fingerprint(const Model& model) {
       case LayerType::kConv1d:
       case LayerType::kConv2d:
         text += fmt::format(" filters={} bias={}", l.units, l.bias);
+        // Only when grouped: ungrouped fingerprints stay as they were.
+        if (l.groups != 1)
+          text += fmt::format(" groups={}", l.groups);
         [[fallthrough]];
       case LayerType::kMaxPool1d:
       case LayerType::kMaxPool2d:

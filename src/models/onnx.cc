@@ -1086,6 +1086,13 @@ class Importer {
     layer.padding.assign(spatial, 0);
     for (std::size_t i = 0; i < spatial && i < pads.size(); ++i)
       layer.padding[i] = pads[i];
+    layer.groups = int_attribute(node, "group").value_or(1);
+    if (layer.groups < 1 || dims[0] % layer.groups != 0)
+      return make_error(Errc::kParse,
+                        "{}: node '{}' ({}): group {} does not divide its {} "
+                        "filters",
+                        origin_, node.name(), node.op_type(), layer.groups,
+                        dims[0]);
     MLCARBON_ASSIGN_OR_RETURN(std::int64_t weights,
                               initializer_elements(node, 1));
     MLCARBON_ASSIGN_OR_RETURN(std::int64_t bias, initializer_elements(node, 2));

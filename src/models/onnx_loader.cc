@@ -5,8 +5,6 @@
 // protobuf's) to every command, `mlcarbon measure -- true` included.
 #include <string>
 
-#include <dlfcn.h>
-
 #include "mlcarbon/core/plugin.h"
 #include "mlcarbon/models/onnx.h"
 
@@ -21,17 +19,14 @@ constexpr std::string_view kRemedy =
 
 Result<detail::OnnxReadFn> load_plugin() {
   MLCARBON_ASSIGN_OR_RETURN(
-      void* handle, open_plugin("the ONNX importer",
-                                plugin_candidates("libmlcarbon_onnx.so",
-                                                  MLCARBON_ONNX_BUILD_DIR,
-                                                  MLCARBON_ONNX_BUILD_PLUGIN)));
-  void* symbol = ::dlsym(handle, "mlcarbon_onnx_read");
-  if (symbol == nullptr) {
-    return make_error(Errc::kUnavailable,
-                      "the ONNX importer has no mlcarbon_onnx_read");
-  }
+      void* entry,
+      open_plugin_entry(
+          "the ONNX importer",
+          plugin_candidates("libmlcarbon_onnx.so", MLCARBON_ONNX_BUILD_DIR,
+                            MLCARBON_ONNX_BUILD_PLUGIN),
+          "mlcarbon_onnx_read"));
   // POSIX guarantees that a dlsym result converts to a function pointer.
-  return reinterpret_cast<detail::OnnxReadFn>(symbol);
+  return reinterpret_cast<detail::OnnxReadFn>(entry);
 }
 
 }  // namespace

@@ -39,7 +39,7 @@ Keys keys_of(LayerType type) {
       return {{"units"}, {"bias"}};
     case LayerType::kConv1d:
     case LayerType::kConv2d:
-      return {{"filters", "kernel"}, {"stride", "padding", "bias"}};
+      return {{"filters", "kernel"}, {"stride", "padding", "groups", "bias"}};
     case LayerType::kMaxPool1d:
     case LayerType::kMaxPool2d:
     case LayerType::kAvgPool1d:
@@ -176,6 +176,8 @@ Status Parser::layer_key(Layer& l, const YAML::Node& key,
     MLCARBON_ASSIGN_OR_RETURN(l.name, text(value, k));
   } else if (k == "units" || k == "filters" || k == "dim") {
     MLCARBON_ASSIGN_OR_RETURN(l.units, integer(value, k));
+  } else if (k == "groups") {
+    MLCARBON_ASSIGN_OR_RETURN(l.groups, integer(value, k));
   } else if (k == "vocab") {
     MLCARBON_ASSIGN_OR_RETURN(l.vocab, integer(value, k));
   } else if (k == "heads") {

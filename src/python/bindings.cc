@@ -1,12 +1,14 @@
 // SPDX-License-Identifier: Apache-2.0
 // _mlcarbon: the C++ half of the Python module. It stays thin: Tracker,
-// the footprint report, the region table, sensor detection and the history,
-// each handed to Python as plain values (dicts, lists, JSON text) that the
-// pure-Python package (mlcarbon/__init__.py) wraps. Argument checking with
-// messages naming the argument happens there; errors from the library
-// become mlcarbon.Error subclasses with the library's message and remedy.
+// the footprint report, the region table, sensor detection, the history and
+// model descriptions, each handed to Python as plain values (dicts, lists,
+// JSON text) that the pure-Python package (mlcarbon/__init__.py) wraps.
+// Argument checking with messages naming the argument happens there; errors
+// from the library become mlcarbon.Error subclasses with the library's
+// message and remedy.
 #include <chrono>
 #include <cmath>
+#include <cstdint>
 #include <filesystem>
 #include <memory>
 #include <mutex>
@@ -21,8 +23,10 @@
 #include "mlcarbon/carbon/regions.h"
 #include "mlcarbon/core/error.h"
 #include "mlcarbon/measure/tracker.h"
+#include "mlcarbon/models/model.h"
 #include "mlcarbon/report/footprint.h"
 #include "mlcarbon/report/history.h"
+#include "mlcarbon/report/model_report.h"
 #include "mlcarbon/report/run_export.h"
 #include "mlcarbon/report/sensors_report.h"
 #include "mlcarbon/sensors/power_config.h"
@@ -430,6 +434,19 @@ py::list history(const std::string& db, const py::object& project,
   return out;
 }
 
+// What `mlcarbon model describe --json` prints for a model file, an .onnx
+// file (read by the ONNX plugin) or a shorthand.
+std::string describe_model(const std::string& model, std::int64_t batch) {
+  Result<std::string> json = make_error(Errc::kCancelled, "not described");
+  {
+    py::gil_scoped_release nogil;
+    auto loaded = models::load_model(model);
+    json = loaded ? Result<std::string>(report::model_json(*loaded, batch))
+                  : Result<std::string>(tl::unexpected(loaded.error()));
+  }
+  return value_or_raise(std::move(json));
+}
+
 }  // namespace
 }  // namespace mlcarbon::python
 
@@ -480,6 +497,7 @@ PYBIND11_MODULE(MLCARBON_PYTHON_MODULE, m) {
   m.def("history", &history, py::arg("db"), py::arg("project"), py::arg("tag"),
         py::arg("command"), py::arg("since"), py::arg("until"),
         py::arg("limit"));
+  m.def("describe_model", &describe_model, py::arg("model"), py::arg("batch"));
   m.def("csv_columns", [] {
     py::list out;
     for (const std::string& c : mlcarbon::report::run_csv_columns())

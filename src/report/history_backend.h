@@ -5,6 +5,7 @@
 // a backend only talks to its database.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -37,6 +38,9 @@ struct Migration {
 /// version newer than this mlcarbon's is an error naming `location`.
 [[nodiscard]] Result<std::span<const Migration>> migrations_after(
     int current, std::string_view location);
+
+/// `t` in nanoseconds since the Unix epoch, as the runs table stores it.
+[[nodiscard]] std::int64_t to_unix_ns(WallTime t);
 
 /// Runs one statement (or several): SQL, and what it does for messages.
 using SqlExec = std::function<Status(const std::string&, std::string_view)>;
@@ -100,7 +104,24 @@ class HistoryBackend {
 
 [[nodiscard]] Result<std::unique_ptr<HistoryBackend>> open_sqlite_history(
     const std::filesystem::path& path, HistoryOptions options);
+/// Opens a PostgreSQL history through the plugin libmlcarbon_postgres.so
+/// (history_postgres.cc), loaded on first use so that libpq and what it
+/// pulls in (Kerberos, LDAP, TLS) load only in the processes that need it.
 [[nodiscard]] Result<std::unique_ptr<HistoryBackend>> open_postgresql_history(
     const std::string& uri, const std::string& shown, HistoryOptions options);
+
+/// Changes whenever the types that cross the plugin boundary change, so a
+/// stale plugin is refused instead of misread.
+inline constexpr std::size_t kPostgresPluginAbi =
+    2000 + sizeof(HistoryEntry) + sizeof(HistoryFilter) +
+    sizeof(HistoryTotals) + sizeof(HistoryOptions) + sizeof(Error) +
+    kHistoryDatabaseVersion;
+
+/// The plugin's one entry point, `mlcarbon_postgres_open`: fills `*out` and
+/// returns true, or returns false when `abi` is not its kPostgresPluginAbi.
+using PostgresOpenFn = bool (*)(std::size_t abi, const std::string& uri,
+                                const std::string& shown,
+                                const HistoryOptions& options,
+                                Result<std::unique_ptr<HistoryBackend>>* out);
 
 }  // namespace mlcarbon::report

@@ -1,10 +1,12 @@
 // SPDX-License-Identifier: Apache-2.0
-// The history in a PostgreSQL database (libpq): for a team or a cluster,
-// many nodes record at once, each run in one transaction. The schema and
-// its migrations are the SQLite history's (history.cc).
+// libmlcarbon_postgres.so: the history in a PostgreSQL database (libpq),
+// for a team or a cluster, many nodes record at once, each run in one
+// transaction. The schema and its migrations are the SQLite history's
+// (history_sql.cc). Loaded by open_postgresql_history (history.cc).
 #include <algorithm>
 #include <chrono>
 #include <cstdlib>
+#include <exception>
 #include <string>
 #include <utility>
 
@@ -314,10 +316,9 @@ class PostgresHistory final : public HistoryBackend {
   }
 };
 
-}  // namespace
-
-Result<std::unique_ptr<HistoryBackend>> open_postgresql_history(
-    const std::string& uri, const std::string& shown, HistoryOptions options) {
+Result<std::unique_ptr<HistoryBackend>> open_history(const std::string& uri,
+                                                     const std::string& shown,
+                                                     HistoryOptions options) {
   auto db = std::make_unique<PostgresHistory>();
   db->uri = uri;
   db->shown = shown;
@@ -340,4 +341,22 @@ Result<std::unique_ptr<HistoryBackend>> open_postgresql_history(
   return std::unique_ptr<HistoryBackend>(std::move(db));
 }
 
+}  // namespace
 }  // namespace mlcarbon::report
+
+extern "C" __attribute__((visibility("default"))) bool mlcarbon_postgres_open(
+    std::size_t abi, const std::string& uri, const std::string& shown,
+    const mlcarbon::report::HistoryOptions& options,
+    mlcarbon::Result<std::unique_ptr<mlcarbon::report::HistoryBackend>>* out) {
+  if (abi != mlcarbon::report::kPostgresPluginAbi || out == nullptr)
+    return false;
+  try {
+    *out = mlcarbon::report::open_history(uri, shown, options);
+  } catch (const std::exception& e) {
+    // libpq reports its errors as values; this is for bad_alloc.
+    *out =
+        mlcarbon::make_error(mlcarbon::Errc::kBackend,
+                             "cannot open the history {}: {}", shown, e.what());
+  }
+  return true;
+}

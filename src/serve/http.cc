@@ -1,83 +1,37 @@
 // SPDX-License-Identifier: Apache-2.0
-// The only file that includes httplib.h: it is large, and one user is enough.
+// HttpServer forwards to the HTTP server in the plugin libmlcarbon_serve.so
+// (http_plugin.cc), loaded by the first bind: only `mlcarbon serve` loads
+// cpp-httplib.
 #include "mlcarbon/serve/http.h"
 
-#include <condition_variable>
-#include <deque>
-#include <functional>
-#include <mutex>
-#include <thread>
-#include <vector>
-
-#include <httplib.h>
+#include <string>
 
 #include <fmt/format.h>
 
+#include "mlcarbon/core/plugin.h"
 #include "mlcarbon/core/text.h"
 #include "mlcarbon/serve/exporter.h"
+
+#include "http_listener.h"
 
 namespace mlcarbon::serve {
 namespace {
 
-constexpr std::size_t kMaxBody = 1024;
+constexpr std::string_view kRemedy =
+    "install cpp-httplib (Debian's libcpp-httplib-dev, "
+    "scripts/install-deps.sh) and rebuild mlcarbon, or reinstall it with "
+    "its lib/mlcarbon folder";
 
-// httplib's ThreadPool queues without bound; this one makes the accept
-// loop wait while `max_queued` connections already wait for a worker.
-class BoundedPool final : public httplib::TaskQueue {
- public:
-  BoundedPool(std::size_t threads, std::size_t max_queued)
-      : max_queued_(max_queued) {
-    for (std::size_t i = 0; i < threads; ++i)
-      workers_.emplace_back([this] { work(); });
-  }
-  void enqueue(std::function<void()> fn) override {
-    std::unique_lock lock(mutex_);
-    room_.wait(lock, [&] { return jobs_.size() < max_queued_ || shutdown_; });
-    jobs_.push_back(std::move(fn));
-    lock.unlock();
-    ready_.notify_one();
-  }
-  void shutdown() override {
-    {
-      std::lock_guard lock(mutex_);
-      shutdown_ = true;
-    }
-    ready_.notify_all();
-    room_.notify_all();
-    for (std::thread& t : workers_)
-      t.join();
-  }
-
- private:
-  void work() {
-    for (;;) {
-      std::function<void()> fn;
-      {
-        std::unique_lock lock(mutex_);
-        ready_.wait(lock, [&] { return !jobs_.empty() || shutdown_; });
-        if (jobs_.empty())
-          return;
-        fn = std::move(jobs_.front());
-        jobs_.pop_front();
-      }
-      room_.notify_one();
-      fn();
-    }
-  }
-
-  std::size_t max_queued_;
-  std::mutex mutex_;
-  std::condition_variable ready_;
-  std::condition_variable room_;
-  std::deque<std::function<void()>> jobs_;
-  bool shutdown_ = false;
-  std::vector<std::thread> workers_;
-};
-
-void method_not_allowed(const httplib::Request&, httplib::Response& res) {
-  res.status = 405;
-  res.set_header("Allow", "GET, HEAD");
-  res.set_content("method not allowed: use GET\n", "text/plain");
+Result<detail::BindFn> load_plugin() {
+  MLCARBON_ASSIGN_OR_RETURN(
+      void* entry,
+      open_plugin_entry(
+          "the HTTP server plugin",
+          plugin_candidates("libmlcarbon_serve.so", MLCARBON_SERVE_BUILD_DIR,
+                            MLCARBON_SERVE_BUILD_PLUGIN),
+          "mlcarbon_serve_bind"));
+  // POSIX guarantees that a dlsym result converts to a function pointer.
+  return reinterpret_cast<detail::BindFn>(entry);
 }
 
 }  // namespace
@@ -106,82 +60,44 @@ Result<ListenAddress> parse_listen(std::string_view text,
   return out;
 }
 
-struct HttpServer::Impl {
-  httplib::Server server;
-  int port = 0;
-};
-
-HttpServer::HttpServer(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+HttpServer::HttpServer(std::unique_ptr<detail::HttpListener> listener)
+    : listener_(std::move(listener)) {}
 HttpServer::~HttpServer() {
   stop();
 }
 
 Result<std::unique_ptr<HttpServer>> HttpServer::bind(const Exporter& exporter,
                                                      HttpOptions options) {
-  auto impl = std::make_unique<Impl>();
-  httplib::Server& server = impl->server;
-  const std::size_t threads = std::max<std::size_t>(options.threads, 1);
-  const std::size_t queued = std::max<std::size_t>(options.max_queued, 1);
-  server.new_task_queue = [threads, queued] {
-    return new BoundedPool(threads, queued);
-  };
-  server.set_payload_max_length(kMaxBody);
-  // Headers and body go out in separate writes: without it, Nagle and
-  // delayed ACKs add 40 ms to every keep-alive response.
-  server.set_tcp_nodelay(true);
-  server.set_read_timeout(5, 0);
-  server.set_write_timeout(5, 0);
-  server.set_keep_alive_timeout(5);
-  server.set_keep_alive_max_count(1000);
-  server.Get("/metrics",
-             [&exporter](const httplib::Request&, httplib::Response& res) {
-               res.set_content(exporter.metrics(), "text/plain; version=0.0.4");
-             });
-  server.Get("/healthz", [](const httplib::Request&, httplib::Response& res) {
-    res.set_content("ok\n", "text/plain");
-  });
-  for (const char* path : {"/metrics", "/healthz"}) {
-    server.Post(path, method_not_allowed);
-    server.Put(path, method_not_allowed);
-    server.Patch(path, method_not_allowed);
-    server.Delete(path, method_not_allowed);
-    server.Options(path, method_not_allowed);
+  static const Result<detail::BindFn> bind_fn = load_plugin();
+  if (!bind_fn) {
+    return tl::unexpected(bind_fn.error()
+                              .with_context("starting the HTTP server")
+                              .with_remedy(std::string(kRemedy)));
   }
-  server.set_error_handler([](const httplib::Request&, httplib::Response& res) {
-    if (res.status == 404)
-      res.set_content("not found: the exporter serves /metrics and /healthz\n",
-                      "text/plain");
-  });
-  const std::string& host = options.listen.host;
-  if (options.listen.port == 0) {
-    impl->port = server.bind_to_any_port(host);
-  } else if (server.bind_to_port(host, options.listen.port)) {
-    impl->port = options.listen.port;
-  } else {
-    impl->port = -1;
+  Result<std::unique_ptr<detail::HttpListener>> listener;
+  const detail::MetricsFn metrics = [&exporter] { return exporter.metrics(); };
+  if (!(*bind_fn)(detail::kServePluginAbi, metrics, options, &listener)) {
+    return tl::unexpected(
+        Error(Errc::kUnavailable,
+              "the HTTP server plugin was built for another version of "
+              "mlcarbon")
+            .with_remedy("rebuild mlcarbon and its plugins together"));
   }
-  if (impl->port <= 0) {
-    return make_error(Errc::kIo,
-                      "--listen {}:{}: cannot bind (address in use, or not "
-                      "an address of this host)",
-                      host, options.listen.port);
-  }
-  return std::unique_ptr<HttpServer>(new HttpServer(std::move(impl)));
+  if (!listener)
+    return tl::unexpected(std::move(listener).error());
+  return std::unique_ptr<HttpServer>(new HttpServer(std::move(*listener)));
 }
 
 int HttpServer::port() const {
-  return impl_->port;
+  return listener_->port();
 }
 
 Status HttpServer::run() {
-  if (!impl_->server.listen_after_bind()) {
-    return make_error(Errc::kIo, "the HTTP server stopped on an error");
-  }
-  return {};
+  return listener_->run();
 }
 
 void HttpServer::stop() {
-  impl_->server.stop();
+  listener_->stop();
 }
 
 }  // namespace mlcarbon::serve

@@ -50,6 +50,21 @@ layers:
   - layernorm
   - dense: {units: 3}
 """,
+    "grouped.yaml": """
+input: [8, 12, 12]
+layers:
+  - conv2d: {filters: 16, kernel: 3, padding: 1, groups: 4}
+  - relu
+  - conv2d: {filters: 16, kernel: 3, stride: 2, groups: 16, bias: false}
+  - flatten
+  - dense: {units: 2}
+""",
+    "grouped1d.yaml": """
+input: [6, 30]
+layers:
+  - conv1d: {filters: 9, kernel: 5, padding: 2, groups: 3}
+  - conv1d: {filters: 9, kernel: 3, groups: 9}
+""",
     "transformer.json": json.dumps({
         "input": [24],
         "layers": [
@@ -122,6 +137,7 @@ def torch_layer(entry, x):
         return conv(x.shape[1], keys["filters"], keys["kernel"],
                     stride=keys.get("stride", 1),
                     padding=keys.get("padding", 0),
+                    groups=keys.get("groups", 1),
                     bias=keys.get("bias", True))
     if kind in ("maxpool1d", "maxpool2d", "avgpool1d", "avgpool2d"):
         pool = {"maxpool1d": nn.MaxPool1d, "maxpool2d": nn.MaxPool2d,

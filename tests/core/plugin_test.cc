@@ -61,5 +61,20 @@ TEST(Plugin, LoadsALibrary) {
   EXPECT_NE(*handle, nullptr);
 }
 
+TEST(Plugin, EntryPointIsLookedUpInThePlugin) {
+  const fs::path libc = "/lib/x86_64-linux-gnu/libc.so.6";
+  if (!fs::exists(libc))
+    GTEST_SKIP() << "no " << libc << " here";
+
+  auto found = open_plugin_entry("libc", {libc}, "getpid");
+  auto missing = open_plugin_entry("libc", {libc}, "mlcarbon_no_such_entry");
+
+  ASSERT_TRUE(found.has_value()) << found.error().to_string();
+  EXPECT_NE(*found, nullptr);
+  ASSERT_FALSE(missing.has_value());
+  EXPECT_EQ(missing.error().code(), Errc::kUnavailable);
+  EXPECT_EQ(missing.error().message(), "libc has no mlcarbon_no_such_entry");
+}
+
 }  // namespace
 }  // namespace mlcarbon

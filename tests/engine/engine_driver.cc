@@ -33,6 +33,7 @@ json layers_json(const mlcarbon::models::Model& model) {
                    {"kernel", l.kernel},
                    {"stride", l.stride},
                    {"padding", l.padding},
+                   {"groups", l.groups},
                    {"bias", l.bias},
                    {"rate", l.rate},
                    {"vocab", l.vocab},

@@ -35,6 +35,10 @@ CASES = [
      "cross-entropy", "sgd", ["--classes", "10"]),
     (str(REPO / "bench" / "models" / "conv2d_small.yaml"), "regression",
      "mse", "adam", []),
+    (str(REPO / "tests" / "fixtures" / "models" / "grouped.yaml"),
+     "regression", "mse", "sgd", []),
+    (str(REPO / "tests" / "fixtures" / "models" / "grouped1d.yaml"),
+     "regression", "mse", "sgd", []),
 ]
 
 

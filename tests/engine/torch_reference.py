@@ -56,6 +56,7 @@ def build(layers):
                             stride=_spatial(layer["stride"], dims, (1,) * dims),
                             padding=_spatial(layer["padding"], dims,
                                              (0,) * dims),
+                            groups=layer.get("groups", 1),
                             bias=layer["bias"]))
         elif kind in ("maxpool1d", "maxpool2d", "avgpool1d", "avgpool2d"):
             dims = int(kind[-2])

@@ -43,7 +43,7 @@ Weights numbered_weights(const Model& model) {
     if (l.type == models::LayerType::kDense) {
       shape = {l.units, in.back()};
     } else if (l.type == models::LayerType::kConv2d) {
-      shape = {l.units, in[0], l.kernel[0], l.kernel[1]};
+      shape = {l.units, in[0] / l.groups, l.kernel[0], l.kernel[1]};
     } else {
       continue;
     }
@@ -254,6 +254,31 @@ layers:
       << pruned->left_whole[0];
   EXPECT_NE(pruned->left_whole[1].find("softmax"), std::string::npos);
   EXPECT_NE(pruned->left_whole[2].find("the output layer"), std::string::npos);
+  EXPECT_EQ(pruned->model.parameters(), model.parameters());
+}
+
+TEST(PruningTest, GroupedConvsAndWhatFeedsThemAreLeftWhole) {
+  Model model = parse(R"(name: grouped
+input: [2, 6, 6]
+layers:
+  - conv2d: {filters: 4, kernel: 3, padding: 1}
+  - conv2d: {filters: 4, kernel: 3, padding: 1, groups: 2}
+  - flatten
+  - dense: {units: 2}
+)");
+  Weights w = numbered_weights(model);
+
+  auto pruned = prune(model, w, {.fraction = 0.5});
+
+  ASSERT_TRUE(pruned) << pruned.error().to_string();
+  EXPECT_TRUE(pruned->layers.empty());
+  ASSERT_EQ(pruned->left_whole.size(), 3U);
+  EXPECT_NE(pruned->left_whole[0].find("a grouped conv keeps its groups whole"),
+            std::string::npos)
+      << pruned->left_whole[0];
+  EXPECT_NE(pruned->left_whole[1].find("a grouped conv keeps its groups whole"),
+            std::string::npos)
+      << pruned->left_whole[1];
   EXPECT_EQ(pruned->model.parameters(), model.parameters());
 }
 

@@ -31,6 +31,25 @@ endif()
 run(${prefix}/bin/mlcarbon --version)
 message(STATUS "installed CLI: ${out}")
 
+# Every plugin built is installed, and the installed CLI finds its own
+# (PostgreSQL's: libpq itself then says that the port is closed).
+file(GLOB plugins RELATIVE ${BUILD_DIR}/lib/mlcarbon
+     ${BUILD_DIR}/lib/mlcarbon/libmlcarbon_*.so)
+foreach(plugin IN LISTS plugins)
+  if(NOT EXISTS ${prefix}/lib/mlcarbon/${plugin})
+    message(FATAL_ERROR "cmake --install did not install lib/mlcarbon/${plugin}")
+  endif()
+endforeach()
+if("libmlcarbon_postgres.so" IN_LIST plugins)
+  execute_process(
+    COMMAND ${prefix}/bin/mlcarbon history --db postgresql://127.0.0.1:1/runs
+    RESULT_VARIABLE rc ERROR_VARIABLE err OUTPUT_QUIET)
+  if(rc EQUAL 0 OR NOT err MATCHES "cannot connect to the history")
+    message(FATAL_ERROR "the installed CLI did not load its PostgreSQL "
+                        "plugin (${rc}):\n${err}")
+  endif()
+endif()
+
 # The consumer finds the package under the prefix alone.
 run(${CMAKE_COMMAND} -S ${CONSUMER_DIR} -B ${consumer_build}
     -G ${GENERATOR}

@@ -162,6 +162,43 @@ TEST(CountsTest, DefaultsFollowTorch) {
   EXPECT_EQ(m.name, "m");  // the file's stem
 }
 
+TEST(CountsTest, GroupedAndDepthwiseConvSeeTheirGroupsChannels) {
+  const Model g = parse(
+      "input: [8, 10, 10]\n"
+      "layers:\n"
+      "  - conv2d: {filters: 16, kernel: 3, padding: 1, groups: 4}\n"
+      "  - conv2d: {filters: 16, kernel: 3, padding: 1, groups: 16}\n");
+  ASSERT_EQ(g.stats.size(), 2u);
+  // Each of 16 filters sees 8 / 4 = 2 channels: 2 x 3 x 3 weights + bias.
+  EXPECT_EQ(g.stats[0].params, 16 * 2 * 9 + 16);
+  EXPECT_EQ(g.stats[0].forward_flops, 16 * 10 * 10 * (2 * 2 * 9 + 1));
+  // Depthwise: one channel per filter.
+  EXPECT_EQ(g.stats[1].params, 16 * 1 * 9 + 16);
+  EXPECT_EQ(g.stats[1].forward_flops, 16 * 10 * 10 * (2 * 9 + 1));
+
+  const Model c = parse(
+      "input: [4, 20]\n"
+      "layers: [{conv1d: {filters: 6, kernel: 5, groups: 2, bias: false}}]\n");
+  ASSERT_EQ(c.stats.size(), 1u);
+  EXPECT_EQ(c.stats[0].params, 6 * 2 * 5);
+  EXPECT_EQ(c.stats[0].output, (Shape{6, 16}));
+  EXPECT_EQ(c.stats[0].forward_flops, 6 * 16 * 2 * 2 * 5);
+}
+
+TEST(FingerprintTest, GroupsCountButOneKeepsTheOldFingerprint) {
+  const Model plain =
+      parse("input: [4, 8, 8]\nlayers: [{conv2d: {filters: 4, kernel: 3}}]\n");
+  const Model one = parse(
+      "input: [4, 8, 8]\n"
+      "layers: [{conv2d: {filters: 4, kernel: 3, groups: 1}}]\n");
+  const Model four = parse(
+      "input: [4, 8, 8]\n"
+      "layers: [{conv2d: {filters: 4, kernel: 3, groups: 4}}]\n");
+
+  EXPECT_EQ(fingerprint(plain), fingerprint(one));
+  EXPECT_NE(fingerprint(plain), fingerprint(four));
+}
+
 TEST(FingerprintTest, IgnoresNamesAndPositionsButNotSizes) {
   const Model a = parse("input: [4]\nlayers: [{dense: {units: 2}}]\n");
   const Model b = parse(

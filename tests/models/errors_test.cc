@@ -63,7 +63,7 @@ INSTANTIATE_TEST_SUITE_P(
                  Errc::kInvalidArgument, "m.yaml:3:14: ",
                  "unknown key 'filter' in a conv2d layer; did you mean "
                  "'filters'? (valid keys: filters, kernel, stride, padding, "
-                 "bias, name)"},
+                 "groups, bias, name)"},
         BadModel{"unknown key, nothing close",
                  with_layers("  - relu: {inplace: true}\n"),
                  Errc::kInvalidArgument, "m.yaml:3:12: ",
@@ -296,6 +296,31 @@ TEST(InferShapesTest, OtherLayersHaveNoShapeRule) {
   EXPECT_EQ(s.error().to_string(),
             "g.onnx: layer 'n1' (other): operator 'Einsum' has no shape "
             "rule; only an ONNX import gives its shapes");
+}
+
+TEST(InferShapesTest, GroupsThatDoNotDivideTheChannelsAreAnError) {
+  auto m = parse_model(
+      "input: [6, 8, 8]\n"
+      "layers:\n"
+      "  - conv2d: {filters: 8, kernel: 3, groups: 4, name: grouped}\n",
+      "g.yaml");
+
+  ASSERT_FALSE(m);
+  EXPECT_EQ(m.error().to_string(),
+            "g.yaml:3:5: layer 'grouped' (conv2d): groups 4 must divide both "
+            "the input channels (6) and the filters (8)");
+}
+
+TEST(InferShapesTest, ZeroGroupsIsAnError) {
+  auto m = parse_model(
+      "input: [4, 8]\nlayers: [{conv1d: {filters: 4, kernel: 3, groups: "
+      "0}}]\n",
+      "z.yaml");
+
+  ASSERT_FALSE(m);
+  EXPECT_NE(m.error().to_string().find("groups must be a whole number from 1"),
+            std::string::npos)
+      << m.error().to_string();
 }
 
 TEST(InferShapesTest, ConvKernelOfTheWrongRankIsAnError) {

@@ -151,10 +151,26 @@ TEST(OnnxImport, GroupedConvCountsParamsAndFlopsPerGroup) {
   const Model m = import_ok(b.bytes());
   ASSERT_THAT(types(m), ElementsAre(LayerType::kConv1d));
   EXPECT_FALSE(m.layers[0].bias);
+  EXPECT_EQ(m.layers[0].groups, 2);  // the engine rebuilds it grouped
   EXPECT_EQ(m.stats[0].output, (Shape{4, 4}));
   EXPECT_EQ(m.stats[0].params, 24);
   // 16 outputs, each reading 2 channels x 3 taps.
   EXPECT_DOUBLE_EQ(m.stats[0].forward_flops, 2.0 * 6 * 16);
+}
+
+TEST(OnnxImport, GroupThatDoesNotDivideTheFiltersIsAnError) {
+  OnnxBuilder b;
+  b.input("x", {-1, 4, 6}).output("y", {-1, 3, 4});
+  b.weight("w", {3, 2, 3});
+  auto& conv = b.node("Conv", {"x", "w"}, {"y"}, "odd");
+  OnnxBuilder::attr(conv, "group", 2);
+  OnnxBuilder::attr(conv, "kernel_shape", {3});
+  auto m = import_onnx(b.bytes(), "odd.onnx");
+  ASSERT_FALSE(m);
+  EXPECT_NE(m.error().to_string().find(
+                "node 'odd' (Conv): group 2 does not divide its 3 filters"),
+            std::string::npos)
+      << m.error().to_string();
 }
 
 TEST(OnnxImport, NormalisationCountsScaleAndBiasOnly) {

@@ -39,7 +39,26 @@ def test_pip_install_into_a_target_folder(tmp_path, child_env):
         "assert {'DE', 'WORLD', 'gcp:europe-west3'} <= codes, len(codes)\n"
         "with mlcarbon.Tracker(region='FR', db=False) as t: pass\n"
         "assert t.run['carbon']['intensity_g_per_kwh'] > 0\n"
+        # The PostgreSQL plugin installed beside the extension is loaded:
+        # libpq itself says the port is closed.
+        "try:\n"
+        "    mlcarbon.history(db='postgresql://127.0.0.1:1/runs')\n"
+        "except mlcarbon.UnavailableError as e:\n"
+        "    assert 'cannot connect to the history' in str(e), str(e)\n"
+        "else:\n"
+        "    raise AssertionError('no error')\n"
     )
+    if (pathlib.Path(build) / "lib" / "mlcarbon" / "libmlcarbon_onnx.so").exists():
+        # So is the ONNX plugin: it, not a missing plugin, rejects the bytes.
+        (elsewhere / "bad.onnx").write_bytes(b"\x08\x07garbage")
+        check += (
+            "try:\n"
+            "    mlcarbon.describe_model('bad.onnx')\n"
+            "except mlcarbon.ParseError as e:\n"
+            "    assert 'bad.onnx' in str(e), str(e)\n"
+            "else:\n"
+            "    raise AssertionError('no error')\n"
+        )
     run_env = dict(child_env, PYTHONPATH=str(site))
     out = subprocess.run([sys.executable, "-c", check], cwd=elsewhere, env=run_env,
                          capture_output=True, text=True, timeout=60)

@@ -9,14 +9,17 @@
 
 /// Plugins: parts of mlcarbon built as shared libraries and loaded with
 /// dlopen only by the commands that need them, so that heavy libraries
-/// (LibTorch, libonnx and protobuf) cost the other commands nothing at
-/// start-up.
+/// (LibTorch, libonnx and protobuf, libpq, cpp-httplib) cost the other
+/// commands nothing at start-up.
 namespace mlcarbon {
 
 /// Where the plugin `file` is looked for, in order: `build_path` when the
-/// running program lies inside `build_dir` (a program run from its build
+/// running program, or the shared library holding mlcarbon's code (the C
+/// API, the Python module), lies inside `build_dir` (run from its build
 /// tree; empty strings skip this), then the install's
-/// <prefix>/lib/mlcarbon/`file` next to <prefix>/bin.
+/// <prefix>/lib/mlcarbon/`file` next to <prefix>/bin, then, for code in a
+/// shared library <libdir>/libX.so, the install's <prefix>/lib/mlcarbon
+/// seen from <libdir>, and <libdir>/mlcarbon/`file` (the Python package).
 [[nodiscard]] std::vector<std::filesystem::path> plugin_candidates(
     std::string_view file, std::string_view build_dir,
     std::string_view build_path);
@@ -27,5 +30,11 @@ namespace mlcarbon {
 [[nodiscard]] Result<void*> open_plugin(
     std::string_view what,
     const std::vector<std::filesystem::path>& candidates);
+
+/// open_plugin, then the address of the plugin's entry point `symbol`;
+/// Errc::kUnavailable naming `what` when the plugin lacks it.
+[[nodiscard]] Result<void*> open_plugin_entry(
+    std::string_view what, const std::vector<std::filesystem::path>& candidates,
+    const char* symbol);
 
 }  // namespace mlcarbon

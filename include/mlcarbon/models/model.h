@@ -77,11 +77,14 @@ struct Layer {
   std::vector<std::int64_t> stride;   ///< default 1 (conv), kernel (pool)
   std::vector<std::int64_t> padding;  ///< default 0
   bool bias = true;                   ///< dense and conv
-  double rate = 0.0;                  ///< dropout probability
-  std::int64_t vocab = 0;             ///< embedding: number of tokens
-  std::int64_t heads = 0;             ///< transformer_encoder
-  std::int64_t mlp_dim = 0;           ///< transformer_encoder
-  std::string op;                     ///< kOther: the ONNX op type
+  /// conv: channel groups (1 = dense; = input channels: depthwise). Both
+  /// the input channels and the filters must be multiples of it.
+  std::int64_t groups = 1;
+  double rate = 0.0;         ///< dropout probability
+  std::int64_t vocab = 0;    ///< embedding: number of tokens
+  std::int64_t heads = 0;    ///< transformer_encoder
+  std::int64_t mlp_dim = 0;  ///< transformer_encoder
+  std::string op;            ///< kOther: the ONNX op type
 };
 
 /// What infer_shapes() derives for one layer, per sample. FLOPs count a

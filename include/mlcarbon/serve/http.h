@@ -11,6 +11,9 @@
 namespace mlcarbon::serve {
 
 class Exporter;
+namespace detail {
+class HttpListener;
+}
 
 /// Where the exporter listens.
 struct ListenAddress {
@@ -36,11 +39,12 @@ struct HttpOptions {
 /// The HTTP side of `mlcarbon serve`: GET /metrics and /healthz only (other
 /// paths 404, other methods 405), request headers bounded by the HTTP
 /// library (8 KiB), bodies refused beyond 1 KiB, connections bounded by
-/// HttpOptions.
+/// HttpOptions. The HTTP library lives in the plugin libmlcarbon_serve.so,
+/// loaded by the first bind().
 class HttpServer {
  public:
   /// Binds the address; fails with a clear error (address in use, bad
-  /// host) before anything is served.
+  /// host, no HTTP server plugin) before anything is served.
   [[nodiscard]] static Result<std::unique_ptr<HttpServer>> bind(
       const Exporter& exporter, HttpOptions options);
   HttpServer(const HttpServer&) = delete;
@@ -55,9 +59,8 @@ class HttpServer {
   void stop();
 
  private:
-  struct Impl;
-  explicit HttpServer(std::unique_ptr<Impl> impl);
-  std::unique_ptr<Impl> impl_;
+  explicit HttpServer(std::unique_ptr<detail::HttpListener> listener);
+  std::unique_ptr<detail::HttpListener> listener_;
 };
 
 }  // namespace mlcarbon::serve

@@ -175,19 +175,19 @@ class ChainImpl : public torch::nn::Module {
   /// 2d result (its step is then a no-op): in place on the 1d view would
   /// make autograd replay it through strided copies, three times slower.
   void add_conv1d(torch::nn::Conv1d conv, std::int64_t stride,
-                  std::int64_t padding, bool relu) {
+                  std::int64_t padding, std::int64_t groups, bool relu) {
     auto module = register_module(std::to_string(index_++), conv);
     conv1d_.push_back(module);
-    steps_.emplace_back([module, stride, padding, relu,
+    steps_.emplace_back([module, stride, padding, groups, relu,
                          flag = &channels_last_](const torch::Tensor& x) {
       if (!*flag) {
         auto y = module->forward(x);
         return relu ? y.relu_() : y;
       }
-      auto y = torch::conv2d(channels_last(x.unsqueeze(2)),
-                             module->weight.unsqueeze(2), module->bias,
-                             torch::IntArrayRef({1, stride}),
-                             torch::IntArrayRef({0, padding}));
+      auto y = torch::conv2d(
+          channels_last(x.unsqueeze(2)), module->weight.unsqueeze(2),
+          module->bias, torch::IntArrayRef({1, stride}),
+          torch::IntArrayRef({0, padding}), torch::IntArrayRef({1, 1}), groups);
       return (relu ? y.relu_() : y).squeeze(2);
     });
   }
@@ -263,6 +263,7 @@ Status add_conv(Chain& chain, const Layer& layer, const Shape& in,
   chain->add_module(Conv(Options(in[0], layer.units, w.kernel)
                              .stride(w.stride)
                              .padding(w.padding)
+                             .groups(layer.groups)
                              .bias(layer.bias)));
   return {};
 }
@@ -308,8 +309,9 @@ Status add_layer(Chain& chain, const models::Model& model, const Layer& layer,
           nn::Conv1d(nn::Conv1dOptions(in[0], layer.units, w.kernel)
                          .stride(w.stride)
                          .padding(w.padding)
+                         .groups(layer.groups)
                          .bias(layer.bias)),
-          (*w.stride)[0], (*w.padding)[0],
+          (*w.stride)[0], (*w.padding)[0], layer.groups,
           next != nullptr && next->type == LayerType::kRelu);
       return {};
     }

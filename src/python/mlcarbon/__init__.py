@@ -62,6 +62,7 @@ __all__ = [
     "regions",
     "sensors",
     "history",
+    "describe_model",
     "Error",
     "InvalidArgumentError",
     "ParseError",
@@ -398,6 +399,28 @@ def sensors(
     argument)."""
     power = _power_args(cpu_watts, tdp_watts, memory_watts_per_gb)
     return json.loads(_mlcarbon.sensors_json(**power))
+
+
+def describe_model(model: PathLike, *, batch: int = 1) -> Dict[str, Any]:
+    """A model's layers, shapes, parameters, FLOPs and memory: the document
+    ``mlcarbon model describe MODEL --batch N --json`` prints.
+
+    Args:
+        model: a model file (YAML or JSON, docs/model-files.md), an ``.onnx``
+            file (read by the ONNX plugin), or a shorthand such as
+            ``"mlp:depth=10,width=25,inputs=100"``.
+        batch: the batch size of the per-batch totals.
+
+    Raises:
+        mlcarbon.NotFoundError: the file does not exist.
+        mlcarbon.ParseError: the file is malformed (the message says where).
+        mlcarbon.UnavailableError: an ``.onnx`` file without the ONNX plugin.
+    """
+    if isinstance(batch, bool) or not isinstance(batch, int):
+        raise TypeError(f"batch must be an int, not {_type_name(batch)}")
+    if batch < 1:
+        raise ValueError(f"batch must be at least 1, not {batch!r}")
+    return json.loads(_mlcarbon.describe_model(_path_arg("model", model), batch))
 
 
 def _time_arg(name: str, value: Any) -> Optional[float]:

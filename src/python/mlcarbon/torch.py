@@ -1,6 +1,8 @@
 # SPDX-License-Identifier: Apache-2.0
 """mlcarbon for PyTorch: windows per epoch and phase, and calibration of a
-user's own ``nn.Module`` (I and θ, as ``mlcarbon calibrate`` writes them).
+user's own ``nn.Module`` (I and θ, as ``mlcarbon calibrate`` writes them,
+with the module's parameters, FLOPs and fingerprint from mlcarbon's model
+description of its ONNX export).
 
 ``import mlcarbon.torch`` does not import torch; calibrate() does, when
 called.
@@ -14,10 +16,12 @@ import hashlib
 import json
 import math
 import os
+import tempfile
 import time
-from typing import Any, Callable, Dict, Iterator, List, Optional, Sequence
+import warnings as _warnings
+from typing import Any, Callable, Dict, Iterator, List, Optional, Sequence, Tuple
 
-from . import Tracker, Window, _number_arg, _str_arg
+from . import Error, Tracker, Window, _number_arg, _path_arg, _str_arg, describe_model
 
 PHASES = ("train", "validate", "infer")
 
@@ -184,10 +188,88 @@ def _batch_size(batch: Any) -> int:
 
 
 def _fingerprint(module: Any, inputs: Any) -> str:
-    # The architecture and the input shape: what makes I differ between
-    # models, not the weights.
+    # Without a model description: the architecture and the input shape,
+    # what makes I differ between models, not the weights.
     text = repr(module) + "|" + repr(tuple(inputs.shape[1:]) if hasattr(inputs, "shape") else "")
     return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def _first_line(error: BaseException) -> str:
+    text = str(error).strip().splitlines()
+    return f"{type(error).__name__}: {text[0]}" if text else type(error).__name__
+
+
+def _describe(
+    module: Any, inputs: Any, onnx_path: Optional[str]
+) -> Tuple[Optional[Dict[str, Any]], str]:
+    """mlcarbon's description of `module` (``mlcarbon model describe --json``
+    of its ONNX export, the batch dimension left dynamic so the figures are
+    per sample), or None and why there is none."""
+    import torch
+
+    with tempfile.TemporaryDirectory(prefix="mlcarbon-export-") as tmp:
+        target = onnx_path or os.path.join(tmp, "model.onnx")
+        try:
+            with _warnings.catch_warnings():
+                # The exporter's tracer warnings are about the export, not
+                # the calibration.
+                _warnings.simplefilter("ignore")
+                torch.onnx.export(
+                    module, (inputs,), target,
+                    input_names=["input"], output_names=["output"],
+                    dynamic_axes={"input": {0: "batch"}, "output": {0: "batch"}},
+                )
+        # Whatever the exporter raises costs the FLOPs, never the calibration.
+        except Exception as e:  # noqa: BLE001
+            return None, f"torch.onnx.export failed ({_first_line(e)})"
+        try:
+            return describe_model(target), ""
+        except Error as e:
+            return None, f"mlcarbon could not describe the exported ONNX file ({_first_line(e)})"
+
+
+def _model_block(
+    module: Any, inputs: Any, name: str, onnx_path: Optional[str]
+) -> Tuple[Dict[str, Any], List[str]]:
+    """The calibration's "model" block and the warnings about it."""
+    origin = f"python:{type(module).__module__}.{type(module).__qualname__}"
+    described, why = _describe(module, inputs, onnx_path)
+    if described is None:
+        note = (
+            f"{why}: forward_flops_per_sample and training_flops_per_sample are 0 "
+            "and the fingerprint is mlcarbon.torch's own, so the FLOPs predictor "
+            "cannot use this calibration and a scenario's model: will not match it"
+        )
+        return {
+            "name": name,
+            "origin": origin,
+            "fingerprint": _fingerprint(module, inputs),
+            "parameters": int(sum(p.numel() for p in module.parameters())),
+            "forward_flops_per_sample": 0,
+            "training_flops_per_sample": 0,
+            "layers": sum(1 for m in module.modules() if not list(m.children())),
+            "flops_note": note,
+        }, [note]
+    totals = described["totals"]
+    block: Dict[str, Any] = {
+        "name": name,
+        "origin": origin,
+        "fingerprint": described["fingerprint"],
+        "parameters": int(totals["params"]),
+        "forward_flops_per_sample": totals["forward_flops_per_sample"],
+        "training_flops_per_sample": totals["training_flops_per_sample"],
+        "layers": len(described["layers"]),
+    }
+    notes: List[str] = []
+    unsupported = described.get("unsupported_ops") or []
+    if unsupported:
+        ops = ", ".join(f"{u['op']} x{u['count']}" for u in unsupported)
+        block["flops_note"] = (
+            f"the ONNX import counts no FLOPs for operators it does not map ({ops}): "
+            "the FLOPs are a lower bound"
+        )
+        notes.append(block["flops_note"])
+    return block, notes
 
 
 def calibrate(
@@ -202,6 +284,7 @@ def calibrate(
     name: Optional[str] = None,
     interval: float = 0.1,
     tracker_options: Optional[Dict[str, Any]] = None,
+    onnx_path: Optional[os.PathLike] = None,
 ) -> Dict[str, Any]:
     """Measures I (energy of one inference) and θ (training overhead) of
     `module` on this machine and returns the calibration document that
@@ -228,6 +311,15 @@ def calibrate(
         name: the model's name in the document (default its class name).
         interval: the meter's sampling interval in seconds.
         tracker_options: more Tracker arguments (region, sensors, ...).
+        onnx_path: where to keep the module's ONNX export (optional; by
+            default it goes to a temporary file). A scenario naming that file
+            as ``model:`` matches this calibration.
+
+    The "model" block (parameters, forward and training FLOPs per sample,
+    layers, fingerprint) is mlcarbon's description of the module's ONNX
+    export, as ``mlcarbon model describe --json`` gives it. When the module
+    cannot be exported or described, the FLOPs are 0 and ``model.flops_note``
+    and ``warnings`` say why.
     """
     import torch
 
@@ -239,6 +331,7 @@ def calibrate(
     if loss_fn is not None and not callable(loss_fn):
         raise TypeError(f"loss_fn must be callable, not {type(loss_fn).__name__}")
     name = _str_arg("name", name, optional=True) or type(module).__name__
+    onnx_target = _path_arg("onnx_path", onnx_path) if onnx_path is not None else None
     params = list(module.parameters())
     if device is None:
         device = params[0].device.type if params else "cpu"
@@ -375,22 +468,14 @@ def calibrate(
             "energy is estimated (no hardware energy counter was used): "
             "see context.sensors"
         )
-    n_params = sum(p.numel() for p in module.parameters())
+    model_block, model_notes = _model_block(module, inputs, name, onnx_target)
+    warnings.extend(model_notes)
     doc: Dict[str, Any] = {
         "tool": "mlcarbon",
         "kind": "calibration",
         "schema_version": 1,
         "created": created.strftime("%Y-%m-%dT%H:%M:%S.") + f"{created.microsecond // 1000:03d}Z",
-        "model": {
-            "name": name,
-            "origin": f"python:{type(module).__module__}.{type(module).__qualname__}",
-            "fingerprint": _fingerprint(module, inputs),
-            "parameters": int(n_params),
-            # PyTorch gives no FLOP count of an arbitrary module.
-            "forward_flops_per_sample": 0,
-            "training_flops_per_sample": 0,
-            "layers": sum(1 for m in module.modules() if not list(m.children())),
-        },
+        "model": model_block,
         "settings": {
             "batch": batch,
             "device": device,
@@ -422,8 +507,6 @@ def calibrate(
         "warnings": warnings,
     }
     if path is not None:
-        from . import _path_arg
-
         target = _path_arg("path", path)
         with open(target, "w", encoding="utf-8") as f:
             json.dump(doc, f, indent=2)

@@ -31,4 +31,5 @@ def calibrate(
     name: Optional[str] = ...,
     interval: float = ...,
     tracker_options: Optional[Dict[str, Any]] = ...,
+    onnx_path: Optional[os.PathLike[str] | str] = ...,
 ) -> Dict[str, Any]: ...
