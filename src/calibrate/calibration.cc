@@ -11,6 +11,7 @@
 #include <utility>
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 #include <nlohmann/json.hpp>
 
 #include "mlcarbon/core/fs.h"
@@ -444,13 +445,22 @@ Result<Calibration> load_calibration(const std::filesystem::path& path) {
   return parse_calibration(text, path.string());
 }
 
+std::vector<std::string> sensor_lines(const measure::RunContext& context) {
+  std::vector<std::string> out;
+  out.reserve(context.sensors.size());
+  for (const measure::SensorInfo& s : context.sensors)
+    out.push_back(fmt::format("{}: {}", s.name, s.description));
+  return out;
+}
+
 Target target_of(const Calibration& c) {
   return Target{.fingerprint = c.model.fingerprint,
                 .batch = c.batch,
                 .device = c.device,
                 .threads = c.threads,
                 .host = c.context.host,
-                .cpu_model = c.context.cpu_model};
+                .cpu_model = c.context.cpu_model,
+                .sensors = sensor_lines(c.context)};
 }
 
 std::vector<std::string> mismatches(const Calibration& c, const Target& target,
@@ -470,6 +480,11 @@ std::vector<std::string> mismatches(const Calibration& c, const Target& target,
   differ("threads", c.threads, target.threads);
   differ("host", c.context.host, target.host);
   differ("CPU model", c.context.cpu_model, target.cpu_model);
+  if (!target.sensors.empty()) {
+    differ("sensors",
+           fmt::format("{}", fmt::join(sensor_lines(c.context), "; ")),
+           fmt::format("{}", fmt::join(target.sensors, "; ")));
+  }
   return out;
 }
 

@@ -115,15 +115,21 @@ Result<engine::Engine*> load_engine_plugin(int threads, engine::Device device) {
   return loaded;
 }
 
-Target target_here(const models::Model& model, std::int64_t batch,
-                   engine::Device device, int threads) {
-  const measure::RunContext here = measure::collect_context({});
+/// The target a calibration made now would have, sensors included: the
+/// same detection the calibration's pipeline makes.
+Result<Target> target_here(const models::Model& model, std::int64_t batch,
+                           engine::Device device, int threads,
+                           const sensors::SensorOptions& sensors) {
+  MLCARBON_ASSIGN_OR_RETURN(const sensors::Detection detection,
+                            measure::detect_pipeline_sensors(sensors, {}));
+  const measure::RunContext here = measure::collect_context(detection);
   return Target{.fingerprint = models::fingerprint(model),
                 .batch = batch,
                 .device = std::string(engine::to_string(device)),
                 .threads = threads,
                 .host = here.host,
-                .cpu_model = here.cpu_model};
+                .cpu_model = here.cpu_model,
+                .sensors = sensor_lines(here)};
 }
 
 Result<ObtainedCalibration> obtain_calibration(
@@ -133,7 +139,9 @@ Result<ObtainedCalibration> obtain_calibration(
   ObtainedCalibration out;
   const bool cache = request.use_cache && !request.cache_dir.empty();
   if (cache) {
-    const Target target = target_here(model, o.batch, o.device, o.threads);
+    MLCARBON_ASSIGN_OR_RETURN(
+        const Target target,
+        target_here(model, o.batch, o.device, o.threads, request.sensors));
     MLCARBON_ASSIGN_OR_RETURN(std::optional<Calibration> cached,
                               find_cached(request.cache_dir, target));
     if (cached) {

@@ -375,6 +375,28 @@ TEST(CalibrationCacheTest, StoresAndFindsByTarget) {
   EXPECT_FALSE(missing->has_value());
 }
 
+TEST(CalibrationCacheTest, OtherSensorsOrPinnedFiguresDoNotMatch) {
+  TempDir dir;
+  const Calibration c = sample_calibration();
+  ASSERT_FALSE(c.context.sensors.empty());
+  ASSERT_TRUE(store_cached(dir.path(), c));
+  // What a --tdp 48 run would describe: the same sensor, other figures.
+  Target pinned = target_of(c);
+  pinned.sensors = {"cpu-model: TDP 48.0 W x load curve (flag --tdp)"};
+  Target unchecked = target_of(c);
+  unchecked.sensors.clear();
+
+  auto found = find_cached(dir.path(), pinned);
+  const auto lines = mismatches(c, pinned, "c.json");
+
+  ASSERT_TRUE(found) << found.error().to_string();
+  EXPECT_FALSE(found->has_value());
+  ASSERT_EQ(lines.size(), 1U);
+  EXPECT_NE(lines[0].find("sensors"), std::string::npos) << lines[0];
+  EXPECT_NE(lines[0].find("TDP 48.0 W"), std::string::npos) << lines[0];
+  EXPECT_TRUE(mismatches(c, unchecked, "c.json").empty());
+}
+
 TEST(CalibrationCacheTest, AMalformedCachedFileIsAnErrorNamingIt) {
   TempDir dir;
   const Calibration c = sample_calibration();

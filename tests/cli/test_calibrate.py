@@ -100,6 +100,11 @@ def test_calibrate_measures_caches_and_feeds_estimate(mlcarbon, cache_env,
                  "16"], cache_env)
     assert again.returncode == 0, again.stderr
     assert "reused" in again.stdout
+    # Other pinned power figures estimate other energy: not reused.
+    pinned = run([mlcarbon, "calibrate", MODEL, "--budget", "2s", "--batch",
+                  "16", "--cpu-watts", "1:4"], cache_env)
+    assert pinned.returncode == 0, pinned.stderr
+    assert "reused" not in pinned.stdout, pinned.stdout
 
     # The calibration feeds a scenario; another host's gets a warning.
     c["context"]["host"] = "some-other-host"

@@ -140,7 +140,15 @@ struct Target {
   int threads = 1;
   std::string host;
   std::string cpu_model;
+  /// "name: description" of each sensor, in detection order (sensor_lines);
+  /// empty when not compared. Descriptions carry the power models' figures,
+  /// so a calibration estimated with other pinned figures does not match.
+  std::vector<std::string> sensors;
 };
+
+/// "name: description" of each sensor of `context`, in order.
+[[nodiscard]] std::vector<std::string> sensor_lines(
+    const measure::RunContext& context);
 
 /// The target of a calibration itself.
 [[nodiscard]] Target target_of(const Calibration& calibration);
@@ -156,7 +164,9 @@ struct Target {
 [[nodiscard]] std::filesystem::path default_cache_dir();
 
 /// The file name a target's calibration is cached under: the fingerprint,
-/// batch, device, threads and a digest of host and CPU model.
+/// batch, device, threads and a digest of host and CPU model. The sensors
+/// are not in the name: a calibration made with other sensors is found,
+/// does not match, and is replaced by the new one.
 [[nodiscard]] std::string cache_key(const Target& target);
 
 /// The cached calibration for `target`, nullopt when there is none or the
