@@ -174,10 +174,15 @@ class ChainImpl : public torch::nn::Module {
   /// With `relu`, the relu that follows is applied here, in place on the
   /// 2d result (its step is then a no-op): in place on the 1d view would
   /// make autograd replay it through strided copies (a step 1.7x slower).
-  void add_conv1d(torch::nn::Conv1d conv, std::int64_t stride,
-                  std::int64_t padding, std::int64_t groups, bool relu) {
+  void add_conv1d(torch::nn::Conv1d conv, bool relu) {
     auto module = register_module(std::to_string(index_++), conv);
     conv1d_.push_back(module);
+    const auto& o = module->options;
+    const std::int64_t stride = (*o.stride())[0];
+    // The models vocabulary gives padding as sizes, never "same"/"valid".
+    const std::int64_t padding =
+        (*c10::get<torch::ExpandingArray<1>>(o.padding()))[0];
+    const std::int64_t groups = o.groups();
     steps_.emplace_back([module, stride, padding, groups, relu,
                          flag = &channels_last_](const torch::Tensor& x) {
       if (!*flag) {
@@ -257,15 +262,14 @@ Result<Window<D>> window(const Layer& layer, bool pooling,
 }
 
 template <typename Conv, typename Options, std::size_t D>
-Status add_conv(Chain& chain, const Layer& layer, const Shape& in,
-                const std::string& where) {
+Result<Conv> conv_module(const Layer& layer, const Shape& in,
+                         const std::string& where) {
   MLCARBON_ASSIGN_OR_RETURN(auto w, window<D>(layer, false, where));
-  chain->add_module(Conv(Options(in[0], layer.units, w.kernel)
-                             .stride(w.stride)
-                             .padding(w.padding)
-                             .groups(layer.groups)
-                             .bias(layer.bias)));
-  return {};
+  return Conv(Options(in[0], layer.units, w.kernel)
+                  .stride(w.stride)
+                  .padding(w.padding)
+                  .groups(layer.groups)
+                  .bias(layer.bias));
 }
 
 template <typename Pool, typename Options, std::size_t D>
@@ -277,10 +281,10 @@ Status add_pool(Chain& chain, const Layer& layer, const std::string& where) {
 }
 
 /// True when the layer's output is a fresh tensor that its backward pass
-/// does not need, so a following relu may overwrite it.
+/// does not need, so a following relu may overwrite it. Not conv1d: its
+/// output may be a view, and it applies a following relu itself.
 bool output_is_scratch(const Layer* layer) {
   return layer != nullptr && (layer->type == LayerType::kDense ||
-                              layer->type == LayerType::kConv1d ||
                               layer->type == LayerType::kConv2d);
 }
 
@@ -304,21 +308,21 @@ Status add_layer(Chain& chain, const models::Model& model, const Layer& layer,
       return {};
     case LayerType::kConv1d: {
       MLCARBON_RETURN_IF_ERROR(need_rank(2));
-      MLCARBON_ASSIGN_OR_RETURN(auto w, window<1>(layer, false, where));
-      chain->add_conv1d(
-          nn::Conv1d(nn::Conv1dOptions(in[0], layer.units, w.kernel)
-                         .stride(w.stride)
-                         .padding(w.padding)
-                         .groups(layer.groups)
-                         .bias(layer.bias)),
-          (*w.stride)[0], (*w.padding)[0], layer.groups,
-          next != nullptr && next->type == LayerType::kRelu);
+      MLCARBON_ASSIGN_OR_RETURN(
+          auto conv,
+          (conv_module<nn::Conv1d, nn::Conv1dOptions, 1>(layer, in, where)));
+      chain->add_conv1d(std::move(conv),
+                        next != nullptr && next->type == LayerType::kRelu);
       return {};
     }
-    case LayerType::kConv2d:
+    case LayerType::kConv2d: {
       MLCARBON_RETURN_IF_ERROR(need_rank(3));
-      return add_conv<nn::Conv2d, nn::Conv2dOptions, 2>(chain, layer, in,
-                                                        where);
+      MLCARBON_ASSIGN_OR_RETURN(
+          auto conv,
+          (conv_module<nn::Conv2d, nn::Conv2dOptions, 2>(layer, in, where)));
+      chain->add_module(std::move(conv));
+      return {};
+    }
     case LayerType::kMaxPool1d:
       MLCARBON_RETURN_IF_ERROR(need_rank(2));
       return add_pool<nn::MaxPool1d, nn::MaxPool1dOptions, 1>(chain, layer,
